@@ -1,0 +1,33 @@
+"""Small shared types of the runtime."""
+
+from __future__ import annotations
+
+from typing import Final, Literal, final
+
+
+@final
+class NotGiven:
+    """The default of every optional endpoint argument: unset fields are not sent, so the
+    server's own defaults apply (``None`` cannot mark this, as it is a valid value for
+    nullable fields)."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __reduce__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven()
+
+Priority = Literal["normal", "low"]

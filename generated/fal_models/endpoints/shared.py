@@ -1,0 +1,56 @@
+"""Models used by more than one endpoint, defined once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class File(BaseModel):
+    model_config = ConfigDict(
+        use_attribute_docstrings=True,
+    )
+    url: Annotated[str, Field(title="Url")]
+    """
+    The URL where the file can be downloaded from.
+    """
+    content_type: Annotated[str | None, Field(title="Content Type")] = None
+    """
+    The mime type of the file.
+    """
+    file_name: Annotated[str | None, Field(title="File Name")] = None
+    """
+    The name of the file. It will be auto-generated if not provided.
+    """
+    file_size: Annotated[int | None, Field(title="File Size")] = None
+    """
+    The size of the file in bytes.
+    """
+    file_data: Annotated[str | None, Field(title="File Data")] = None
+    """
+    File data
+    """
+
+
+class Image(BaseModel):
+    model_config = ConfigDict(
+        use_attribute_docstrings=True,
+    )
+    url: Annotated[str, Field(title="Url")]
+    width: Annotated[int, Field(title="Width")]
+    height: Annotated[int, Field(title="Height")]
+    content_type: Annotated[str | None, Field(title="Content Type")] = "image/jpeg"
+
+
+class ImageSize(BaseModel):
+    model_config = ConfigDict(
+        use_attribute_docstrings=True,
+    )
+    width: Annotated[int | None, Field(title="Width")] = 512
+    """
+    The width of the generated image.
+    """
+    height: Annotated[int | None, Field(title="Height")] = 512
+    """
+    The height of the generated image.
+    """

@@ -1,0 +1,34 @@
+"""Errors the generator reports to users: each names the spec file and a JSON pointer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def json_pointer(parts: Sequence[str | int]) -> str:
+    """Render path parts as an RFC 6901 fragment pointer, e.g. ``#/components/schemas/Image``."""
+    if not parts:
+        return "#"
+    return "#/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+class SpecError(Exception):
+    """A problem in one spec document, located by file and JSON pointer."""
+
+    def __init__(self, source: str, pointer: str, message: str) -> None:
+        super().__init__(f"{source}: {pointer}: {message}")
+        self.source = source
+        self.pointer = pointer
+        self.message = message
+
+
+class SpecErrors(Exception):
+    """Several spec problems found in one run, reported together."""
+
+    def __init__(self, errors: Sequence[SpecError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(str(error) for error in self.errors))
+
+
+class GenerationError(Exception):
+    """Generation failed for a reason that is not a spec problem (templates, formatter, output folder)."""

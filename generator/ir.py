@@ -1,0 +1,226 @@
+"""The intermediate representation: what the templates read, built from specs by ``builder``.
+
+Everything here is plain, immutable data. Types are small algebraic values that know how to
+spell themselves as Python annotations; nothing else in the IR produces code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+JSONValue: TypeAlias = Any
+
+
+class _Missing:
+    """Marks a field that has no default in the spec."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+@dataclass(frozen=True)
+class Primitive:
+    name: Literal["str", "int", "float", "bool", "bytes"]
+
+    def annotation(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class AnyType:
+    def annotation(self) -> str:
+        return "_t.Any"
+
+
+@dataclass(frozen=True)
+class NoneType:
+    def annotation(self) -> str:
+        return "None"
+
+
+@dataclass(frozen=True)
+class LiteralType:
+    values: tuple[str | int | float | bool, ...]
+
+    def annotation(self) -> str:
+        return "_t.Literal[" + ", ".join(repr(value) for value in self.values) + "]"
+
+
+@dataclass(frozen=True)
+class ListType:
+    item: TypeExpr
+
+    def annotation(self) -> str:
+        return f"list[{self.item.annotation()}]"
+
+
+@dataclass(frozen=True)
+class DictType:
+    value: TypeExpr
+
+    def annotation(self) -> str:
+        return f"dict[str, {self.value.annotation()}]"
+
+
+@dataclass(frozen=True)
+class UnionType:
+    options: tuple[TypeExpr, ...]
+
+    def annotation(self) -> str:
+        return " | ".join(option.annotation() for option in self.options)
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A named model; ``shared`` ones live in the shared module."""
+
+    class_name: str
+    shared: bool
+
+    def annotation(self) -> str:
+        return f"shared.{self.class_name}" if self.shared else self.class_name
+
+
+TypeExpr: TypeAlias = (
+    Primitive | AnyType | NoneType | LiteralType | ListType | DictType | UnionType | ModelRef
+)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: float | None = None
+    exclusive_maximum: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    min_items: int | None = None
+    max_items: int | None = None
+    pattern: str | None = None
+
+    def describe(self) -> str:
+        """Human wording, e.g. ``1 <= value <= 4``; empty when unconstrained."""
+        parts = []
+        lower = (
+            f"{_number(self.minimum)} <= "
+            if self.minimum is not None
+            else f"{_number(self.exclusive_minimum)} < "
+            if self.exclusive_minimum is not None
+            else ""
+        )
+        upper = (
+            f" <= {_number(self.maximum)}"
+            if self.maximum is not None
+            else f" < {_number(self.exclusive_maximum)}"
+            if self.exclusive_maximum is not None
+            else ""
+        )
+        if lower or upper:
+            parts.append(f"{lower}value{upper}")
+        for label, value in (
+            ("min length", self.min_length),
+            ("max length", self.max_length),
+            ("min items", self.min_items),
+            ("max items", self.max_items),
+        ):
+            if value is not None:
+                parts.append(f"{label} {value}")
+        if self.pattern is not None:
+            parts.append(f"pattern {self.pattern}")
+        return ", ".join(parts)
+
+
+def _number(value: float | None) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One property of a model, as the wire sees it and as Python spells it."""
+
+    name: str  # the JSON property name
+    param: str  # the keyword argument name in client methods
+    type: TypeExpr  # without the optional/None that "not required" adds
+    required: bool
+    default: JSONValue = MISSING
+    title: str = ""
+    description: str = ""
+    examples: tuple[JSONValue, ...] = ()
+    constraints: Constraints = field(default_factory=Constraints)
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not MISSING
+
+    @property
+    def optional(self) -> bool:
+        """Whether callers may leave the field out (the server's default then applies)."""
+        return not self.required or self.has_default
+
+    @property
+    def keyword(self) -> str:
+        """The field as a keyword-only parameter of the generated client methods."""
+        annotation = self.type.annotation()
+        if self.optional:
+            return f"{self.param}: {annotation} | _rt.NotGiven = _rt.NOT_GIVEN"
+        return f"{self.param}: {annotation}"
+
+
+@dataclass(frozen=True)
+class Model:
+    """A named object schema, emitted as one pydantic model."""
+
+    name: str  # the component name in the spec
+    class_name: str
+    schema: dict[str, Any]  # JSON schema handed to datamodel-code-generator (refs rewritten)
+    fields: tuple[Field, ...]
+    description: str = ""
+    shared: bool = False
+
+
+Capability = Literal["streaming", "realtime"]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    endpoint_id: str
+    source: str  # spec path relative to the specs folder
+    digest: str  # sha256 of the spec file
+    module: str  # Python module name inside the package's endpoints folder
+    attribute: str  # attribute of the client object
+    class_name: str  # resource class; the async one is prefixed with "Async"
+    title: str
+    summary: str
+    category: str
+    input: Model
+    output: Model
+    models: tuple[Model, ...]  # every model local to the endpoint module, input and output included
+    shared_models: tuple[str, ...]  # class names used from the shared module
+    capabilities: frozenset[Capability]
+    example_input: dict[str, JSONValue]
+
+    @property
+    def renamed(self) -> dict[str, str]:
+        """Keyword name -> JSON name, for input fields whose names are not usable keywords."""
+        return {field.param: field.name for field in self.input.fields if field.param != field.name}
+
+    @property
+    def app_id(self) -> str:
+        """The app part of the id (``owner/alias``), which the queue's request URLs use."""
+        parts = self.endpoint_id.split("/")
+        size = 3 if parts[0] in ("workflows", "comfy") else 2
+        return "/".join(parts[:size])
+
+
+@dataclass(frozen=True)
+class Package:
+    distribution: str
+    import_name: str
+    version: str
+    endpoints: tuple[Endpoint, ...]
+    shared_models: tuple[Model, ...]
+    option_names: tuple[str, ...]  # keyword names the runtime reserves in client methods

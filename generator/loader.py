@@ -1,0 +1,398 @@
+"""Read spec files and check that each one is a fal queue OpenAPI document we can generate from.
+
+Every problem becomes a :class:`SpecError` naming the file and a JSON pointer; nothing here
+raises anything else for bad input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from .errors import SpecError, SpecErrors, json_pointer
+
+MAX_SPEC_BYTES = 8 * 1024 * 1024
+SCHEMA_REF_PREFIX = "#/components/schemas/"
+ENDPOINT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)+")
+
+# Keywords that change what a schema accepts and that the generator cannot express faithfully.
+UNSUPPORTED_KEYWORDS = (
+    "not",
+    "if",
+    "then",
+    "else",
+    "patternProperties",
+    "dependentSchemas",
+    "dependentRequired",
+    "unevaluatedProperties",
+    "prefixItems",
+    "contains",
+    "propertyNames",
+    "discriminator",
+)
+SCHEMA_TYPES = ["string", "integer", "number", "boolean", "array", "object", "null"]
+
+_SCHEMA_NODE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "$ref": {"type": "string"},
+        "type": {
+            "anyOf": [
+                {"enum": SCHEMA_TYPES},
+                {"type": "array", "items": {"enum": SCHEMA_TYPES}, "minItems": 1},
+            ]
+        },
+        "title": {"type": "string"},
+        "description": {"type": "string"},
+        "format": {"type": "string"},
+        "properties": {"type": "object", "additionalProperties": {"$ref": "#/$defs/schema"}},
+        "required": {"type": "array", "items": {"type": "string"}},
+        "items": {"$ref": "#/$defs/schema"},
+        "additionalProperties": {"anyOf": [{"type": "boolean"}, {"$ref": "#/$defs/schema"}]},
+        "enum": {"type": "array", "minItems": 1},
+        "anyOf": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/schema"}},
+        "oneOf": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/schema"}},
+        "allOf": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/schema"}},
+        "examples": {"type": "array"},
+        "nullable": {"type": "boolean"},
+        "minimum": {"type": "number"},
+        "maximum": {"type": "number"},
+        "exclusiveMinimum": {"type": ["number", "boolean"]},
+        "exclusiveMaximum": {"type": ["number", "boolean"]},
+        "multipleOf": {"type": "number", "exclusiveMinimum": 0},
+        "minLength": {"type": "integer", "minimum": 0},
+        "maxLength": {"type": "integer", "minimum": 0},
+        "minItems": {"type": "integer", "minimum": 0},
+        "maxItems": {"type": "integer", "minimum": 0},
+        "pattern": {"type": "string"},
+        "x-fal-order-properties": {"type": "array", "items": {"type": "string"}},
+    },
+}
+for _keyword in UNSUPPORTED_KEYWORDS:
+    _SCHEMA_NODE["properties"][_keyword] = {
+        "not": {},
+        "description": f"unsupported schema keyword {_keyword!r}",
+    }
+
+# The subset of OpenAPI 3 that fal's published queue documents use, checked structurally.
+FAL_OPENAPI_SCHEMA: dict[str, Any] = {
+    "$defs": {"schema": _SCHEMA_NODE},
+    "type": "object",
+    "required": ["openapi", "info", "paths", "components"],
+    "properties": {
+        "openapi": {"type": "string", "pattern": r"^3\.[01]\.\d+$"},
+        "info": {
+            "type": "object",
+            "required": ["title"],
+            "properties": {
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "version": {"type": "string"},
+                "x-fal-metadata": {
+                    "type": "object",
+                    "properties": {
+                        "endpointId": {"type": "string"},
+                        "category": {"type": "string"},
+                    },
+                },
+                "x-falgen-capabilities": {
+                    "type": "array",
+                    "items": {"enum": ["streaming", "realtime"]},
+                    "uniqueItems": True,
+                },
+                "x-falgen-summary": {"type": "string"},
+            },
+        },
+        "components": {
+            "type": "object",
+            "required": ["schemas"],
+            "properties": {
+                "schemas": {"type": "object", "additionalProperties": {"$ref": "#/$defs/schema"}}
+            },
+        },
+        "paths": {"type": "object", "additionalProperties": {"type": "object"}},
+        "servers": {"type": "array", "items": {"type": "object"}},
+    },
+}
+_VALIDATOR = Draft202012Validator(FAL_OPENAPI_SCHEMA)
+
+
+@dataclass(frozen=True)
+class SpecDocument:
+    """One validated spec: the endpoint it describes and its parsed JSON."""
+
+    source: str  # path relative to the specs folder, with "/" separators
+    endpoint_id: str
+    document: dict[str, Any]
+    input_schema: str  # component name of the request body
+    output_schema: str  # component name of the result
+    digest: str  # sha256 of the file's bytes
+
+    @property
+    def schemas(self) -> dict[str, Any]:
+        schemas: dict[str, Any] = self.document["components"]["schemas"]
+        return schemas
+
+
+def discover(specs_dir: Path) -> list[Path]:
+    """All spec files under ``specs_dir`` in a stable, file-system independent order."""
+    return sorted(specs_dir.rglob("*.json"), key=lambda path: path.relative_to(specs_dir).as_posix())
+
+
+def load_specs(specs_dir: Path) -> list[SpecDocument]:
+    """Load and validate every spec; raise :class:`SpecErrors` listing all problems found."""
+    if not specs_dir.is_dir():
+        raise SpecErrors([SpecError(str(specs_dir), "#", "specs folder does not exist")])
+    documents: list[SpecDocument] = []
+    errors: list[SpecError] = []
+    for path in discover(specs_dir):
+        source = path.relative_to(specs_dir).as_posix()
+        try:
+            documents.append(load_spec_bytes(source, path.read_bytes()))
+        except SpecErrors as problem:
+            errors.extend(problem.errors)
+        except OSError as problem:
+            errors.append(SpecError(source, "#", f"cannot read file: {problem.strerror}"))
+    seen: dict[str, str] = {}
+    for document in documents:
+        if document.endpoint_id in seen:
+            errors.append(
+                SpecError(
+                    document.source,
+                    "#/info/x-fal-metadata/endpointId",
+                    f"endpoint {document.endpoint_id!r} is also defined by {seen[document.endpoint_id]}",
+                )
+            )
+        seen.setdefault(document.endpoint_id, document.source)
+    if errors:
+        raise SpecErrors(errors)
+    return documents
+
+
+def load_spec_bytes(source: str, raw: bytes) -> SpecDocument:
+    """Parse and validate one spec given as bytes; ``source`` names it in errors."""
+    document = parse_json(source, raw)
+    problems = list(_structure_errors(source, document))
+    if problems:
+        raise SpecErrors(problems)
+    problems = list(_reference_errors(source, document))
+    if problems:
+        raise SpecErrors(problems)
+    endpoint_id = _endpoint_id(source, document)
+    input_schema, output_schema = _queue_schemas(source, document, endpoint_id)
+    return SpecDocument(
+        source=source,
+        endpoint_id=endpoint_id,
+        document=document,
+        input_schema=input_schema,
+        output_schema=output_schema,
+        digest=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def parse_json(source: str, raw: bytes) -> dict[str, Any]:
+    """Strict JSON: UTF-8, no duplicate keys, no NaN/Infinity, an object at the top."""
+    if len(raw) > MAX_SPEC_BYTES:
+        raise SpecErrors(
+            [SpecError(source, "#", f"document is {len(raw)} bytes; the limit is {MAX_SPEC_BYTES}")]
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as problem:
+        raise SpecErrors(
+            [SpecError(source, "#", f"not UTF-8 text (byte {problem.start})")]
+        ) from None
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_no_duplicate_keys,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+        )
+    except json.JSONDecodeError as problem:
+        message = f"invalid JSON at line {problem.lineno} column {problem.colno}: {problem.msg}"
+        raise SpecErrors([SpecError(source, "#", message)]) from None
+    except ValueError as problem:
+        raise SpecErrors([SpecError(source, "#", f"invalid JSON: {problem}")]) from None
+    except RecursionError:
+        raise SpecErrors([SpecError(source, "#", "JSON is nested too deeply")]) from None
+    if not isinstance(value, dict):
+        raise SpecErrors([SpecError(source, "#", "the document must be a JSON object")])
+    return value
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key!r}")
+        result[key] = value
+    return result
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} is out of range")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _structure_errors(source: str, document: dict[str, Any]) -> Iterator[SpecError]:
+    try:
+        found = sorted(_VALIDATOR.iter_errors(document), key=lambda error: list(error.absolute_path))
+    except RecursionError:
+        yield SpecError(source, "#", "schemas are nested too deeply")
+        return
+    for error in found:
+        pointer = json_pointer(list(error.absolute_path))
+        if error.validator == "not" and isinstance(error.schema, dict):
+            yield SpecError(source, pointer, str(error.schema.get("description", "unsupported")))
+        else:
+            yield SpecError(source, pointer, _shorten(error.message))
+
+
+def _shorten(message: str, limit: int = 300) -> str:
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def iter_refs(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
+    """Every ``$ref`` string in ``node`` with the path where it occurs."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            yield path + ["$ref"], ref
+        for key, value in node.items():
+            if key not in ("examples", "default", "enum", "example"):
+                yield from iter_refs(value, [*path, key])
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from iter_refs(value, [*path, index])
+
+
+def ref_target(ref: str) -> str | None:
+    """The component name a local schema reference points at, or None for other references."""
+    if not ref.startswith(SCHEMA_REF_PREFIX):
+        return None
+    name = ref[len(SCHEMA_REF_PREFIX) :]
+    if not name or "/" in name:
+        return None
+    return name.replace("~1", "/").replace("~0", "~")
+
+
+def _reference_errors(source: str, document: dict[str, Any]) -> Iterator[SpecError]:
+    schemas: dict[str, Any] = document["components"]["schemas"]
+    for path, ref in iter_refs(document, []):
+        name = ref_target(ref)
+        if name is None:
+            yield SpecError(
+                source,
+                json_pointer(path),
+                f"unsupported reference {ref!r}: only '{SCHEMA_REF_PREFIX}<Name>' is supported",
+            )
+        elif name not in schemas:
+            yield SpecError(source, json_pointer(path), f"dangling reference {ref!r}")
+    yield from _cycle_errors(source, schemas)
+
+
+def _cycle_errors(source: str, schemas: dict[str, Any]) -> Iterator[SpecError]:
+    """Recursive schemas cannot be deduplicated or sampled reliably: report the first cycle."""
+    edges = {
+        name: sorted({target for _, ref in iter_refs(schema, []) if (target := ref_target(ref))})
+        for name, schema in schemas.items()
+    }
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+
+    def visit(name: str, trail: list[str]) -> list[str] | None:
+        state[name] = 1
+        for target in edges.get(name, []):
+            if state.get(target) == 1:
+                return [*trail[trail.index(target) :], target] if target in trail else [name, target]
+            if target not in state and (cycle := visit(target, [*trail, target])):
+                return cycle
+        state[name] = 2
+        return None
+
+    for name in sorted(schemas):
+        if name not in state and (cycle := visit(name, [name])):
+            yield SpecError(
+                source,
+                json_pointer(["components", "schemas", cycle[0]]),
+                "recursive schema references are not supported: " + " -> ".join(cycle),
+            )
+            return
+
+
+def _endpoint_id(source: str, document: dict[str, Any]) -> str:
+    expected = source.removesuffix(".json")
+    metadata = document["info"].get("x-fal-metadata", {})
+    declared = metadata.get("endpointId", expected)
+    pointer = "#/info/x-fal-metadata/endpointId"
+    if not ENDPOINT_ID_PATTERN.fullmatch(declared):
+        raise SpecErrors([SpecError(source, pointer, f"invalid endpoint id {declared!r}")])
+    if declared != expected:
+        raise SpecErrors(
+            [
+                SpecError(
+                    source,
+                    pointer,
+                    f"endpoint id {declared!r} does not match the file's place; "
+                    f"expected the file at {declared}.json",
+                )
+            ]
+        )
+    return declared
+
+
+def _queue_schemas(source: str, document: dict[str, Any], endpoint_id: str) -> tuple[str, str]:
+    """Find the Input (submit body) and Output (result) components through the queue paths."""
+    paths = document["paths"]
+    submit_path = f"/{endpoint_id}"
+    result_path = f"/{endpoint_id}/requests/{{request_id}}"
+    required = {
+        submit_path: "post",
+        result_path: "get",
+        f"{result_path}/status": "get",
+        f"{result_path}/cancel": "put",
+    }
+    problems = [
+        SpecError(source, json_pointer(["paths", path]), f"missing the fal queue operation {method.upper()}")
+        for path, method in required.items()
+        if not isinstance(paths.get(path), dict) or not isinstance(paths[path].get(method), dict)
+    ]
+    if problems:
+        raise SpecErrors(problems)
+    body_path = ["paths", submit_path, "post", "requestBody", "content", "application/json", "schema"]
+    reply_path = ["paths", result_path, "get", "responses", "200", "content", "application/json", "schema"]
+    return _component_at(source, document, body_path), _component_at(source, document, reply_path)
+
+
+def _component_at(source: str, document: dict[str, Any], path: list[str]) -> str:
+    node: Any = document
+    for depth, key in enumerate(path):
+        if not isinstance(node, dict) or key not in node:
+            raise SpecErrors([SpecError(source, json_pointer(path[: depth + 1]), "missing")])
+        node = node[key]
+    ref = node.get("$ref") if isinstance(node, dict) else None
+    name = ref_target(ref) if isinstance(ref, str) else None
+    if name is None:
+        raise SpecErrors(
+            [SpecError(source, json_pointer(path), f"must be a '$ref' to '{SCHEMA_REF_PREFIX}<Name>'")]
+        )
+    schema = document["components"]["schemas"][name]
+    if schema.get("type") != "object" and "properties" not in schema:
+        raise SpecErrors(
+            [SpecError(source, json_pointer(["components", "schemas", name]), "must be an object schema")]
+        )
+    return name

@@ -1,0 +1,121 @@
+"""The base of the generated ``FalClient`` and ``AsyncFalClient``: configuration and one
+connection pool per client."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from . import _http
+from ._config import ClientConfig
+
+
+class _ClientBase:
+    def __init__(
+        self,
+        *,
+        key: str | None = None,
+        queue_url: str | None = None,
+        run_url: str | None = None,
+        rest_url: str | None = None,
+        realtime_url: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        config: ClientConfig | None = None,
+    ) -> None:
+        overrides: dict[str, Any] = {
+            "key": key,
+            "queue_url": queue_url,
+            "run_url": run_url,
+            "rest_url": rest_url,
+            "realtime_url": realtime_url,
+            "timeout": timeout,
+            "max_retries": max_retries,
+        }
+        self.config = (
+            ClientConfig.from_env(**overrides)
+            if config is None
+            else ClientConfig(
+                **{**vars(config), **{k: v for k, v in overrides.items() if v is not None}}
+            ).normalised()
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} queue_url={self.config.queue_url!r}>"
+
+
+class SyncClient(_ClientBase):
+    """Synchronous client: pass ``http_client`` to bring your own ``httpx.Client``."""
+
+    def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._owns_http = http_client is None
+        self.http = http_client or httpx.Client(timeout=self.config.timeout)
+
+    def _send(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        extra = kwargs.pop("headers", None)
+        return _http.send(
+            self.http,
+            self.config,
+            method,
+            url,
+            idempotent=idempotent,
+            headers=_http.headers(self.config, extra),
+            **kwargs,
+        )
+
+    def close(self) -> None:
+        """Close the connection pool (only when this client created it)."""
+        if self._owns_http:
+            self.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(_ClientBase):
+    """Asynchronous client: pass ``http_client`` to bring your own ``httpx.AsyncClient``."""
+
+    def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._owns_http = http_client is None
+        self.http = http_client or httpx.AsyncClient(timeout=self.config.timeout)
+
+    async def _send(
+        self, method: str, url: str, *, idempotent: bool, **kwargs: Any
+    ) -> httpx.Response:
+        extra = kwargs.pop("headers", None)
+        return await _http.asend(
+            self.http,
+            self.config,
+            method,
+            url,
+            idempotent=idempotent,
+            headers=_http.headers(self.config, extra),
+            **kwargs,
+        )
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self.http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
