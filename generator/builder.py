@@ -36,7 +36,7 @@ from .ir import (
     UnionType,
 )
 from .loader import SCHEMA_REF_PREFIX, SpecDocument, iter_refs, ref_target
-from .naming import pascal_name, param_name, short_hash, snake_name, unique
+from .naming import param_name, pascal_name, short_hash, snake_name, unique
 
 SHARED_MODULE = "shared"
 
@@ -277,7 +277,10 @@ def _endpoint_modules(endpoint_ids: Sequence[str]) -> dict[str, str]:
 def _endpoint(doc: _Doc, module: str, shared: dict[_SharedKey, tuple[_Doc, str]]) -> Endpoint:
     spec = doc.spec
     class_name = pascal_name(module)
-    taken = set(RESERVED_CLASSES) | {class_name, "Async" + class_name}
+    # The resource classes, and the realtime connection classes the template may add.
+    taken = set(RESERVED_CLASSES) | {
+        prefix + class_name + suffix for prefix in ("", "Async") for suffix in ("", "Realtime")
+    }
     io = (spec.input_schema, spec.output_schema)
     shared_used = {
         name for name in doc.reachable if name not in io and _shared_key(doc, name) in shared
@@ -335,6 +338,7 @@ def _model(doc: _Doc, name: str, class_name: str, module: str, refs: dict[str, M
                 )
             ]
         )
+    is_input = name == doc.spec.input_schema
     reserved = {"self", *OPTION_NAMES} if is_io else {"self"}
     taken: set[str] = set(reserved)
     fields = []
@@ -342,17 +346,19 @@ def _model(doc: _Doc, name: str, class_name: str, module: str, refs: dict[str, M
         node = properties[prop]
         prop_pointer = [*pointer, "properties", prop]
         param = unique(param_name(prop, taken), taken, separator="_")
+        field_type = typer.type_of(node, prop_pointer)
         fields.append(
             Field(
                 name=prop,
                 param=param,
-                type=typer.type_of(node, prop_pointer),
+                type=field_type,
                 required=prop in required,
                 default=copy.deepcopy(node["default"]) if "default" in node else MISSING,
                 title=str(node.get("title", "")),
                 description=str(node.get("description", "")).strip(),
                 examples=tuple(node.get("examples", ())),
                 constraints=_constraints(node),
+                file=is_input and _takes_file(prop, node, field_type),
             )
         )
     dcg_schema = _dcg_schema(schema, order, lambda ref: _dcg_ref(refs[ref], module))
@@ -401,6 +407,22 @@ def _dcg_schema(schema: dict[str, Any], order: list[str], rewrite: Any) -> dict[
 def _holds_object(value: Any) -> bool:
     return isinstance(value, dict) or (
         isinstance(value, list) and any(_holds_object(item) for item in value)
+    )
+
+
+def _takes_file(name: str, node: Any, field_type: TypeExpr) -> bool:
+    """Whether an input field takes a file by URL: named ``*_url``/``*_urls`` (fal's convention)
+    or marked by fal's ``x-fal.max_file_size``, and typed as a string or a list of strings."""
+    marked = isinstance(node, dict) and isinstance(node.get("x-fal"), dict) and (
+        "max_file_size" in node["x-fal"]
+    )
+    if not (name.endswith(("_url", "_urls")) or marked):
+        return False
+    options = field_type.options if isinstance(field_type, UnionType) else (field_type,)
+    return any(
+        option == Primitive("str")
+        or (isinstance(option, ListType) and option.item == Primitive("str"))
+        for option in options
     )
 
 

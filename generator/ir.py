@@ -85,9 +85,47 @@ class ModelRef:
         return f"shared.{self.class_name}" if self.shared else self.class_name
 
 
+@dataclass(frozen=True)
+class FileInputType:
+    """A local file given where the API takes a URL: the runtime sends or uploads it."""
+
+    def annotation(self) -> str:
+        return "_rt.FileInput"
+
+
+@dataclass(frozen=True)
+class SequenceType:
+    """A read-only sequence: unlike ``list``, it accepts lists of any narrower item type."""
+
+    item: TypeExpr
+
+    def annotation(self) -> str:
+        return f"_t.Sequence[{self.item.annotation()}]"
+
+
 TypeExpr: TypeAlias = (
-    Primitive | AnyType | NoneType | LiteralType | ListType | DictType | UnionType | ModelRef
+    Primitive
+    | AnyType
+    | NoneType
+    | LiteralType
+    | ListType
+    | DictType
+    | UnionType
+    | ModelRef
+    | FileInputType
+    | SequenceType
 )
+
+
+def accepting_files(type_: TypeExpr) -> TypeExpr:
+    """``type_`` with every string (also inside lists) widened to accept local files too."""
+    if type_ == Primitive("str"):
+        return UnionType((type_, FileInputType()))
+    if isinstance(type_, ListType):
+        return SequenceType(accepting_files(type_.item))
+    if isinstance(type_, UnionType):
+        return UnionType(tuple(accepting_files(option) for option in type_.options))
+    return type_
 
 
 @dataclass(frozen=True)
@@ -151,6 +189,7 @@ class Field:
     description: str = ""
     examples: tuple[JSONValue, ...] = ()
     constraints: Constraints = field(default_factory=Constraints)
+    file: bool = False  # an input taking a file URL: local files are accepted and sent for it
 
     @property
     def has_default(self) -> bool:
@@ -164,7 +203,7 @@ class Field:
     @property
     def keyword(self) -> str:
         """The field as a keyword-only parameter of the generated client methods."""
-        annotation = self.type.annotation()
+        annotation = (accepting_files(self.type) if self.file else self.type).annotation()
         if self.optional:
             return f"{self.param}: {annotation} | _rt.NotGiven = _rt.NOT_GIVEN"
         return f"{self.param}: {annotation}"
@@ -180,6 +219,19 @@ class Model:
     fields: tuple[Field, ...]
     description: str = ""
     shared: bool = False
+
+    @property
+    def is_file(self) -> bool:
+        """Whether this is a file object (fal's ``File``/``Image``: a ``url`` and a
+        ``content_type``); such models get ``download()`` and ``save()``."""
+        by_name = {field.name: field for field in self.fields}
+        url = by_name.get("url")
+        return (
+            url is not None
+            and url.required
+            and url.type == Primitive("str")
+            and "content_type" in by_name
+        )
 
 
 Capability = Literal["streaming", "realtime"]
@@ -207,6 +259,11 @@ class Endpoint:
     def renamed(self) -> dict[str, str]:
         """Keyword name -> JSON name, for input fields whose names are not usable keywords."""
         return {field.param: field.name for field in self.input.fields if field.param != field.name}
+
+    @property
+    def file_fields(self) -> tuple[str, ...]:
+        """JSON names of the input fields that take files (local ones are sent or uploaded)."""
+        return tuple(field.name for field in self.input.fields if field.file)
 
     @property
     def app_id(self) -> str:

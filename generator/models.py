@@ -55,10 +55,11 @@ def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCo
     if not wanted:
         return {}
     # Endpoint modules import shared models, so the generator always sees their schemas.
-    defs = _defs(SHARED_MODULE, package.shared_models)
+    file_base = f"{package.import_name}._runtime.FileModel"
+    defs = _defs(SHARED_MODULE, package.shared_models, file_base)
     for endpoint in package.endpoints:
         if endpoint.module in wanted:
-            defs |= _defs(endpoint.module, endpoint.models)
+            defs |= _defs(endpoint.module, endpoint.models, file_base)
     try:
         generated = generate(json.dumps({"$defs": defs}), **_OPTIONS)
     except Exception as problem:  # dcg raises many kinds; all mean the same to the user
@@ -76,8 +77,14 @@ def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCo
     return result
 
 
-def _defs(module: str, models: Iterable[Model]) -> dict[str, Any]:
-    return {f"{module}.{model.class_name}": model.schema for model in models}
+def _defs(module: str, models: Iterable[Model], file_base: str) -> dict[str, Any]:
+    """dcg ``$defs``; file objects derive from the runtime's base with download()/save()."""
+    return {
+        f"{module}.{model.class_name}": (
+            {**model.schema, "customBasePath": file_base} if model.is_file else model.schema
+        )
+        for model in models
+    }
 
 
 def _split(source: str) -> ModelCode:

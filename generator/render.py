@@ -32,12 +32,15 @@ ERROR_NAMES = (
     "FalError",
     "FieldError",
     "MissingCredentialsError",
+    "MissingDependencyError",
     "NotFoundError",
     "RateLimitError",
+    "RealtimeError",
     "RequestFailed",
     "ServerError",
     "TimeoutError",
     "ValidationError",
+    "WebhookVerificationError",
 )
 DOC_WIDTH = 88
 

@@ -21,11 +21,15 @@ if _t.TYPE_CHECKING:
     from ._runtime import (
         ClientConfig,
         Completed,
+        FileModel,
         InProgress,
         Log,
         NOT_GIVEN,
         NotGiven,
         Queued,
+        WebhookPayload,
+        fetch_jwks,
+        verify_webhook,
     )
     from ._runtime.errors import (
         APIConnectionError,
@@ -34,12 +38,15 @@ if _t.TYPE_CHECKING:
         FalError,
         FieldError,
         MissingCredentialsError,
+        MissingDependencyError,
         NotFoundError,
         RateLimitError,
+        RealtimeError,
         RequestFailed,
         ServerError,
         TimeoutError,
         ValidationError,
+        WebhookVerificationError,
     )
 
 _EXPORTS = {
@@ -47,23 +54,30 @@ _EXPORTS = {
     "FalClient": "._client",
     "ClientConfig": "._runtime",
     "Completed": "._runtime",
+    "FileModel": "._runtime",
     "InProgress": "._runtime",
     "Log": "._runtime",
     "NOT_GIVEN": "._runtime",
     "NotGiven": "._runtime",
     "Queued": "._runtime",
+    "WebhookPayload": "._runtime",
+    "fetch_jwks": "._runtime",
+    "verify_webhook": "._runtime",
     "APIConnectionError": "._runtime.errors",
     "APIError": "._runtime.errors",
     "AuthenticationError": "._runtime.errors",
     "FalError": "._runtime.errors",
     "FieldError": "._runtime.errors",
     "MissingCredentialsError": "._runtime.errors",
+    "MissingDependencyError": "._runtime.errors",
     "NotFoundError": "._runtime.errors",
     "RateLimitError": "._runtime.errors",
+    "RealtimeError": "._runtime.errors",
     "RequestFailed": "._runtime.errors",
     "ServerError": "._runtime.errors",
     "TimeoutError": "._runtime.errors",
     "ValidationError": "._runtime.errors",
+    "WebhookVerificationError": "._runtime.errors",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

@@ -1,27 +1,34 @@
 """Base classes of the generated endpoint resources (``client.flux_1_schnell`` and friends).
 
 Generated subclasses declare the typed keyword arguments and hand ``locals()`` to these
-methods, which validate them with the endpoint's Input model before any request is sent.
+methods, which turn local files into URLs and validate the input with the endpoint's Input
+model before any request is sent.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar, cast
 
+import httpx
 import pydantic
 
 from . import errors
+from ._outputs import parse_output, partial_output
 from ._queue import (
     AsyncRequestHandle,
     Completed,
+    Follow,
     InProgress,
     Queued,
     RequestURLs,
     SyncRequestHandle,
+    is_event_stream,
 )
 from ._types import NOT_GIVEN, Priority
+from .webhooks import WebhookPayload
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, SyncClient
@@ -36,7 +43,7 @@ class SubmitOptions(TypedDict, total=False):
     """Queue options of a submission."""
 
     webhook_url: str
-    """fal POSTs the result to this URL when the request completes."""
+    """fal POSTs the result to this URL when the request completes (see WebhookPayload)."""
     priority: Priority
     """``"normal"`` (default) or ``"low"``."""
     start_timeout: float
@@ -51,24 +58,67 @@ class SubscribeOptions(TypedDict, total=False):
     on_enqueue: Callable[[str], object]
     """Called with the request id once the request is queued."""
     on_queue_update: StatusCallback
-    """Called with every status update."""
+    """Called with every status update (Queued, InProgress, Completed)."""
     with_logs: bool
     """Ask for log lines in the status updates."""
     timeout: float
-    """Client-side deadline in seconds; when it passes the request is cancelled."""
+    """Client-side deadline in seconds for the whole call; when it passes, the request is
+    cancelled and TimeoutError raised."""
     priority: Priority
     start_timeout: float
     hint: str
 
 
 class RunOptions(TypedDict, total=False):
-    """Options of a direct (synchronous) run."""
+    """Options of a direct (synchronous) run or stream."""
 
     timeout: float
-    """Seconds to wait for the response."""
+    """Seconds to wait for the response (default: no limit once connected, like fal-client)."""
+    start_timeout: float
+    hint: str
 
 
 _OWN_NAMES = frozenset({"self", "options", "__class__"})
+_SUBMIT_OPTIONS = frozenset(SubmitOptions.__annotations__)
+
+
+def request_headers(options: Mapping[str, Any]) -> dict[str, str]:
+    """fal's request headers for the queue and run options given."""
+    headers = {}
+    if "priority" in options:
+        headers["X-Fal-Queue-Priority"] = str(options["priority"])
+    if "start_timeout" in options:
+        headers["X-Fal-Request-Timeout"] = str(options["start_timeout"])
+    if "hint" in options:
+        headers["X-Fal-Runner-Hint"] = str(options["hint"])
+    return headers
+
+
+def run_timeout(default: float, options: Mapping[str, Any]) -> httpx.Timeout:
+    """A direct run may compute for long: no read limit unless ``timeout`` was given."""
+    if "timeout" in options:
+        return httpx.Timeout(float(options["timeout"]))
+    return httpx.Timeout(default, read=None)
+
+
+def stream_event(model: type[OutT], event: str, data: str) -> OutT | None:
+    """The (partial) output one streamed event carries; None for keep-alives."""
+    if not data.strip():
+        return None
+    try:
+        value = json.loads(data)
+    except ValueError:
+        raise errors.APIError("a streamed event is not JSON", body=data) from None
+    if event == "error" or (isinstance(value, dict) and value.get("type") == "error"):
+        detail = value.get("detail") or value.get("error") if isinstance(value, dict) else value
+        raise errors.APIError(str(detail or "the stream reported an error"), body=value)
+    return partial_output(model, value)
+
+
+def require_event_stream(response: httpx.Response) -> None:
+    if not is_event_stream(response):
+        kind = response.headers.get("content-type", "no content type")
+        raise errors.APIError(f"expected an event stream, got {kind}")
 
 
 class _EndpointBase(Generic[InT, OutT]):
@@ -77,14 +127,33 @@ class _EndpointBase(Generic[InT, OutT]):
     input_model: type[InT]
     output_model: type[OutT]
     renamed: ClassVar[Mapping[str, str]] = {}  # keyword name -> JSON name, where they differ
+    file_fields: ClassVar[tuple[str, ...]] = ()  # JSON names of inputs that take file URLs
 
-    def _payload(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        """Validate the keyword arguments; return the JSON body with unset fields left out."""
-        data = {
+    def parse_webhook(self, body: bytes | str | Mapping[str, Any]) -> WebhookPayload[OutT]:
+        """Parse what fal POSTs to a webhook for this endpoint (verify it first, see
+        ``verify_webhook``)."""
+        # Parametrised at runtime with this endpoint's model (mypy wants a static type here).
+        parametrised = WebhookPayload[self.output_model]  # type: ignore[name-defined]
+        model = cast("type[WebhookPayload[OutT]]", parametrised)
+        try:
+            if isinstance(body, Mapping):
+                return model.model_validate(body)
+            return model.model_validate_json(body)
+        except pydantic.ValidationError as problem:
+            raise errors.APIError(
+                f"not a webhook payload of {self.endpoint_id}: {problem}"
+            ) from None
+
+    def _arguments(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        """The keyword arguments given, by JSON name (unset ones left out)."""
+        return {
             self.renamed.get(name, name): value
             for name, value in arguments.items()
             if name not in _OWN_NAMES and value is not NOT_GIVEN
         }
+
+    def _validated(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The JSON body, validated by the Input model; unset fields stay unset."""
         try:
             model = self.input_model.model_validate(data)
         except pydantic.ValidationError as problem:
@@ -97,24 +166,22 @@ class _EndpointBase(Generic[InT, OutT]):
         return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
     def _submit_request(
-        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
+        self, payload: dict[str, Any], options: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Keyword arguments of the submit POST."""
-        headers = {}
-        if "priority" in options:
-            headers["X-Fal-Queue-Priority"] = str(options["priority"])
-        if "start_timeout" in options:
-            headers["X-Fal-Request-Timeout"] = str(options["start_timeout"])
-        if "hint" in options:
-            headers["X-Fal-Runner-Hint"] = str(options["hint"])
         params = {"fal_webhook": options["webhook_url"]} if "webhook_url" in options else {}
-        return {"json": self._payload(arguments), "headers": headers, "params": params}
+        return {"json": payload, "headers": request_headers(options), "params": params}
 
-    def _urls(self, queue_url: str, reply: Mapping[str, Any]) -> RequestURLs:
-        request_id = str(reply.get("request_id", ""))
+    def _urls(self, queue_url: str, reply: Any) -> RequestURLs:
+        request_id = str(reply.get("request_id", "")) if isinstance(reply, dict) else ""
         if not request_id:
-            raise errors.APIError("the queue's reply has no request_id", body=dict(reply))
-        return RequestURLs.from_reply(reply, RequestURLs.for_app(queue_url, self.app_id, request_id))
+            raise errors.APIError("the queue's reply has no request_id", body=reply)
+        return RequestURLs.from_reply(
+            reply, RequestURLs.for_app(queue_url, self.app_id, request_id)
+        )
+
+    def _stream_url(self, run_url: str) -> str:
+        return f"{run_url}/{self.endpoint_id}/stream"
 
 
 class SyncEndpoint(_EndpointBase[InT, OutT]):
@@ -131,47 +198,78 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
         urls = RequestURLs.for_app(self._client.config.queue_url, self.app_id, request_id)
         return SyncRequestHandle(self._client, urls, self.output_model)
 
+    def _payload(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        data = self._client.storage.resolve(self._arguments(arguments), self.file_fields)
+        return self._validated(data)
+
     def _submit(
-        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
+        self, arguments: Mapping[str, Any], options: Mapping[str, Any], follow: Follow | None = None
     ) -> SyncRequestHandle[OutT]:
-        request = self._submit_request(arguments, options)
+        request = self._submit_request(self._payload(arguments), options)
         queue_url = self._client.config.queue_url
+        timeout = follow.request_timeout() if follow else self._client.config.timeout
         response = self._client._send(
-            "POST", f"{queue_url}/{self.endpoint_id}", idempotent=False, **request
+            "POST", f"{queue_url}/{self.endpoint_id}", idempotent=False, timeout=timeout, **request
         )
-        urls = self._urls(queue_url, response.json())
-        return SyncRequestHandle(self._client, urls, self.output_model)
+        return SyncRequestHandle(
+            self._client, self._urls(queue_url, response.json()), self.output_model
+        )
 
     def _subscribe(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
-        submit_options = {k: v for k, v in options.items() if k in SubmitOptions.__annotations__}
-        handle = self._submit(arguments, submit_options)
-        if on_enqueue := options.get("on_enqueue"):
-            on_enqueue(handle.request_id)
-        deadline = time.monotonic() + options["timeout"] if "timeout" in options else None
-        on_update = options.get("on_queue_update")
-        for status in handle.iter_events(logs=bool(options.get("with_logs"))):
-            if on_update is not None:
-                on_update(status)
-            if isinstance(status, Completed):
-                status.raise_for_error(handle.request_id)
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                handle.cancel()
-                raise errors.TimeoutError(
-                    f"request {handle.request_id} did not complete within {options['timeout']} s"
-                )
-        return handle.result()
+        follow = Follow(self._client.config, "", options.get("timeout"))
+        handle = None
+        try:
+            submit_options = {k: v for k, v in options.items() if k in _SUBMIT_OPTIONS}
+            handle = self._submit(arguments, submit_options, follow)
+            follow.request_id = handle.request_id
+            if on_enqueue := options.get("on_enqueue"):
+                on_enqueue(handle.request_id)
+            logs = bool(options.get("with_logs"))
+            return handle._wait(follow, logs, options.get("on_queue_update"))
+        except errors.FalError as error:
+            if not follow.expired():
+                raise
+            if handle is not None:
+                with contextlib.suppress(errors.FalError):
+                    handle.cancel()
+            if isinstance(error, errors.TimeoutError):
+                raise
+            raise follow.timeout_error() from error
 
     def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
-        timeout = options.get("timeout", self._client.config.timeout)
+        config = self._client.config
         response = self._client._send(
             "POST",
-            f"{self._client.config.run_url}/{self.endpoint_id}",
+            f"{config.run_url}/{self.endpoint_id}",
             idempotent=False,
             json=self._payload(arguments),
-            timeout=timeout,
+            headers=request_headers(options),
+            timeout=run_timeout(config.timeout, options),
         )
-        return self.output_model.model_validate(response.json())
+        return parse_output(
+            self.output_model, response.json(), response.headers.get("x-fal-request-id")
+        )
+
+    def _stream(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Iterator[OutT]:
+        from httpx_sse import EventSource, SSEError
+
+        config = self._client.config
+        with self._client._open(
+            "POST",
+            self._stream_url(config.run_url),
+            idempotent=False,
+            json=self._payload(arguments),
+            headers=request_headers(options),
+            timeout=run_timeout(config.timeout, options),
+        ) as response:
+            require_event_stream(response)
+            try:
+                for event in EventSource(response).iter_sse():
+                    output = stream_event(self.output_model, event.event, event.data)
+                    if output is not None:
+                        yield output
+            except (httpx.TransportError, SSEError) as error:
+                raise errors.APIConnectionError(f"the stream broke: {error!r}") from error
 
 
 class AsyncEndpoint(_EndpointBase[InT, OutT]):
@@ -188,44 +286,77 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
         urls = RequestURLs.for_app(self._client.config.queue_url, self.app_id, request_id)
         return AsyncRequestHandle(self._client, urls, self.output_model)
 
+    async def _payload(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
+        data = await self._client.storage.resolve(self._arguments(arguments), self.file_fields)
+        return self._validated(data)
+
     async def _submit(
-        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
+        self, arguments: Mapping[str, Any], options: Mapping[str, Any], follow: Follow | None = None
     ) -> AsyncRequestHandle[OutT]:
-        request = self._submit_request(arguments, options)
+        request = self._submit_request(await self._payload(arguments), options)
         queue_url = self._client.config.queue_url
+        timeout = follow.request_timeout() if follow else self._client.config.timeout
         response = await self._client._send(
-            "POST", f"{queue_url}/{self.endpoint_id}", idempotent=False, **request
+            "POST", f"{queue_url}/{self.endpoint_id}", idempotent=False, timeout=timeout, **request
         )
-        urls = self._urls(queue_url, response.json())
-        return AsyncRequestHandle(self._client, urls, self.output_model)
+        return AsyncRequestHandle(
+            self._client, self._urls(queue_url, response.json()), self.output_model
+        )
 
     async def _subscribe(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
-        submit_options = {k: v for k, v in options.items() if k in SubmitOptions.__annotations__}
-        handle = await self._submit(arguments, submit_options)
-        if on_enqueue := options.get("on_enqueue"):
-            on_enqueue(handle.request_id)
-        deadline = time.monotonic() + options["timeout"] if "timeout" in options else None
-        on_update = options.get("on_queue_update")
-        async for status in handle.iter_events(logs=bool(options.get("with_logs"))):
-            if on_update is not None:
-                on_update(status)
-            if isinstance(status, Completed):
-                status.raise_for_error(handle.request_id)
-                break
-            if deadline is not None and time.monotonic() > deadline:
-                await handle.cancel()
-                raise errors.TimeoutError(
-                    f"request {handle.request_id} did not complete within {options['timeout']} s"
-                )
-        return await handle.result()
+        follow = Follow(self._client.config, "", options.get("timeout"))
+        handle = None
+        try:
+            submit_options = {k: v for k, v in options.items() if k in _SUBMIT_OPTIONS}
+            handle = await self._submit(arguments, submit_options, follow)
+            follow.request_id = handle.request_id
+            if on_enqueue := options.get("on_enqueue"):
+                on_enqueue(handle.request_id)
+            logs = bool(options.get("with_logs"))
+            return await handle._wait(follow, logs, options.get("on_queue_update"))
+        except errors.FalError as error:
+            if not follow.expired():
+                raise
+            if handle is not None:
+                with contextlib.suppress(errors.FalError):
+                    await handle.cancel()
+            if isinstance(error, errors.TimeoutError):
+                raise
+            raise follow.timeout_error() from error
 
     async def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
-        timeout = options.get("timeout", self._client.config.timeout)
+        config = self._client.config
         response = await self._client._send(
             "POST",
-            f"{self._client.config.run_url}/{self.endpoint_id}",
+            f"{config.run_url}/{self.endpoint_id}",
             idempotent=False,
-            json=self._payload(arguments),
-            timeout=timeout,
+            json=await self._payload(arguments),
+            headers=request_headers(options),
+            timeout=run_timeout(config.timeout, options),
         )
-        return self.output_model.model_validate(response.json())
+        return parse_output(
+            self.output_model, response.json(), response.headers.get("x-fal-request-id")
+        )
+
+    async def _stream(
+        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> AsyncIterator[OutT]:
+        from httpx_sse import EventSource, SSEError
+
+        config = self._client.config
+        async with self._client._open(
+            "POST",
+            self._stream_url(config.run_url),
+            idempotent=False,
+            json=await self._payload(arguments),
+            headers=request_headers(options),
+            timeout=run_timeout(config.timeout, options),
+        ) as response:
+            require_event_stream(response)
+            try:
+                async for event in EventSource(response).aiter_sse():
+                    output = stream_event(self.output_model, event.event, event.data)
+                    if output is not None:
+                        yield output
+            except (httpx.TransportError, SSEError) as error:
+                raise errors.APIConnectionError(f"the stream broke: {error!r}") from error

@@ -14,12 +14,15 @@ __all__ = [
     "FalError",
     "FieldError",
     "MissingCredentialsError",
+    "MissingDependencyError",
     "NotFoundError",
     "RateLimitError",
+    "RealtimeError",
     "RequestFailed",
     "ServerError",
     "TimeoutError",
     "ValidationError",
+    "WebhookVerificationError",
 ]
 
 
@@ -29,6 +32,10 @@ class FalError(Exception):
 
 class MissingCredentialsError(FalError):
     """No API key was configured; raised before any request is sent."""
+
+
+class MissingDependencyError(FalError, ImportError):
+    """An optional feature needs a package that is not installed; the message names the extra."""
 
 
 class APIConnectionError(FalError):
@@ -129,3 +136,17 @@ class RequestFailed(APIError):
 
 class TimeoutError(FalError, builtins.TimeoutError):
     """The client-side deadline passed before the result arrived."""
+
+
+class RealtimeError(FalError):
+    """The realtime connection reported an error (an ``x-fal-error`` message) or broke."""
+
+    def __init__(self, error: str, reason: str = "", payload: Any = None) -> None:
+        super().__init__(f"{error}: {reason}" if reason else error)
+        self.error = error
+        self.reason = reason
+        self.payload = payload
+
+
+class WebhookVerificationError(FalError):
+    """A webhook delivery's signature, timestamp or headers did not check out."""

@@ -1,4 +1,6 @@
-"""The runtime shared by every generated endpoint: HTTP, the queue protocol, errors."""
+"""The runtime shared by every generated endpoint: HTTP, the queue protocol, files, realtime,
+webhooks and errors. Optional dependencies (httpx-sse, websockets, msgpack, cryptography) are
+imported only when used."""
 
 from ._client import AsyncClient, SyncClient
 from ._config import ClientConfig
@@ -9,6 +11,7 @@ from ._endpoint import (
     SubscribeOptions,
     SyncEndpoint,
 )
+from ._files import FileInput, FileModel
 from ._queue import (
     AsyncRequestHandle,
     Completed,
@@ -18,25 +21,38 @@ from ._queue import (
     Status,
     SyncRequestHandle,
 )
+from ._realtime import AsyncRealtime, RealtimeOptions, SyncRealtime
+from ._storage import AsyncStorage, SyncStorage
 from ._types import NOT_GIVEN, NotGiven, Priority
+from .webhooks import WebhookPayload, fetch_jwks, verify_webhook
 
 __all__ = [
     "NOT_GIVEN",
     "AsyncClient",
     "AsyncEndpoint",
+    "AsyncRealtime",
     "AsyncRequestHandle",
+    "AsyncStorage",
     "ClientConfig",
     "Completed",
+    "FileInput",
+    "FileModel",
     "InProgress",
     "Log",
     "NotGiven",
     "Priority",
     "Queued",
+    "RealtimeOptions",
     "RunOptions",
     "Status",
     "SubmitOptions",
     "SubscribeOptions",
     "SyncClient",
     "SyncEndpoint",
+    "SyncRealtime",
     "SyncRequestHandle",
+    "SyncStorage",
+    "WebhookPayload",
+    "fetch_jwks",
+    "verify_webhook",
 ]

@@ -3,6 +3,8 @@ connection pool per client."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from types import TracebackType
 from typing import Any, Self
 
@@ -10,6 +12,7 @@ import httpx
 
 from . import _http
 from ._config import ClientConfig
+from ._storage import AsyncStorage, SyncStorage
 
 
 class _ClientBase:
@@ -23,8 +26,14 @@ class _ClientBase:
         realtime_url: str | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
+        upload_threshold: int | None = None,
         config: ClientConfig | None = None,
     ) -> None:
+        """Arguments win over ``config``, which wins over the environment (see ClientConfig).
+
+        ``upload_threshold``: local files up to this many bytes are sent inline as ``data:``
+        URIs, larger ones are uploaded to fal storage first.
+        """
         overrides: dict[str, Any] = {
             "key": key,
             "queue_url": queue_url,
@@ -33,6 +42,7 @@ class _ClientBase:
             "realtime_url": realtime_url,
             "timeout": timeout,
             "max_retries": max_retries,
+            "upload_threshold": upload_threshold,
         }
         self.config = (
             ClientConfig.from_env(**overrides)
@@ -59,6 +69,11 @@ class SyncClient(_ClientBase):
         self._owns_http = http_client is None
         self.http = http_client or httpx.Client(timeout=self.config.timeout)
 
+    @functools.cached_property
+    def storage(self) -> SyncStorage:
+        """Upload files to fal storage: ``client.storage.upload(Path("cat.png"))`` -> URL."""
+        return SyncStorage(self)
+
     def _send(
         self, method: str, url: str, *, idempotent: bool, **kwargs: Any
     ) -> httpx.Response:
@@ -72,6 +87,35 @@ class SyncClient(_ClientBase):
             headers=_http.headers(self.config, extra),
             **kwargs,
         )
+
+    def _open(
+        self, method: str, url: str, *, idempotent: bool, **kwargs: Any
+    ) -> contextlib.AbstractContextManager[httpx.Response]:
+        """Like ``_send`` but the body is left unread, for Server-Sent Events."""
+        extra = kwargs.pop("headers", None)
+        return _http.open_response(
+            self.http,
+            self.config,
+            method,
+            url,
+            idempotent=idempotent,
+            stream=True,
+            headers=_http.headers(self.config, extra),
+            **kwargs,
+        )
+
+    def _download(self, url: str) -> bytes:
+        """GET a file URL (a CDN, not the API: no key is sent)."""
+        headers = {"User-Agent": _http.USER_AGENT}
+        return _http.send(
+            self.http,
+            self.config,
+            "GET",
+            url,
+            idempotent=True,
+            follow_redirects=True,
+            headers=headers,
+        ).content
 
     def close(self) -> None:
         """Close the connection pool (only when this client created it)."""
@@ -100,6 +144,41 @@ class AsyncClient(_ClientBase):
         self._owns_http = http_client is None
         self.http = http_client or httpx.AsyncClient(timeout=self.config.timeout)
 
+    @functools.cached_property
+    def storage(self) -> AsyncStorage:
+        """Upload files to fal storage: ``await client.storage.upload(Path("cat.png"))``."""
+        return AsyncStorage(self)
+
+    def _open(
+        self, method: str, url: str, *, idempotent: bool, **kwargs: Any
+    ) -> contextlib.AbstractAsyncContextManager[httpx.Response]:
+        """Like ``_send`` but the body is left unread, for Server-Sent Events."""
+        extra = kwargs.pop("headers", None)
+        return _http.aopen_response(
+            self.http,
+            self.config,
+            method,
+            url,
+            idempotent=idempotent,
+            stream=True,
+            headers=_http.headers(self.config, extra),
+            **kwargs,
+        )
+
+    async def _download(self, url: str) -> bytes:
+        """GET a file URL (a CDN, not the API: no key is sent)."""
+        headers = {"User-Agent": _http.USER_AGENT}
+        response = await _http.asend(
+            self.http,
+            self.config,
+            "GET",
+            url,
+            idempotent=True,
+            follow_redirects=True,
+            headers=headers,
+        )
+        return response.content
+
     async def _send(
         self, method: str, url: str, *, idempotent: bool, **kwargs: Any
     ) -> httpx.Response:
@@ -115,6 +194,7 @@ class AsyncClient(_ClientBase):
         )
 
     async def aclose(self) -> None:
+        """Close the connection pool (only when this client created it)."""
         if self._owns_http:
             await self.http.aclose()
 

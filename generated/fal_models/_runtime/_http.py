@@ -7,17 +7,19 @@ functions; the sync and async request loops only apply them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import email.utils
 import platform
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import httpx
 
-from . import errors
 from .._version import __version__
+from . import errors
 from ._config import ClientConfig
 
 USER_AGENT = f"fal-models/{__version__} python/{platform.python_version()}"
@@ -47,8 +49,12 @@ def retry_after(response: httpx.Response) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        pass
+    try:
         parsed = email.utils.parsedate_to_datetime(value)
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, parsed.timestamp() - time.time())
 
 
 def retry_delay(
@@ -62,12 +68,17 @@ def retry_delay(
     """Seconds to wait before another attempt, or None to stop.
 
     A request that may have reached the server is only retried when repeating it is harmless:
-    a queue submission is never sent twice unless the connection was refused outright.
+    a submission or direct run is sent again only when it cannot have taken effect, that is
+    when no connection was made or the server refused it with 429.
     """
     if attempt >= config.max_retries:
         return None
-    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return backoff(attempt)
+    if response is not None and response.headers.get("x-fal-request-timeout-type"):
+        return None  # the caller's own start timeout expired: repeating cannot help
+    if response is not None and response.status_code == 429:
+        return backoff(attempt, retry_after(response))
     if not idempotent:
         return None
     if isinstance(error, httpx.TransportError):
@@ -86,7 +97,8 @@ def error_from_response(
         body = response.json()
     except ValueError:
         body = response.text[:2000]
-    detail = body.get("detail") if isinstance(body, dict) else body
+    # Only fal's JSON ``detail`` makes the message: other bodies (proxy HTML pages) stay in .body.
+    detail = body.get("detail") if isinstance(body, dict) else None
     error_type = response.headers.get("x-fal-error-type") or (
         body.get("error_type") if isinstance(body, dict) else None
     )
@@ -117,7 +129,16 @@ def error_from_response(
     return errors.APIError(message, **kwargs)
 
 
-def send(
+def connection_error(
+    method: str, url: str, error: Exception
+) -> errors.APIConnectionError:
+    # Only the path: query strings may carry tokens.
+    path = httpx.URL(url).copy_with(query=None)
+    return errors.APIConnectionError(f"{method} {path} failed: {error!r}")
+
+
+@contextlib.contextmanager
+def open_response(
     http: httpx.Client,
     config: ClientConfig,
     method: str,
@@ -125,22 +146,40 @@ def send(
     *,
     idempotent: bool,
     request_id: str | None = None,
+    stream: bool = False,
+    follow_redirects: bool = False,
+    max_retries: int | None = None,
     **kwargs: Any,
-) -> httpx.Response:
-    """One API call with retries; returns a 2xx response or raises the mapped error."""
+) -> Iterator[httpx.Response]:
+    """One API call with retries; yields a 2xx response (body not yet read when ``stream``)
+    and closes it afterwards, or raises the mapped error. ``max_retries`` overrides the
+    configured number."""
+    if max_retries is not None:
+        config = dataclasses.replace(config, max_retries=max_retries)
     attempt = 0
     while True:
+        response: httpx.Response | None = None
         try:
-            response = http.request(method, url, **kwargs)
+            request = http.build_request(method, url, **kwargs)
+            response = http.send(
+                request, stream=True, follow_redirects=follow_redirects
+            )
+            if not (stream and response.is_success):
+                response.read()
         except httpx.TransportError as error:
+            if response is not None:
+                response.close()
             delay = retry_delay(attempt, config, idempotent=idempotent, error=error)
             if delay is None:
-                raise errors.APIConnectionError(
-                    f"{method} {url} failed: {error!r}"
-                ) from error
+                raise connection_error(method, url, error) from error
         else:
             if response.is_success:
-                return response
+                try:
+                    yield response
+                finally:
+                    response.close()
+                return
+            response.close()
             delay = retry_delay(
                 attempt, config, idempotent=idempotent, response=response
             )
@@ -150,7 +189,8 @@ def send(
         attempt += 1
 
 
-async def asend(
+@contextlib.asynccontextmanager
+async def aopen_response(
     http: httpx.AsyncClient,
     config: ClientConfig,
     method: str,
@@ -158,22 +198,38 @@ async def asend(
     *,
     idempotent: bool,
     request_id: str | None = None,
+    stream: bool = False,
+    follow_redirects: bool = False,
+    max_retries: int | None = None,
     **kwargs: Any,
-) -> httpx.Response:
-    """The async twin of :func:`send`."""
+) -> AsyncIterator[httpx.Response]:
+    """The async twin of :func:`open_response`."""
+    if max_retries is not None:
+        config = dataclasses.replace(config, max_retries=max_retries)
     attempt = 0
     while True:
+        response: httpx.Response | None = None
         try:
-            response = await http.request(method, url, **kwargs)
+            request = http.build_request(method, url, **kwargs)
+            response = await http.send(
+                request, stream=True, follow_redirects=follow_redirects
+            )
+            if not (stream and response.is_success):
+                await response.aread()
         except httpx.TransportError as error:
+            if response is not None:
+                await response.aclose()
             delay = retry_delay(attempt, config, idempotent=idempotent, error=error)
             if delay is None:
-                raise errors.APIConnectionError(
-                    f"{method} {url} failed: {error!r}"
-                ) from error
+                raise connection_error(method, url, error) from error
         else:
             if response.is_success:
-                return response
+                try:
+                    yield response
+                finally:
+                    await response.aclose()
+                return
+            await response.aclose()
             delay = retry_delay(
                 attempt, config, idempotent=idempotent, response=response
             )
@@ -181,3 +237,19 @@ async def asend(
                 raise error_from_response(response, request_id)
         await asyncio.sleep(delay)
         attempt += 1
+
+
+def send(
+    http: httpx.Client, config: ClientConfig, method: str, url: str, **kwargs: Any
+) -> httpx.Response:
+    """One API call with retries, body read; see :func:`open_response`."""
+    with open_response(http, config, method, url, **kwargs) as response:
+        return response
+
+
+async def asend(
+    http: httpx.AsyncClient, config: ClientConfig, method: str, url: str, **kwargs: Any
+) -> httpx.Response:
+    """The async twin of :func:`send`."""
+    async with aopen_response(http, config, method, url, **kwargs) as response:
+        return response

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeAlias, TypeVar
 
+import httpx
 import pydantic
 
 from . import errors
+from ._config import ClientConfig
+from ._outputs import parse_output
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, SyncClient
@@ -64,14 +76,10 @@ class Completed(_StatusBase):
     error_type: str | None = None
 
     def raise_for_error(self, request_id: str) -> None:
-        """Raise :class:`RequestFailed` when the request completed with an error."""
+        """Raise RequestFailed when the request completed with an error (``handle.result()``
+        raises too, with the details of the failed result, e.g. a ValidationError)."""
         if self.error is not None:
-            raise errors.RequestFailed(
-                self.error,
-                error_type=self.error_type,
-                request_id=request_id,
-                body=self.model_dump(),
-            )
+            raise failure(self, request_id, None)
 
 
 Status: TypeAlias = Annotated[
@@ -81,7 +89,12 @@ _STATUS = pydantic.TypeAdapter[Queued | InProgress | Completed](Status)
 
 
 def parse_status(data: Any) -> Queued | InProgress | Completed:
-    return _STATUS.validate_python(data)
+    try:
+        return _STATUS.validate_python(data)
+    except pydantic.ValidationError as problem:
+        raise errors.APIError(
+            f"unexpected request status: {problem}", body=data
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -107,9 +120,128 @@ class RequestURLs:
             cancel_url=str(reply.get("cancel_url") or fallback.cancel_url),
         )
 
+    @property
+    def stream_url(self) -> str:
+        return f"{self.status_url}/stream"
+
+
+MAX_POLL_INTERVAL = 2.0  # seconds: the slowest polling gets while nothing changes
+# What ends a status stream early (the request keeps running): the follower then polls once
+# or reconnects.
+STREAM_ERRORS: tuple[type[Exception], ...] = (
+    errors.APIError,
+    errors.APIConnectionError,
+    httpx.HTTPError,
+    ValueError,
+)
+
+
+class Follow:
+    """Decisions of following one request until COMPLETED, shared by the sync and async loops:
+    stream or poll, how long to wait between polls, and the optional client-side deadline.
+    """
+
+    def __init__(
+        self, config: ClientConfig, request_id: str, timeout: float | None = None
+    ) -> None:
+        self.config = config
+        self.request_id = request_id
+        self.limit = timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.streaming = config.stream_status
+        self._polls = 0
+        self._last: tuple[object, ...] | None = None
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def timeout_error(self) -> errors.TimeoutError:
+        what = f"request {self.request_id}" if self.request_id else "the request"
+        return errors.TimeoutError(f"{what} did not complete within {self.limit} s")
+
+    def check_deadline(self) -> None:
+        if self.expired():
+            raise self.timeout_error()
+
+    def request_timeout(self) -> float:
+        """The timeout of one HTTP request: the configured one, cut short by the deadline."""
+        self.check_deadline()
+        if self.deadline is None:
+            return self.config.timeout
+        return max(0.001, min(self.config.timeout, self.deadline - time.monotonic()))
+
+    def stream_ended(self, received: bool) -> None:
+        """A stream that delivered statuses is reopened; one that did not means polling."""
+        if not received:
+            self.streaming = False
+
+    def poll_delay(self, status: Queued | InProgress | Completed) -> float:
+        """Start at ``poll_interval`` and back off while nothing changes."""
+        seen = (
+            status.status,
+            getattr(status, "queue_position", None),
+            len(status_logs(status)),
+        )
+        if seen != self._last:
+            self._last, self._polls = seen, 0
+        delay = min(self.config.poll_interval * 2.0**self._polls, MAX_POLL_INTERVAL)
+        self._polls += 1
+        if self.deadline is not None:
+            delay = min(delay, max(0.0, self.deadline - time.monotonic()))
+        return delay
+
+
+def failure(
+    status: Completed, request_id: str, result_error: errors.FalError | None
+) -> errors.FalError:
+    """What a request that COMPLETED with an error raises: ValidationError when its result is
+    a 422 with located problems, else RequestFailed with the result's detail and status.
+    """
+    if isinstance(result_error, errors.ValidationError):
+        return result_error
+    if isinstance(result_error, errors.APIError) and not isinstance(
+        result_error, errors.AuthenticationError | errors.RateLimitError
+    ):
+        return errors.RequestFailed(
+            result_error.message,
+            status_code=result_error.status_code,
+            error_type=result_error.error_type or status.error_type,
+            request_id=request_id,
+            body=result_error.body,
+        )
+    return errors.RequestFailed(
+        status.error or "the request failed",
+        error_type=status.error_type,
+        request_id=request_id,
+        body=status.model_dump(),
+    )
+
+
+def status_logs(status: Queued | InProgress | Completed) -> list[Log]:
+    return [] if isinstance(status, Queued) else status.logs
+
+
+def status_params(logs: bool) -> dict[str, int]:
+    return {"logs": int(logs)}
+
+
+def is_event_stream(response: httpx.Response) -> bool:
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.startswith("text/event-stream")
+
+
+def status_from_event(data: str) -> Queued | InProgress | Completed | None:
+    """The status an SSE ``data`` field carries, or None for anything else (pings)."""
+    if not data.strip():
+        return None
+    value = json.loads(data)
+    if not isinstance(value, dict) or "status" not in value:
+        return None
+    return parse_status(value)
+
 
 class SyncRequestHandle(Generic[OutT]):
-    """A submitted request: poll its status, wait for and fetch its result, or cancel it."""
+    """A submitted request: follow its status, wait for its result, or cancel it."""
 
     def __init__(
         self, client: SyncClient, urls: RequestURLs, output_model: type[OutT]
@@ -126,41 +258,116 @@ class SyncRequestHandle(Generic[OutT]):
         return f"<{type(self).__name__} {self.request_id}>"
 
     def status(self, *, logs: bool = False) -> Queued | InProgress | Completed:
-        response = self._get(self.urls.status_url, params={"logs": int(logs)})
-        return parse_status(response.json())
+        """The current status (with the log lines so far when ``logs``)."""
+        return self._status(logs, self._client.config.timeout)
 
     def iter_events(
         self, *, logs: bool = False
     ) -> Iterator[Queued | InProgress | Completed]:
-        """Statuses until (and including) COMPLETED."""
-        attempt = 0
-        while True:
-            status = self.status(logs=logs)
-            yield status
-            if isinstance(status, Completed):
-                return
-            time.sleep(self._client.config.poll_interval * min(2**attempt, 10))
-            attempt = attempt + 1 if isinstance(status, Queued) else 0
+        """Status updates until (and including) COMPLETED, streamed as they happen."""
+        return self._follow(Follow(self._client.config, self.request_id), logs)
 
-    def result(self) -> OutT:
-        """The output, once the request has completed."""
-        response = self._get(self.urls.response_url)
-        return self._output_model.model_validate(response.json())
+    def result(
+        self,
+        *,
+        timeout: float | None = None,
+        on_queue_update: Callback | None = None,
+        with_logs: bool = False,
+    ) -> OutT:
+        """Wait until the request completes and return its output.
 
-    def wait(self, *, logs: bool = False) -> OutT:
-        """Block until COMPLETED, then return the output (raises RequestFailed on error)."""
-        for status in self.iter_events(logs=logs):
-            if isinstance(status, Completed):
-                status.raise_for_error(self.request_id)
-        return self.result()
+        ``on_queue_update`` is called with each status (with log lines when ``with_logs``).
+        Raises RequestFailed when the request completed with an error (ValidationError when
+        the endpoint rejected the input), TimeoutError after ``timeout`` seconds (the request
+        keeps running: cancel it if you no longer need it).
+        """
+        follow = Follow(self._client.config, self.request_id, timeout)
+        try:
+            return self._wait(follow, with_logs, on_queue_update)
+        except errors.FalError as error:
+            if not follow.expired() or isinstance(error, errors.TimeoutError):
+                raise
+            raise follow.timeout_error() from error
 
     def cancel(self) -> None:
-        """Ask the queue to cancel; a request that already completed cannot be cancelled."""
+        """Ask the queue to cancel the request; an APIError (400) when it already completed."""
         self._client._send(
             "PUT", self.urls.cancel_url, idempotent=True, request_id=self.request_id
         )
 
-    def _get(self, url: str, **kwargs: Any) -> Any:
+    def _wait(
+        self, follow: Follow, logs: bool, on_update: Callback | None = None
+    ) -> OutT:
+        with contextlib.closing(self._follow(follow, logs)) as statuses:
+            for status in statuses:
+                if on_update is not None:
+                    on_update(status)
+                if isinstance(status, Completed) and status.error is not None:
+                    raise self._failure(status, follow)
+        response = self._get(self.urls.response_url, timeout=follow.request_timeout())
+        return parse_output(self._output_model, response.json(), self.request_id)
+
+    def _failure(self, status: Completed, follow: Follow) -> errors.FalError:
+        """The error of a request that completed with one: its result tells the details."""
+        try:
+            self._get(
+                self.urls.response_url, timeout=follow.request_timeout(), max_retries=0
+            )
+        except errors.FalError as error:
+            return failure(status, self.request_id, error)
+        return failure(status, self.request_id, None)
+
+    def _follow(
+        self, follow: Follow, logs: bool
+    ) -> Generator[Queued | InProgress | Completed, None, None]:
+        while True:
+            if follow.streaming:
+                received = False
+                try:
+                    for status in self._stream(follow, logs):
+                        received = True
+                        yield status
+                        if isinstance(status, Completed):
+                            return
+                except STREAM_ERRORS:
+                    pass
+                follow.check_deadline()
+                follow.stream_ended(received)
+                continue
+            status = self._status(logs, follow.request_timeout())
+            yield status
+            if isinstance(status, Completed):
+                return
+            time.sleep(follow.poll_delay(status))
+            follow.check_deadline()
+
+    def _stream(
+        self, follow: Follow, logs: bool
+    ) -> Iterator[Queued | InProgress | Completed]:
+        from httpx_sse import EventSource
+
+        with self._client._open(
+            "GET",
+            self.urls.stream_url,
+            idempotent=True,
+            request_id=self.request_id,
+            params=status_params(logs),
+            timeout=follow.request_timeout(),
+        ) as response:
+            if not is_event_stream(response):
+                return
+            for event in EventSource(response).iter_sse():
+                status = status_from_event(event.data)
+                if status is not None:
+                    yield status
+
+    def _status(self, logs: bool, timeout: float) -> Queued | InProgress | Completed:
+        response = self._get(
+            self.urls.status_url, params=status_params(logs), timeout=timeout
+        )
+        return parse_status(response.json())
+
+    def _get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self._client._send(
             "GET", url, idempotent=True, request_id=self.request_id, **kwargs
         )
@@ -184,46 +391,125 @@ class AsyncRequestHandle(Generic[OutT]):
         return f"<{type(self).__name__} {self.request_id}>"
 
     async def status(self, *, logs: bool = False) -> Queued | InProgress | Completed:
-        response = await self._get(self.urls.status_url, params={"logs": int(logs)})
-        return parse_status(response.json())
+        """The current status (with the log lines so far when ``logs``)."""
+        return await self._status(logs, self._client.config.timeout)
 
-    async def iter_events(
+    def iter_events(
         self, *, logs: bool = False
     ) -> AsyncIterator[Queued | InProgress | Completed]:
-        """Statuses until (and including) COMPLETED."""
-        attempt = 0
-        while True:
-            status = await self.status(logs=logs)
-            yield status
-            if isinstance(status, Completed):
-                return
-            await asyncio.sleep(self._client.config.poll_interval * min(2**attempt, 10))
-            attempt = attempt + 1 if isinstance(status, Queued) else 0
+        """Status updates until (and including) COMPLETED, streamed as they happen."""
+        return self._follow(Follow(self._client.config, self.request_id), logs)
 
-    async def result(self) -> OutT:
-        response = await self._get(self.urls.response_url)
-        return self._output_model.model_validate(response.json())
-
-    async def wait(self, *, logs: bool = False) -> OutT:
-        async for status in self.iter_events(logs=logs):
-            if isinstance(status, Completed):
-                status.raise_for_error(self.request_id)
-        return await self.result()
+    async def result(
+        self,
+        *,
+        timeout: float | None = None,
+        on_queue_update: Callback | None = None,
+        with_logs: bool = False,
+    ) -> OutT:
+        """Wait until the request completes and return its output (see the sync twin)."""
+        follow = Follow(self._client.config, self.request_id, timeout)
+        try:
+            return await self._wait(follow, with_logs, on_queue_update)
+        except errors.FalError as error:
+            if not follow.expired() or isinstance(error, errors.TimeoutError):
+                raise
+            raise follow.timeout_error() from error
 
     async def cancel(self) -> None:
+        """Ask the queue to cancel the request; an APIError (400) when it already completed."""
         await self._client._send(
             "PUT", self.urls.cancel_url, idempotent=True, request_id=self.request_id
         )
 
-    async def _get(self, url: str, **kwargs: Any) -> Any:
+    async def _wait(
+        self, follow: Follow, logs: bool, on_update: Callback | None = None
+    ) -> OutT:
+        async with contextlib.aclosing(self._follow(follow, logs)) as statuses:
+            async for status in statuses:
+                if on_update is not None:
+                    on_update(status)
+                if isinstance(status, Completed) and status.error is not None:
+                    raise await self._failure(status, follow)
+        response = await self._get(
+            self.urls.response_url, timeout=follow.request_timeout()
+        )
+        return parse_output(self._output_model, response.json(), self.request_id)
+
+    async def _failure(self, status: Completed, follow: Follow) -> errors.FalError:
+        """The error of a request that completed with one: its result tells the details."""
+        try:
+            await self._get(
+                self.urls.response_url, timeout=follow.request_timeout(), max_retries=0
+            )
+        except errors.FalError as error:
+            return failure(status, self.request_id, error)
+        return failure(status, self.request_id, None)
+
+    async def _follow(
+        self, follow: Follow, logs: bool
+    ) -> AsyncGenerator[Queued | InProgress | Completed, None]:
+        while True:
+            if follow.streaming:
+                received = False
+                try:
+                    async for status in self._stream(follow, logs):
+                        received = True
+                        yield status
+                        if isinstance(status, Completed):
+                            return
+                except STREAM_ERRORS:
+                    pass
+                follow.check_deadline()
+                follow.stream_ended(received)
+                continue
+            status = await self._status(logs, follow.request_timeout())
+            yield status
+            if isinstance(status, Completed):
+                return
+            await asyncio.sleep(follow.poll_delay(status))
+            follow.check_deadline()
+
+    async def _stream(
+        self, follow: Follow, logs: bool
+    ) -> AsyncIterator[Queued | InProgress | Completed]:
+        from httpx_sse import EventSource
+
+        async with self._client._open(
+            "GET",
+            self.urls.stream_url,
+            idempotent=True,
+            request_id=self.request_id,
+            params=status_params(logs),
+            timeout=follow.request_timeout(),
+        ) as response:
+            if not is_event_stream(response):
+                return
+            async for event in EventSource(response).aiter_sse():
+                status = status_from_event(event.data)
+                if status is not None:
+                    yield status
+
+    async def _status(
+        self, logs: bool, timeout: float
+    ) -> Queued | InProgress | Completed:
+        response = await self._get(
+            self.urls.status_url, params=status_params(logs), timeout=timeout
+        )
+        return parse_status(response.json())
+
+    async def _get(self, url: str, **kwargs: Any) -> httpx.Response:
         return await self._client._send(
             "GET", url, idempotent=True, request_id=self.request_id, **kwargs
         )
 
 
+Callback = Callable[[Queued | InProgress | Completed], object]
+
 __all__ = [
     "AsyncRequestHandle",
     "Completed",
+    "Follow",
     "InProgress",
     "Log",
     "Queued",

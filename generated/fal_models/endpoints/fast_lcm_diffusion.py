@@ -18,6 +18,8 @@ __all__ = [
     "FastLcmDiffusionOutput",
     "FastLcmDiffusion",
     "AsyncFastLcmDiffusion",
+    "FastLcmDiffusionRealtime",
+    "AsyncFastLcmDiffusionRealtime",
 ]
 
 
@@ -153,6 +155,51 @@ class FastLcmDiffusionOutput(BaseModel):
     """
     The prompt used for generating the image.
     """
+
+
+class FastLcmDiffusionRealtime(
+    _rt.SyncRealtime[FastLcmDiffusionInput, FastLcmDiffusionOutput]
+):
+    """A realtime connection to fal-ai/fast-lcm-diffusion: ``send`` inputs, ``recv`` outputs."""
+
+    def send(
+        self,
+        *,
+        model_name: (
+            _t.Literal[
+                "stabilityai/stable-diffusion-xl-base-1.0",
+                "runwayml/stable-diffusion-v1-5",
+            ]
+            | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
+        prompt: str,
+        negative_prompt: str | _rt.NotGiven = _rt.NOT_GIVEN,
+        image_size: (
+            shared.ImageSize
+            | _t.Literal[
+                "square_hd",
+                "square",
+                "portrait_4_3",
+                "portrait_16_9",
+                "landscape_4_3",
+                "landscape_16_9",
+            ]
+            | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
+        num_inference_steps: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        seed: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        guidance_scale: float | _rt.NotGiven = _rt.NOT_GIVEN,
+        sync_mode: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        num_images: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        enable_safety_checker: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        safety_checker_version: _t.Literal["v1", "v2"] | _rt.NotGiven = _rt.NOT_GIVEN,
+        expand_prompt: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        format: _t.Literal["jpeg", "png"] | _rt.NotGiven = _rt.NOT_GIVEN,
+        guidance_rescale: float | _rt.NotGiven = _rt.NOT_GIVEN,
+        request_id: str | _rt.NotGiven = _rt.NOT_GIVEN,
+    ) -> None:
+        """Send one input; arguments as for the endpoint call. The output comes from ``recv``."""
+        self._send_arguments(locals())
 
 
 class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionOutput]):
@@ -318,6 +365,57 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
     ) -> FastLcmDiffusionOutput:
         """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
         return self._run(locals(), options)
+
+    def realtime(
+        self, **options: _t.Unpack[_rt.RealtimeOptions]
+    ) -> FastLcmDiffusionRealtime:
+        """A realtime (websocket) connection; use it as a context manager."""
+        return FastLcmDiffusionRealtime(self, options)
+
+
+class AsyncFastLcmDiffusionRealtime(
+    _rt.AsyncRealtime[FastLcmDiffusionInput, FastLcmDiffusionOutput]
+):
+    """A realtime connection to fal-ai/fast-lcm-diffusion: ``send`` inputs, ``recv`` outputs."""
+
+    async def send(
+        self,
+        *,
+        model_name: (
+            _t.Literal[
+                "stabilityai/stable-diffusion-xl-base-1.0",
+                "runwayml/stable-diffusion-v1-5",
+            ]
+            | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
+        prompt: str,
+        negative_prompt: str | _rt.NotGiven = _rt.NOT_GIVEN,
+        image_size: (
+            shared.ImageSize
+            | _t.Literal[
+                "square_hd",
+                "square",
+                "portrait_4_3",
+                "portrait_16_9",
+                "landscape_4_3",
+                "landscape_16_9",
+            ]
+            | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
+        num_inference_steps: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        seed: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        guidance_scale: float | _rt.NotGiven = _rt.NOT_GIVEN,
+        sync_mode: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        num_images: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        enable_safety_checker: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        safety_checker_version: _t.Literal["v1", "v2"] | _rt.NotGiven = _rt.NOT_GIVEN,
+        expand_prompt: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        format: _t.Literal["jpeg", "png"] | _rt.NotGiven = _rt.NOT_GIVEN,
+        guidance_rescale: float | _rt.NotGiven = _rt.NOT_GIVEN,
+        request_id: str | _rt.NotGiven = _rt.NOT_GIVEN,
+    ) -> None:
+        """Send one input; arguments as for the endpoint call. The output comes from ``recv``."""
+        await self._send_arguments(locals())
 
 
 class AsyncFastLcmDiffusion(
@@ -485,3 +583,9 @@ class AsyncFastLcmDiffusion(
     ) -> FastLcmDiffusionOutput:
         """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
         return await self._run(locals(), options)
+
+    def realtime(
+        self, **options: _t.Unpack[_rt.RealtimeOptions]
+    ) -> AsyncFastLcmDiffusionRealtime:
+        """A realtime (websocket) connection; use it as an async context manager."""
+        return AsyncFastLcmDiffusionRealtime(self, options)

@@ -234,6 +234,35 @@ class HidreamI1Fast(_rt.SyncEndpoint[HidreamI1FastInput, HidreamI1FastOutput]):
         """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
         return self._run(locals(), options)
 
+    def stream(
+        self,
+        *,
+        prompt: str,
+        negative_prompt: str | _rt.NotGiven = _rt.NOT_GIVEN,
+        image_size: (
+            shared.ImageSize
+            | _t.Literal[
+                "square_hd",
+                "square",
+                "portrait_4_3",
+                "portrait_16_9",
+                "landscape_4_3",
+                "landscape_16_9",
+            ]
+            | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
+        num_inference_steps: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        seed: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        sync_mode: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        num_images: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        enable_safety_checker: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        output_format: _t.Literal["jpeg", "png"] | _rt.NotGiven = _rt.NOT_GIVEN,
+        **options: _t.Unpack[_rt.RunOptions],
+    ) -> _t.Iterator[HidreamI1FastOutput]:
+        """Run directly and iterate the streamed outputs: partial ones (fields not yet known are
+        unset) and, last, the complete output. Arguments as for the call."""
+        return self._stream(locals(), options)
+
 
 class AsyncHidreamI1Fast(_rt.AsyncEndpoint[HidreamI1FastInput, HidreamI1FastOutput]):
     """fal-ai/hidream-i1-fast on the asynchronous client.
@@ -351,3 +380,32 @@ class AsyncHidreamI1Fast(_rt.AsyncEndpoint[HidreamI1FastInput, HidreamI1FastOutp
     ) -> HidreamI1FastOutput:
         """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
         return await self._run(locals(), options)
+
+    def stream(
+        self,
+        *,
+        prompt: str,
+        negative_prompt: str | _rt.NotGiven = _rt.NOT_GIVEN,
+        image_size: (
+            shared.ImageSize
+            | _t.Literal[
+                "square_hd",
+                "square",
+                "portrait_4_3",
+                "portrait_16_9",
+                "landscape_4_3",
+                "landscape_16_9",
+            ]
+            | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
+        num_inference_steps: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        seed: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        sync_mode: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        num_images: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        enable_safety_checker: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        output_format: _t.Literal["jpeg", "png"] | _rt.NotGiven = _rt.NOT_GIVEN,
+        **options: _t.Unpack[_rt.RunOptions],
+    ) -> _t.AsyncIterator[HidreamI1FastOutput]:
+        """Run directly and iterate the streamed outputs: partial ones (fields not yet known are
+        unset) and, last, the complete output. Arguments as for the call."""
+        return self._stream(locals(), options)

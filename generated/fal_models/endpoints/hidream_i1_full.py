@@ -273,6 +273,37 @@ class HidreamI1Full(_rt.SyncEndpoint[HidreamI1FullInput, HidreamI1FullOutput]):
         """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
         return self._run(locals(), options)
 
+    def stream(
+        self,
+        *,
+        prompt: str,
+        negative_prompt: str | _rt.NotGiven = _rt.NOT_GIVEN,
+        image_size: (
+            shared.ImageSize
+            | _t.Literal[
+                "square_hd",
+                "square",
+                "portrait_4_3",
+                "portrait_16_9",
+                "landscape_4_3",
+                "landscape_16_9",
+            ]
+            | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
+        num_inference_steps: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        seed: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        guidance_scale: float | _rt.NotGiven = _rt.NOT_GIVEN,
+        sync_mode: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        num_images: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        enable_safety_checker: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        output_format: _t.Literal["jpeg", "png"] | _rt.NotGiven = _rt.NOT_GIVEN,
+        loras: list[LoraWeight] | _rt.NotGiven = _rt.NOT_GIVEN,
+        **options: _t.Unpack[_rt.RunOptions],
+    ) -> _t.Iterator[HidreamI1FullOutput]:
+        """Run directly and iterate the streamed outputs: partial ones (fields not yet known are
+        unset) and, last, the complete output. Arguments as for the call."""
+        return self._stream(locals(), options)
+
 
 class AsyncHidreamI1Full(_rt.AsyncEndpoint[HidreamI1FullInput, HidreamI1FullOutput]):
     """fal-ai/hidream-i1-full on the asynchronous client.
@@ -401,3 +432,34 @@ class AsyncHidreamI1Full(_rt.AsyncEndpoint[HidreamI1FullInput, HidreamI1FullOutp
     ) -> HidreamI1FullOutput:
         """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
         return await self._run(locals(), options)
+
+    def stream(
+        self,
+        *,
+        prompt: str,
+        negative_prompt: str | _rt.NotGiven = _rt.NOT_GIVEN,
+        image_size: (
+            shared.ImageSize
+            | _t.Literal[
+                "square_hd",
+                "square",
+                "portrait_4_3",
+                "portrait_16_9",
+                "landscape_4_3",
+                "landscape_16_9",
+            ]
+            | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
+        num_inference_steps: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        seed: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        guidance_scale: float | _rt.NotGiven = _rt.NOT_GIVEN,
+        sync_mode: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        num_images: int | _rt.NotGiven = _rt.NOT_GIVEN,
+        enable_safety_checker: bool | _rt.NotGiven = _rt.NOT_GIVEN,
+        output_format: _t.Literal["jpeg", "png"] | _rt.NotGiven = _rt.NOT_GIVEN,
+        loras: list[LoraWeight] | _rt.NotGiven = _rt.NOT_GIVEN,
+        **options: _t.Unpack[_rt.RunOptions],
+    ) -> _t.AsyncIterator[HidreamI1FullOutput]:
+        """Run directly and iterate the streamed outputs: partial ones (fields not yet known are
+        unset) and, last, the complete output. Arguments as for the call."""
+        return self._stream(locals(), options)

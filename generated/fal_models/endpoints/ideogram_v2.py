@@ -12,6 +12,7 @@ import typing as _t
 
 from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
+from fal_models._runtime import FileModel
 
 from .. import _runtime as _rt
 
@@ -24,7 +25,7 @@ __all__ = [
 ]
 
 
-class File(BaseModel):
+class File(FileModel):
     model_config = ConfigDict(
         use_attribute_docstrings=True,
     )

@@ -15,6 +15,7 @@ import typing as _t
 
 from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
+from fal_models._runtime import FileModel
 
 from .. import _runtime as _rt
 
@@ -27,7 +28,7 @@ __all__ = [
 ]
 
 
-class File(BaseModel):
+class File(FileModel):
     model_config = ConfigDict(
         use_attribute_docstrings=True,
     )

@@ -167,12 +167,15 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
     app_id = "fal-ai/omnigen-v2"
     input_model = OmnigenV2Input
     output_model = OmnigenV2Output
+    file_fields = ("input_image_urls",)
 
     def __call__(
         self,
         *,
         prompt: str,
-        input_image_urls: list[str] | _rt.NotGiven = _rt.NOT_GIVEN,
+        input_image_urls: (
+            _t.Sequence[str | _rt.FileInput] | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
         image_size: (
             shared.ImageSize
             | _t.Literal[
@@ -236,7 +239,9 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
         self,
         *,
         prompt: str,
-        input_image_urls: list[str] | _rt.NotGiven = _rt.NOT_GIVEN,
+        input_image_urls: (
+            _t.Sequence[str | _rt.FileInput] | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
         image_size: (
             shared.ImageSize
             | _t.Literal[
@@ -270,7 +275,9 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
         self,
         *,
         prompt: str,
-        input_image_urls: list[str] | _rt.NotGiven = _rt.NOT_GIVEN,
+        input_image_urls: (
+            _t.Sequence[str | _rt.FileInput] | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
         image_size: (
             shared.ImageSize
             | _t.Literal[
@@ -312,12 +319,15 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
     app_id = "fal-ai/omnigen-v2"
     input_model = OmnigenV2Input
     output_model = OmnigenV2Output
+    file_fields = ("input_image_urls",)
 
     async def __call__(
         self,
         *,
         prompt: str,
-        input_image_urls: list[str] | _rt.NotGiven = _rt.NOT_GIVEN,
+        input_image_urls: (
+            _t.Sequence[str | _rt.FileInput] | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
         image_size: (
             shared.ImageSize
             | _t.Literal[
@@ -381,7 +391,9 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
         self,
         *,
         prompt: str,
-        input_image_urls: list[str] | _rt.NotGiven = _rt.NOT_GIVEN,
+        input_image_urls: (
+            _t.Sequence[str | _rt.FileInput] | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
         image_size: (
             shared.ImageSize
             | _t.Literal[
@@ -415,7 +427,9 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
         self,
         *,
         prompt: str,
-        input_image_urls: list[str] | _rt.NotGiven = _rt.NOT_GIVEN,
+        input_image_urls: (
+            _t.Sequence[str | _rt.FileInput] | _rt.NotGiven
+        ) = _rt.NOT_GIVEN,
         image_size: (
             shared.ImageSize
             | _t.Literal[

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
+from fal_models._runtime import FileModel
 
 
-class File(BaseModel):
+class File(FileModel):
     model_config = ConfigDict(
         use_attribute_docstrings=True,
     )
@@ -32,7 +33,7 @@ class File(BaseModel):
     """
 
 
-class Image(BaseModel):
+class Image(FileModel):
     model_config = ConfigDict(
         use_attribute_docstrings=True,
     )
