@@ -27,7 +27,7 @@ from ._queue import (
     SyncRequestHandle,
     is_event_stream,
 )
-from ._types import NOT_GIVEN, Priority
+from ._types import NOT_GIVEN, Priority, check_options
 from .webhooks import WebhookPayload
 
 if TYPE_CHECKING:
@@ -80,6 +80,8 @@ class RunOptions(TypedDict, total=False):
 
 _OWN_NAMES = frozenset({"self", "options", "__class__"})
 _SUBMIT_OPTIONS = frozenset(SubmitOptions.__annotations__)
+_SUBSCRIBE_OPTIONS = frozenset(SubscribeOptions.__annotations__)
+_RUN_OPTIONS = frozenset(RunOptions.__annotations__)
 
 
 def request_headers(options: Mapping[str, Any]) -> dict[str, str]:
@@ -205,6 +207,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
     def _submit(
         self, arguments: Mapping[str, Any], options: Mapping[str, Any], follow: Follow | None = None
     ) -> SyncRequestHandle[OutT]:
+        check_options(options, _SUBMIT_OPTIONS)
         request = self._submit_request(self._payload(arguments), options)
         queue_url = self._client.config.queue_url
         timeout = follow.request_timeout() if follow else self._client.config.timeout
@@ -216,6 +219,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
         )
 
     def _subscribe(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
+        check_options(options, _SUBSCRIBE_OPTIONS)
         follow = Follow(self._client.config, "", options.get("timeout"))
         handle = None
         try:
@@ -237,6 +241,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
             raise follow.timeout_error() from error
 
     def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
+        check_options(options, _RUN_OPTIONS)
         config = self._client.config
         response = self._client._send(
             "POST",
@@ -253,6 +258,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
     def _stream(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Iterator[OutT]:
         from httpx_sse import EventSource, SSEError
 
+        check_options(options, _RUN_OPTIONS)
         config = self._client.config
         with self._client._open(
             "POST",
@@ -293,6 +299,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
     async def _submit(
         self, arguments: Mapping[str, Any], options: Mapping[str, Any], follow: Follow | None = None
     ) -> AsyncRequestHandle[OutT]:
+        check_options(options, _SUBMIT_OPTIONS)
         request = self._submit_request(await self._payload(arguments), options)
         queue_url = self._client.config.queue_url
         timeout = follow.request_timeout() if follow else self._client.config.timeout
@@ -304,6 +311,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
         )
 
     async def _subscribe(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
+        check_options(options, _SUBSCRIBE_OPTIONS)
         follow = Follow(self._client.config, "", options.get("timeout"))
         handle = None
         try:
@@ -325,6 +333,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
             raise follow.timeout_error() from error
 
     async def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
+        check_options(options, _RUN_OPTIONS)
         config = self._client.config
         response = await self._client._send(
             "POST",
@@ -343,6 +352,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
     ) -> AsyncIterator[OutT]:
         from httpx_sse import EventSource, SSEError
 
+        check_options(options, _RUN_OPTIONS)
         config = self._client.config
         async with self._client._open(
             "POST",

@@ -4,6 +4,7 @@ connection pool per client."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 from types import TracebackType
 from typing import Any, Self
@@ -68,6 +69,13 @@ class SyncClient(_ClientBase):
         super().__init__(**kwargs)
         self._owns_http = http_client is None
         self.http = http_client or httpx.Client(timeout=self.config.timeout)
+
+    def with_options(self, **changes: Any) -> Self:
+        """A client with some settings changed (any ClientConfig field) that shares this
+        one's connection pool: ``client.with_options(timeout=5, max_retries=0)``."""
+        return type(self)(
+            config=dataclasses.replace(self.config, **changes), http_client=self.http
+        )
 
     @functools.cached_property
     def storage(self) -> SyncStorage:
@@ -143,6 +151,13 @@ class AsyncClient(_ClientBase):
         super().__init__(**kwargs)
         self._owns_http = http_client is None
         self.http = http_client or httpx.AsyncClient(timeout=self.config.timeout)
+
+    def with_options(self, **changes: Any) -> Self:
+        """A client with some settings changed (any ClientConfig field) that shares this
+        one's connection pool: ``client.with_options(timeout=5, max_retries=0)``."""
+        return type(self)(
+            config=dataclasses.replace(self.config, **changes), http_client=self.http
+        )
 
     @functools.cached_property
     def storage(self) -> AsyncStorage:

@@ -27,7 +27,7 @@ from ._queue import (
     SyncRequestHandle,
     is_event_stream,
 )
-from ._types import NOT_GIVEN, Priority
+from ._types import NOT_GIVEN, Priority, check_options
 from .webhooks import WebhookPayload
 
 if TYPE_CHECKING:
@@ -80,6 +80,8 @@ class RunOptions(TypedDict, total=False):
 
 _OWN_NAMES = frozenset({"self", "options", "__class__"})
 _SUBMIT_OPTIONS = frozenset(SubmitOptions.__annotations__)
+_SUBSCRIBE_OPTIONS = frozenset(SubscribeOptions.__annotations__)
+_RUN_OPTIONS = frozenset(RunOptions.__annotations__)
 
 
 def request_headers(options: Mapping[str, Any]) -> dict[str, str]:
@@ -224,6 +226,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
         options: Mapping[str, Any],
         follow: Follow | None = None,
     ) -> SyncRequestHandle[OutT]:
+        check_options(options, _SUBMIT_OPTIONS)
         request = self._submit_request(self._payload(arguments), options)
         queue_url = self._client.config.queue_url
         timeout = follow.request_timeout() if follow else self._client.config.timeout
@@ -241,6 +244,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
     def _subscribe(
         self, arguments: Mapping[str, Any], options: Mapping[str, Any]
     ) -> OutT:
+        check_options(options, _SUBSCRIBE_OPTIONS)
         follow = Follow(self._client.config, "", options.get("timeout"))
         handle = None
         try:
@@ -262,6 +266,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
             raise follow.timeout_error() from error
 
     def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
+        check_options(options, _RUN_OPTIONS)
         config = self._client.config
         response = self._client._send(
             "POST",
@@ -280,6 +285,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
     ) -> Iterator[OutT]:
         from httpx_sse import EventSource, SSEError
 
+        check_options(options, _RUN_OPTIONS)
         config = self._client.config
         with self._client._open(
             "POST",
@@ -329,6 +335,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
         options: Mapping[str, Any],
         follow: Follow | None = None,
     ) -> AsyncRequestHandle[OutT]:
+        check_options(options, _SUBMIT_OPTIONS)
         request = self._submit_request(await self._payload(arguments), options)
         queue_url = self._client.config.queue_url
         timeout = follow.request_timeout() if follow else self._client.config.timeout
@@ -346,6 +353,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
     async def _subscribe(
         self, arguments: Mapping[str, Any], options: Mapping[str, Any]
     ) -> OutT:
+        check_options(options, _SUBSCRIBE_OPTIONS)
         follow = Follow(self._client.config, "", options.get("timeout"))
         handle = None
         try:
@@ -369,6 +377,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
     async def _run(
         self, arguments: Mapping[str, Any], options: Mapping[str, Any]
     ) -> OutT:
+        check_options(options, _RUN_OPTIONS)
         config = self._client.config
         response = await self._client._send(
             "POST",
@@ -387,6 +396,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
     ) -> AsyncIterator[OutT]:
         from httpx_sse import EventSource, SSEError
 
+        check_options(options, _RUN_OPTIONS)
         config = self._client.config
         async with self._client._open(
             "POST",

@@ -21,6 +21,7 @@ import pydantic
 
 from . import _http, errors
 from ._outputs import partial_output
+from ._types import check_options
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection as AsyncConnection
@@ -44,6 +45,9 @@ class RealtimeOptions(TypedDict, total=False):
     """``"msgpack"`` (default, binary frames) or ``"json"`` (text frames)."""
     open_timeout: float
     """Seconds to wait for the connection to open (default: the client's timeout)."""
+
+
+_REALTIME_OPTIONS = frozenset(RealtimeOptions.__annotations__)
 
 
 def token_request(app_id: str) -> dict[str, Any]:
@@ -140,6 +144,7 @@ class SyncRealtime(Generic[InT, OutT]):
     def __init__(
         self, endpoint: SyncEndpoint[InT, OutT], options: RealtimeOptions
     ) -> None:
+        check_options(options, _REALTIME_OPTIONS)
         self._endpoint = endpoint
         self._options = options
         self._socket: SyncConnection | None = None
@@ -264,6 +269,7 @@ class AsyncRealtime(Generic[InT, OutT]):
     def __init__(
         self, endpoint: AsyncEndpoint[InT, OutT], options: RealtimeOptions
     ) -> None:
+        check_options(options, _REALTIME_OPTIONS)
         self._endpoint = endpoint
         self._options = options
         self._socket: AsyncConnection | None = None

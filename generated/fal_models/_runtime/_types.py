@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Final, Literal, final
+from collections.abc import Mapping
+from typing import Any, Final, Literal, final
 
 
 @final
@@ -31,3 +32,13 @@ class NotGiven:
 NOT_GIVEN: Final = NotGiven()
 
 Priority = Literal["normal", "low"]
+
+
+def check_options(options: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    """Reject unknown keyword arguments, which ``**options`` would otherwise swallow."""
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword argument(s) {', '.join(map(repr, unknown))}: neither an input "
+            f"field of this endpoint nor an option ({', '.join(sorted(allowed))})"
+        )
