@@ -84,6 +84,19 @@ _SUBSCRIBE_OPTIONS = frozenset(SubscribeOptions.__annotations__)
 _RUN_OPTIONS = frozenset(RunOptions.__annotations__)
 
 
+MIN_START_TIMEOUT = 1.0  # seconds: fal refuses shorter server-side start timeouts
+
+
+def subscribe_submit_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """The submission's options within a call; the client-side ``timeout`` also bounds the
+    server-side start timeout, so that a request the client gave up on never starts."""
+    result = {k: v for k, v in options.items() if k in _SUBMIT_OPTIONS}
+    timeout = options.get("timeout")
+    if "start_timeout" not in result and timeout is not None and timeout > MIN_START_TIMEOUT:
+        result["start_timeout"] = timeout
+    return result
+
+
 def request_headers(options: Mapping[str, Any]) -> dict[str, str]:
     """fal's request headers for the queue and run options given."""
     headers = {}
@@ -223,7 +236,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
         follow = Follow(self._client.config, "", options.get("timeout"))
         handle = None
         try:
-            submit_options = {k: v for k, v in options.items() if k in _SUBMIT_OPTIONS}
+            submit_options = subscribe_submit_options(options)
             handle = self._submit(arguments, submit_options, follow)
             follow.request_id = handle.request_id
             if on_enqueue := options.get("on_enqueue"):
@@ -315,7 +328,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
         follow = Follow(self._client.config, "", options.get("timeout"))
         handle = None
         try:
-            submit_options = {k: v for k, v in options.items() if k in _SUBMIT_OPTIONS}
+            submit_options = subscribe_submit_options(options)
             handle = await self._submit(arguments, submit_options, follow)
             follow.request_id = handle.request_id
             if on_enqueue := options.get("on_enqueue"):

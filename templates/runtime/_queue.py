@@ -124,6 +124,7 @@ class RequestURLs:
 
 
 MAX_POLL_INTERVAL = 2.0  # seconds: the slowest polling gets while nothing changes
+MAX_STREAM_RECONNECTS = 5  # then poll: a stream that keeps breaking is not worth reopening
 # What ends a status stream early (the request keeps running): the follower then polls once
 # or reconnects.
 STREAM_ERRORS: tuple[type[Exception], ...] = (
@@ -144,6 +145,7 @@ class Follow:
         self.limit = timeout
         self.deadline = None if timeout is None else time.monotonic() + timeout
         self.streaming = config.stream_status
+        self._reconnects = 0
         self._polls = 0
         self._last: tuple[object, ...] | None = None
 
@@ -166,8 +168,10 @@ class Follow:
         return max(0.001, min(self.config.timeout, self.deadline - time.monotonic()))
 
     def stream_ended(self, received: bool) -> None:
-        """A stream that delivered statuses is reopened; one that did not means polling."""
-        if not received:
+        """A stream that delivered statuses is reopened (a few times); one that did not means
+        polling."""
+        self._reconnects += 1
+        if not received or self._reconnects > MAX_STREAM_RECONNECTS:
             self.streaming = False
 
     def poll_delay(self, status: Queued | InProgress | Completed) -> float:
