@@ -16,6 +16,8 @@ from typing import Any
 import jinja2
 
 from .builder import SHARED_MODULE
+from .commands import build_commands
+from .docs import build_site, md_cell, md_code, summary_cell
 from .ir import Endpoint, Field, Package
 from .models import ModelCode
 
@@ -25,6 +27,7 @@ TEMPLATES_DIR = next(
     if path.is_dir()
 )
 RUNTIME_DIR = TEMPLATES_DIR / "runtime"
+CLI_DIR = TEMPLATES_DIR / "cli"
 ERROR_NAMES = (
     "APIConnectionError",
     "APIError",
@@ -72,6 +75,30 @@ def render_package(package: Package, models: dict[str, ModelCode]) -> dict[str, 
         )
     for path in sorted(RUNTIME_DIR.glob("*.py")):
         files[f"{root}/_runtime/{path.name}"] = path.read_text(encoding="utf-8")
+    files.update(_cli_and_docs(package, render))
+    return files
+
+
+def _cli_and_docs(package: Package, render: Callable[..., str]) -> dict[str, str]:
+    """The ``cli`` subpackage (static code, a table module per command) and the docs site."""
+    root = package.import_name
+    commands = build_commands(package)
+    files = {
+        f"{root}/cli/{path.name}": path.read_text(encoding="utf-8")
+        for path in sorted(CLI_DIR.glob("*.py"))
+    }
+    files[f"{root}/cli/commands/__init__.py"] = render("cli/commands_init.py.j2", commands=commands)
+    for command in commands:
+        files[f"{root}/cli/commands/{command.endpoint.module}.py"] = render(
+            "cli/command.py.j2", command=command
+        )
+    site = build_site(package, commands)
+    files["mkdocs.yml"] = render("docs/mkdocs.yml.j2", site=site)
+    files["docs/index.md"] = render("docs/index.md.j2", site=site)
+    files["docs/cli.md"] = render("docs/cli.md.j2", site=site)
+    files["docs/shared-types.md"] = render("docs/shared_types.md.j2", site=site)
+    for page in site.pages:
+        files[f"docs/{page.path}"] = render("docs/endpoint.md.j2", page=page)
     return files
 
 
@@ -93,6 +120,9 @@ def _environment() -> jinja2.Environment:
         "summary_line": summary_line,
         "tomlstr": tomlstr,
         "md_cell": md_cell,
+        "md_code": md_code,
+        "summary_cell": summary_cell,
+        "yamlstr": tomlstr,  # a JSON string is also a YAML double-quoted scalar
     }
     env.filters.update(filters)
     return env
@@ -115,11 +145,6 @@ def pyrepr(value: Any) -> str:
 def tomlstr(value: str) -> str:
     """A TOML basic string (JSON's string escapes are valid TOML)."""
     return json.dumps(value, ensure_ascii=True)
-
-
-def md_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return " ".join(text.split()).replace("\\", "\\\\").replace("|", "\\|") or " "
 
 
 def docstring(text: str, indent: int = 0) -> str:

@@ -17,36 +17,37 @@ import typing as _t
 from ._version import __version__
 
 if _t.TYPE_CHECKING:
-    from ._client import AsyncFalClient, FalClient
+    # "X as X": an explicit re-export, as type checkers cannot read the computed __all__.
+    from ._client import AsyncFalClient as AsyncFalClient, FalClient as FalClient
     from ._runtime import (
-        ClientConfig,
-        Completed,
-        FileModel,
-        InProgress,
-        Log,
-        NOT_GIVEN,
-        NotGiven,
-        Queued,
-        WebhookPayload,
-        fetch_jwks,
-        verify_webhook,
+        ClientConfig as ClientConfig,
+        Completed as Completed,
+        FileModel as FileModel,
+        InProgress as InProgress,
+        Log as Log,
+        NOT_GIVEN as NOT_GIVEN,
+        NotGiven as NotGiven,
+        Queued as Queued,
+        WebhookPayload as WebhookPayload,
+        fetch_jwks as fetch_jwks,
+        verify_webhook as verify_webhook,
     )
     from ._runtime.errors import (
-        APIConnectionError,
-        APIError,
-        AuthenticationError,
-        FalError,
-        FieldError,
-        MissingCredentialsError,
-        MissingDependencyError,
-        NotFoundError,
-        RateLimitError,
-        RealtimeError,
-        RequestFailed,
-        ServerError,
-        TimeoutError,
-        ValidationError,
-        WebhookVerificationError,
+        APIConnectionError as APIConnectionError,
+        APIError as APIError,
+        AuthenticationError as AuthenticationError,
+        FalError as FalError,
+        FieldError as FieldError,
+        MissingCredentialsError as MissingCredentialsError,
+        MissingDependencyError as MissingDependencyError,
+        NotFoundError as NotFoundError,
+        RateLimitError as RateLimitError,
+        RealtimeError as RealtimeError,
+        RequestFailed as RequestFailed,
+        ServerError as ServerError,
+        TimeoutError as TimeoutError,
+        ValidationError as ValidationError,
+        WebhookVerificationError as WebhookVerificationError,
     )
 
 _EXPORTS = {

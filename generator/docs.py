@@ -1,0 +1,577 @@
+"""The documentation site: what each page shows, computed from the IR for thin templates.
+
+Pages: ``docs/index.md`` (endpoints by category), ``docs/endpoints/<module>.md`` (parameters,
+output, types, examples), ``docs/shared-types.md``, ``docs/cli.md``, and ``mkdocs.yml``. Every
+string from a spec passes through :func:`md_cell`/:func:`md_text`/:func:`md_code` (Markdown) or a
+Python/shell literal (examples) before it reaches a page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from .builder import SHARED_MODULE
+from .commands import Command, first_sentence
+from .ir import (
+    AnyType,
+    DictType,
+    Endpoint,
+    JSONValue,
+    ListType,
+    LiteralType,
+    Model,
+    ModelRef,
+    NoneType,
+    Package,
+    Primitive,
+    TypeExpr,
+    UnionType,
+)
+from .naming import is_safe_identifier
+
+SHARED_PAGE = "shared-types.md"
+ENDPOINTS_DIR = "endpoints"
+QUEUE_URL = "https://queue.fal.run"
+RUN_URL = "https://fal.run"
+REALTIME_URL = "wss://fal.run"
+WEBHOOK_EXAMPLE = "https://example.com/fal-webhook"
+_AUTH = '--header "Authorization: Key $FAL_KEY"'
+_PRIMITIVE_NAMES = {
+    "str": "string",
+    "int": "integer",
+    "float": "float",
+    "bool": "boolean",
+    "bytes": "bytes",
+}
+_INLINE_ESCAPES = str.maketrans(
+    {
+        "\\": "\\\\",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+        "[": "\\[",
+        "]": "\\]",
+        "{": "\\{",
+        "}": "\\}",
+        "|": "\\|",
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+    }
+)
+
+
+# --- Markdown escaping ------------------------------------------------------------------------
+
+
+def md_inline(text: str) -> str:
+    """Text that Markdown shows literally: no emphasis, links, HTML or table breaks."""
+    return text.translate(_INLINE_ESCAPES)
+
+
+def md_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell (one line)."""
+    return md_inline(" ".join(text.split())) or " "
+
+
+def md_text(text: str) -> str:
+    """Prose paragraphs, escaped; a line cannot start a heading, list or quote."""
+    paragraphs = [" ".join(block.split()) for block in re.split(r"\n\s*\n", text.strip())]
+    return "\n\n".join(
+        re.sub(r"^([#>+=-]|\d+[.)])", r"\\\1", md_inline(paragraph))
+        for paragraph in paragraphs
+        if paragraph
+    )
+
+
+def md_code(text: str) -> str:
+    """An inline code span showing ``text`` exactly, also inside a table."""
+    if "`" in text or "|" in text or "\n" in text:
+        # Entities, as Markdown still reads backticks and pipes inside inline HTML.
+        escaped = html.escape(text).replace("|", "&#124;").replace("`", "&#96;")
+        return "<code>" + escaped.replace("\n", " ") + "</code>"
+    return f"`{text}`"
+
+
+def md_json(value: JSONValue) -> str:
+    return md_code(json.dumps(value, ensure_ascii=False))
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class TypeSection:
+    anchor: str
+    name: str
+    description: str
+    table: Table
+
+
+@dataclass(frozen=True)
+class Example:
+    label: str
+    language: str
+    code: str
+
+    @property
+    def fence(self) -> str:
+        """A code fence longer than any run of backticks in the code."""
+        longest = max((len(run) for run in re.findall(r"`+", self.code)), default=0)
+        return "`" * max(3, longest + 1)
+
+
+@dataclass(frozen=True)
+class EndpointPage:
+    endpoint: Endpoint
+    command: Command
+    path: str  # relative to docs/
+    summary: str  # Markdown
+    parameters: Table
+    output: Table
+    types: tuple[TypeSection, ...]
+    examples: tuple[Example, ...]
+    queue: tuple[Example, ...]
+    webhook: tuple[Example, ...]
+    streaming: tuple[Example, ...]
+    realtime: tuple[Example, ...]
+    realtime_url: str
+
+
+@dataclass(frozen=True)
+class Category:
+    name: str
+    pages: tuple[EndpointPage, ...]
+
+
+@dataclass(frozen=True)
+class Site:
+    categories: tuple[Category, ...]
+    shared_types: tuple[TypeSection, ...]
+
+    @property
+    def pages(self) -> tuple[EndpointPage, ...]:
+        return tuple(page for category in self.categories for page in category.pages)
+
+
+def build_site(package: Package, commands: tuple[Command, ...]) -> Site:
+    shared = {model.class_name: model for model in package.shared_models}
+    by_category: dict[str, list[EndpointPage]] = {}
+    for command in commands:
+        page = _endpoint_page(package, command, shared)
+        by_category.setdefault(command.endpoint.category or "other", []).append(page)
+    shared_links = _Links(package.import_name, SHARED_MODULE, in_shared_page=True)
+    return Site(
+        categories=tuple(
+            Category(name, tuple(pages)) for name, pages in sorted(by_category.items())
+        ),
+        shared_types=tuple(_type_section(model, shared_links) for model in package.shared_models),
+    )
+
+
+class _Links:
+    """Where a model is documented and imported from, seen from one page."""
+
+    def __init__(self, import_name: str, module: str, *, in_shared_page: bool = False) -> None:
+        self.import_name = import_name
+        self.module = module
+        self.in_shared_page = in_shared_page
+
+    def href(self, ref: ModelRef) -> str:
+        anchor = anchor_of(ref.class_name)
+        if ref.shared and not self.in_shared_page:
+            return f"../{SHARED_PAGE}#{anchor}"
+        return f"#{anchor}"
+
+    def import_line(self, ref: ModelRef) -> str:
+        module = SHARED_MODULE if ref.shared else self.module
+        return f"from {self.import_name}.endpoints.{module} import {ref.class_name}"
+
+
+def anchor_of(class_name: str) -> str:
+    return f"type-{class_name}"
+
+
+def _endpoint_page(package: Package, command: Command, shared: Mapping[str, Model]) -> EndpointPage:
+    endpoint = command.endpoint
+    links = _Links(package.import_name, endpoint.module)
+    local = {model.class_name: model for model in endpoint.models}
+    models = _Models(shared, local)
+    io = (endpoint.input.class_name, endpoint.output.class_name)
+    snippets = _Snippets(package, command, models, links)
+    return EndpointPage(
+        endpoint=endpoint,
+        command=command,
+        path=f"{ENDPOINTS_DIR}/{endpoint.module}.md",
+        summary=md_text(endpoint.summary),
+        parameters=_fields_table(endpoint.input, links, python_names=True),
+        output=_output_table(endpoint.output, links),
+        types=tuple(
+            _type_section(model, links) for model in endpoint.models if model.class_name not in io
+        ),
+        examples=snippets.examples(),
+        queue=snippets.queue(),
+        webhook=snippets.webhook(),
+        streaming=snippets.streaming() if "streaming" in endpoint.capabilities else (),
+        realtime=snippets.realtime() if "realtime" in endpoint.capabilities else (),
+        realtime_url=(
+            f"{REALTIME_URL}/{endpoint.app_id}/realtime"
+            if "realtime" in endpoint.capabilities
+            else ""
+        ),
+    )
+
+
+def _type_section(model: Model, links: _Links) -> TypeSection:
+    return TypeSection(
+        anchor=anchor_of(model.class_name),
+        name=model.class_name,
+        description=md_text(model.description),
+        table=_fields_table(model, links, python_names=False),
+    )
+
+
+def _fields_table(model: Model, links: _Links, *, python_names: bool) -> Table:
+    header = ("Name", "Type", "Required", "Default", "Allowed values", "Constraints", "Description")
+    rows = []
+    for item in model.fields:
+        name = md_code(item.name)
+        if python_names and item.param != item.name:
+            name += f" (Python {md_code(item.param)})"
+        rows.append(
+            (
+                name,
+                type_markdown(item.type, links),
+                "yes" if item.required and not item.has_default else "no",
+                md_json(item.default) if item.has_default else " ",
+                ", ".join(md_code(str(value)) for value in allowed_values(item.type)) or " ",
+                md_cell(item.constraints.describe()),
+                md_cell(item.description),
+            )
+        )
+    return Table(header, tuple(rows))
+
+
+def _output_table(model: Model, links: _Links) -> Table:
+    rows = tuple(
+        (
+            md_code(item.name),
+            type_markdown(item.type, links),
+            "yes" if item.required else "no",
+            md_cell(item.description),
+        )
+        for item in model.fields
+    )
+    return Table(("Name", "Type", "Always present", "Description"), rows)
+
+
+def type_markdown(type_: TypeExpr, links: _Links) -> str:
+    """A field's type for a table cell, models linked to their sections."""
+    if isinstance(type_, Primitive):
+        return _PRIMITIVE_NAMES[type_.name]
+    if isinstance(type_, LiteralType):
+        return "enum"
+    if isinstance(type_, ListType):
+        return "list of " + type_markdown(type_.item, links)
+    if isinstance(type_, DictType):
+        return "map of " + type_markdown(type_.value, links)
+    if isinstance(type_, UnionType):
+        return " \\| ".join(type_markdown(option, links) for option in type_.options)
+    if isinstance(type_, ModelRef):
+        return f"[{type_.class_name}]({links.href(type_)})"
+    if isinstance(type_, NoneType):
+        return "null"
+    if isinstance(type_, AnyType):
+        return "any"
+    return md_cell(type_.annotation())
+
+
+def allowed_values(type_: TypeExpr) -> tuple[str | int | float | bool, ...]:
+    if isinstance(type_, LiteralType):
+        return type_.values
+    if isinstance(type_, ListType):
+        return allowed_values(type_.item)
+    if isinstance(type_, UnionType):
+        return tuple(value for option in type_.options for value in allowed_values(option))
+    return ()
+
+
+# --- examples -----------------------------------------------------------------------------------
+
+
+class _Models:
+    def __init__(self, shared: Mapping[str, Model], local: Mapping[str, Model]) -> None:
+        self.shared = shared
+        self.local = local
+
+    def get(self, ref: ModelRef) -> Model:
+        return (self.shared if ref.shared else self.local)[ref.class_name]
+
+
+def python_value(
+    value: JSONValue, type_: TypeExpr, models: _Models, links: _Links, imports: set[str]
+) -> str:
+    """A Python expression of ``type_`` for a JSON value: models are constructed by name."""
+    options = type_.options if isinstance(type_, UnionType) else (type_,)
+    if isinstance(value, dict):
+        for option in options:
+            if isinstance(option, ModelRef):
+                return _model_value(value, option, models, links, imports)
+            if isinstance(option, DictType):
+                items = (
+                    f"{json.dumps(key)}: {python_value(item, option.value, models, links, imports)}"
+                    for key, item in value.items()
+                )
+                return "{" + ", ".join(items) + "}"
+    if isinstance(value, list):
+        for option in options:
+            if isinstance(option, ListType):
+                items = (python_value(item, option.item, models, links, imports) for item in value)
+                return "[" + ", ".join(items) + "]"
+    return _literal(value)
+
+
+def _model_value(
+    value: Mapping[str, JSONValue], ref: ModelRef, models: _Models, links: _Links, imports: set[str]
+) -> str:
+    imports.add(links.import_line(ref))
+    fields = {item.name: item for item in models.get(ref).fields}
+    if all(_keyword_safe(key) and key in fields for key in value):
+        arguments = (
+            f"{key}={python_value(item, fields[key].type, models, links, imports)}"
+            for key, item in value.items()
+        )
+        return f"{ref.class_name}({', '.join(arguments)})"
+    return f"{ref.class_name}.model_validate({_literal(value)})"
+
+
+def _keyword_safe(name: str) -> bool:
+    # The model's attribute has the JSON name only when that is a plain identifier.
+    return is_safe_identifier(name) and not name.startswith(("_", "model_"))
+
+
+def _literal(value: JSONValue) -> str:
+    """A Python literal (``repr`` escapes strings safely), strings in double quotes as black
+    writes them."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in value.items()) + "}"
+    text = repr(value)
+    if isinstance(value, str) and text.startswith("'") and '"' not in value:
+        # repr chose single quotes and escaped no quote inside: the same body is valid in "".
+        return f'"{text[1:-1]}"'
+    return text
+
+
+class _Snippets:
+    """The examples of one endpoint page, all sending the spec's example input."""
+
+    def __init__(self, package: Package, command: Command, models: _Models, links: _Links) -> None:
+        self.package = package
+        self.command = command
+        self.endpoint = command.endpoint
+        self.models = models
+        self.imports: set[str] = set()
+        fields = {item.name: item for item in self.endpoint.input.fields}
+        self.arguments = []
+        for name, value in self.endpoint.example_input.items():
+            item = fields[name]
+            code = python_value(value, item.type, models, links, self.imports)
+            self.arguments.append(f"{item.param}={code}")
+
+    # Python: a program around lines that use ``client`` (``aw`` is "await " when async).
+
+    def program(self, body: Callable[[str, str], list[str]], *, asynchronous: bool) -> str:
+        root = self.package.import_name
+        if not asynchronous:
+            lines = [
+                f"from {root} import FalClient",
+                *sorted(self.imports),
+                "",
+                "with FalClient() as client:  # the key comes from FAL_KEY",
+                *_indent_lines(body("", ""), "    "),
+            ]
+        else:
+            lines = [
+                "import asyncio",
+                "",
+                f"from {root} import AsyncFalClient",
+                *sorted(self.imports),
+                "",
+                "",
+                "async def main() -> None:",
+                "    async with AsyncFalClient() as client:  # the key comes from FAL_KEY",
+                *_indent_lines(body("await ", "async "), "        "),
+                "",
+                "",
+                "asyncio.run(main())",
+            ]
+        return "\n".join(lines)
+
+    def call(self, target: str, *extra: str) -> list[str]:
+        """``target(<example arguments>, *extra)`` over several lines."""
+        arguments = [*self.arguments, *extra]
+        if not arguments:
+            return [f"{target}()"]
+        return [f"{target}(", *(f"    {argument}," for argument in arguments), ")"]
+
+    def print_result(self, name: str = "result") -> str:
+        """Print the first file's URL when the output has files, else the whole output."""
+        for item in self.endpoint.output.fields:
+            if not item.required or not _keyword_safe(item.name):
+                continue
+            if isinstance(item.type, ListType) and _is_file(item.type.item, self.models):
+                return f"print({name}.{item.name}[0].url)"
+            if _is_file(item.type, self.models):
+                return f"print({name}.{item.name}.url)"
+        return f"print({name})"
+
+    def python_pair(self, body: Callable[[str, str], list[str]]) -> tuple[Example, Example]:
+        return (
+            Example("Python", "python", self.program(body, asynchronous=False)),
+            Example("Python (async)", "python", self.program(body, asynchronous=True)),
+        )
+
+    # The sections.
+
+    @property
+    def cli_submit(self) -> str:
+        return self.command.example or f"{self.command.program} {self.command.name}"
+
+    def examples(self) -> tuple[Example, ...]:
+        attribute = self.endpoint.attribute
+
+        def body(aw: str, _: str) -> list[str]:
+            return [*self.call(f"result = {aw}client.{attribute}"), self.print_result()]
+
+        return (
+            *self.python_pair(body),
+            Example("Command line", "bash", self.cli_submit),
+            Example("curl", "bash", self.curl(f"{QUEUE_URL}/{self.endpoint.endpoint_id}")),
+        )
+
+    def queue(self) -> tuple[Example, ...]:
+        attribute = self.endpoint.attribute
+
+        def body(aw: str, _: str) -> list[str]:
+            return [
+                *self.call(f"handle = {aw}client.{attribute}.submit"),
+                "print(handle.request_id)",
+                f"print({aw}handle.status())",
+                "# Later, or in another process: re-attach by id and wait for the output.",
+                f"later = client.{attribute}.handle(handle.request_id)",
+                f"result = {aw}later.result()  # waits until the request completes",
+                self.print_result(),
+            ]
+
+        program, name = self.command.program, self.command.name
+        cli = "\n".join(
+            [
+                f"REQUEST_ID=$({self.cli_submit} --no-wait)",
+                f"{program} status {name} $REQUEST_ID --logs",
+                f"{program} result {name} $REQUEST_ID --output-dir images",
+                f"{program} cancel {name} $REQUEST_ID",
+            ]
+        )
+        base = f"{QUEUE_URL}/{self.endpoint.app_id}/requests/$REQUEST_ID"
+        curl = "\n".join(
+            [
+                f'curl --url "{base}/status?logs=1" {_AUTH}',
+                f'curl --url "{base}" {_AUTH}',
+                f'curl --request PUT --url "{base}/cancel" {_AUTH}',
+            ]
+        )
+        return (
+            self.python_pair(body)[0],
+            Example("Command line", "bash", cli),
+            Example("curl", "bash", curl),
+        )
+
+    def webhook(self) -> tuple[Example, ...]:
+        attribute = self.endpoint.attribute
+
+        def body(aw: str, _: str) -> list[str]:
+            submit = self.call(
+                f"handle = {aw}client.{attribute}.submit",
+                f"webhook_url={_literal(WEBHOOK_EXAMPLE)}",
+            )
+            return [*submit, "print(handle.request_id)"]
+
+        url = f"{QUEUE_URL}/{self.endpoint.endpoint_id}?fal_webhook={WEBHOOK_EXAMPLE}"
+        return (
+            self.python_pair(body)[0],
+            Example(
+                "Command line",
+                "bash",
+                f"{self.cli_submit} \\\n  --webhook-url {WEBHOOK_EXAMPLE} --no-wait",
+            ),
+            Example("curl", "bash", self.curl(url)),
+        )
+
+    def streaming(self) -> tuple[Example, ...]:
+        return (
+            *self.python_pair(self._stream_loop),
+            Example(
+                "curl",
+                "bash",
+                self.curl(f"{RUN_URL}/{self.endpoint.endpoint_id}/stream", stream=True),
+            ),
+        )
+
+    def _stream_loop(self, aw: str, async_: str) -> list[str]:
+        head = self.call(f"{async_}for output in client.{self.endpoint.attribute}.stream")
+        head[-1] += ":"
+        return [
+            *head,
+            "    print(output)  # partial outputs (unknown fields unset), then the output",
+        ]
+
+    def realtime(self) -> tuple[Example, ...]:
+        def body(aw: str, async_: str) -> list[str]:
+            return [
+                f"{async_}with client.{self.endpoint.attribute}.realtime() as connection:",
+                *_indent_lines(self.call(f"{aw}connection.send"), "    "),
+                f"    output = {aw}connection.recv()",
+                "    " + self.print_result("output"),
+            ]
+
+        return self.python_pair(body)
+
+    def curl(self, url: str, *, stream: bool = False) -> str:
+        body = json.dumps(self.endpoint.example_input, indent=2, ensure_ascii=False)
+        lines = [
+            "curl --no-buffer --request POST" if stream else "curl --request POST",
+            f"--url {shlex.quote(url)}",
+            _AUTH,
+            '--header "Content-Type: application/json"',
+            *(['--header "Accept: text/event-stream"'] if stream else []),
+            f"--data {shlex.quote(body)}",
+        ]
+        return " \\\n  ".join(lines)
+
+
+def _indent_lines(lines: list[str], indent: str) -> list[str]:
+    return [indent + line if line else line for line in lines]
+
+
+def _is_file(type_: TypeExpr, models: _Models) -> bool:
+    if not isinstance(type_, ModelRef):
+        return False
+    url = next((item for item in models.get(type_).fields if item.name == "url"), None)
+    return url is not None and url.required and url.type == Primitive("str")
+
+
+def summary_cell(endpoint: Endpoint) -> str:
+    return md_cell(first_sentence(endpoint.summary)) if endpoint.summary.strip() else " "

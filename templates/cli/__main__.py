@@ -1,0 +1,5 @@
+"""``python -m <package>.cli``."""
+
+from . import main
+
+raise SystemExit(main())
