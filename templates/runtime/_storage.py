@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
+import pathlib
 import threading
 import time
 from collections.abc import Mapping
@@ -69,8 +70,11 @@ class CDNToken:
         }
 
 
-def local_file(value: FileInput, content_type: str | None, file_name: str | None) -> LocalFile:
-    local = LocalFile.of(value)
+def local_file(
+    value: FileInput | str, content_type: str | None, file_name: str | None
+) -> LocalFile:
+    """What ``upload()`` sends; there a string is a path (in inputs it is a URL)."""
+    local = LocalFile.of(pathlib.Path(value) if isinstance(value, str) else value)
     return dataclasses.replace(
         local,
         content_type=content_type or local.content_type,
@@ -114,10 +118,15 @@ class SyncStorage:
         self._lock = threading.Lock()
 
     def upload(
-        self, file: FileInput, *, content_type: str | None = None, file_name: str | None = None
+        self,
+        file: FileInput | str,
+        *,
+        content_type: str | None = None,
+        file_name: str | None = None,
     ) -> str:
-        """Upload a path, bytes or binary file object; return its URL. Files larger than
-        ``config.multipart_threshold`` go in parts of ``config.multipart_chunk_size``."""
+        """Upload a path (also as a string), bytes or a binary file object; return its URL.
+        Files larger than ``config.multipart_threshold`` go in parts of
+        ``config.multipart_chunk_size``."""
         return self._upload(local_file(file, content_type, file_name))
 
     def url_for(self, file: FileInput) -> str:
@@ -198,9 +207,13 @@ class AsyncStorage:
         self._lock = asyncio.Lock()
 
     async def upload(
-        self, file: FileInput, *, content_type: str | None = None, file_name: str | None = None
+        self,
+        file: FileInput | str,
+        *,
+        content_type: str | None = None,
+        file_name: str | None = None,
     ) -> str:
-        """Upload a path, bytes or binary file object; return its URL."""
+        """Upload a path (also as a string), bytes or a binary file object; return its URL."""
         return await self._upload(local_file(file, content_type, file_name))
 
     async def url_for(self, file: FileInput) -> str:
