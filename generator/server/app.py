@@ -1,0 +1,92 @@
+"""Assemble the ASGI application from the specs and a configuration."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from generator.loader import SpecDocument
+
+from .auth import KeyChecker, TokenStore
+from .catalog import Catalog
+from .config import ServerConfig
+from .connections import ConnectionRegistry
+from .context import ServerContext
+from .faults import FaultInjector
+from .files import FileStore
+from .model import Model
+from .outcomes import error_response
+from .queue import RequestQueue
+from .routes import admin, cdn, queue, realtime, rest, run
+from .stats import Stats
+from .webhooks import WebhookSender, WebhookSigner
+
+
+def build_context(
+    specs: Sequence[SpecDocument], config: ServerConfig, connections: ConnectionRegistry
+) -> ServerContext:
+    """Every component of the server, wired together."""
+    stats = Stats()
+    files = FileStore()
+    faults = FaultInjector(config.faults, config.seed)
+    model = Model(files, faults, config.seed)
+    signer = WebhookSigner()
+    webhooks = WebhookSender(signer, config.webhook_user_id, stats)
+    return ServerContext(
+        config=config,
+        catalog=Catalog(specs),
+        keys=KeyChecker(config.accepted_keys),
+        realtime_tokens=TokenStore(),
+        cdn_tokens=TokenStore(),
+        files=files,
+        stats=stats,
+        faults=faults,
+        model=model,
+        queue=RequestQueue(config, model, stats, webhooks, connections.closing),
+        signer=signer,
+        connections=connections,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods answer in fal's JSON error shape, not plain text."""
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, exc.detail, headers=dict(exc.headers or {}))
+
+
+def create_app(
+    specs: Sequence[SpecDocument],
+    config: ServerConfig | None = None,
+    *,
+    connections: ConnectionRegistry | None = None,
+) -> Starlette:
+    """The local fal-compatible server for ``specs``.
+
+    ``connections`` is the registry that the server's HTTP protocol fills (see
+    :func:`generator.server.connections.protocol_class`); it lets injected drops close real
+    connections. :func:`generator.server.running_server` wires both up.
+    """
+    context = build_context(specs, config or ServerConfig(), connections or ConnectionRegistry())
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await context.queue.close()
+
+    return Starlette(
+        routes=[
+            *admin.routes(context),
+            *queue.routes(context),
+            *run.routes(context),
+            *rest.routes(context),
+            *cdn.routes(context),
+            *realtime.routes(context),
+        ],
+        exception_handlers={HTTPException: _http_error},
+        lifespan=lifespan,
+    )

@@ -1,0 +1,136 @@
+"""State shared by the routes, and the guard every API request passes through.
+
+The guard is where fal's cross-cutting behaviour lives, in the order a gateway applies it: count
+the request, check the key (or token), then inject the configured faults around the handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response, StreamingResponse
+
+from .auth import KeyChecker, TokenStore
+from .catalog import Catalog
+from .config import Route, ServerConfig
+from .connections import ConnectionRegistry, DropConnection
+from .faults import FaultInjector
+from .files import FileStore
+from .model import Model
+from .outcomes import ERROR_TYPES_BY_STATUS, error_response
+from .queue import RequestQueue
+from .schemas import detail_item
+from .stats import Stats
+from .urls import ServerURLs
+from .webhooks import WebhookSigner
+
+Handler = Callable[[Request], Awaitable[Response]]
+Auth = Literal["key", "cdn_token", "none"]
+
+
+class BodyError(Exception):
+    """The request body cannot be used; ``response`` is the answer to give."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+@dataclass
+class ServerContext:
+    config: ServerConfig
+    catalog: Catalog
+    keys: KeyChecker
+    realtime_tokens: TokenStore
+    cdn_tokens: TokenStore
+    files: FileStore
+    stats: Stats
+    faults: FaultInjector
+    model: Model
+    queue: RequestQueue
+    signer: WebhookSigner
+    connections: ConnectionRegistry
+
+    def urls_for(self, connection: HTTPConnection) -> ServerURLs:
+        """The server's URLs as this client reaches them (or as configured to be public)."""
+        base = self.config.public_url or str(connection.base_url)
+        if base.startswith("ws"):  # a websocket's own URL: ws:// -> http://, wss:// -> https://
+            base = "http" + base.removeprefix("ws")
+        return ServerURLs.from_base(base)
+
+    async def guarded(
+        self, route: Route, request: Request, handler: Handler, auth: Auth
+    ) -> Response:
+        self.stats.routes[route] += 1
+        if auth == "key" and (problem := self.keys.problem(request)) is not None:
+            return error_response(401, problem)
+        if auth == "cdn_token" and not self.cdn_tokens.bearer_valid(request):
+            return error_response(401, "Missing or expired storage token")
+        decision = self.faults.decide(route)
+        if decision.slow:
+            await asyncio.sleep(self.config.faults.slow_delay)
+        if decision.failure == "error":
+            status = self.config.faults.error_status
+            return error_response(
+                status,
+                "Simulated server error",
+                ERROR_TYPES_BY_STATUS.get(status, "internal_error"),
+            )
+        if decision.failure == "rate_limit":
+            return error_response(
+                429,
+                "Rate limit exceeded",
+                headers={"Retry-After": str(self.config.faults.retry_after)},
+            )
+        dropping = decision.failure == "drop"
+        if dropping and not self.config.faults.drop_after_processing:
+            return DropConnection(self.connections)
+        response = await handler(request)
+        if dropping:
+            streaming = isinstance(response, StreamingResponse)
+            return DropConnection(self.connections, response if streaming else None)
+        return response
+
+    def route(self, route: Route, handler: Handler, auth: Auth = "key") -> Handler:
+        """``handler`` behind the guard, as a Starlette endpoint."""
+
+        async def endpoint(request: Request) -> Response:
+            return await self.guarded(route, request, handler, auth)
+
+        return endpoint
+
+    async def read_body(self, request: Request) -> bytes:
+        """The raw body, refusing bodies over the configured limit while they stream in."""
+        limit = self.config.max_upload_bytes
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyError(error_response(413, f"Request body exceeds {limit} bytes"))
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def read_json(self, request: Request) -> Any:
+        """The JSON body, or a 422 like FastAPI's when it is not JSON."""
+        raw = await self.read_body(request)
+        try:
+            return json.loads(raw)
+        except (UnicodeDecodeError, ValueError) as problem:
+            item = detail_item(["body"], f"Invalid JSON: {problem}", "json_invalid", None)
+            raise BodyError(error_response(422, [item])) from None
+
+
+def sse_event(data: Any) -> bytes:
+    """One Server-Sent Event carrying ``data`` as JSON."""
+    return f"data: {json.dumps(data)}\n\n".encode()
+
+
+def truthy(value: str | None) -> bool:
+    """Query flags as clients send them: ``logs=1`` (curl, docs) or ``logs=true`` (httpx)."""
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")

@@ -1,0 +1,52 @@
+"""Where each fal host lives on the single local port.
+
+fal spreads its API over several hosts (queue, direct run, realtime, REST, CDN); the local server
+serves all of them on one port and tells them apart by the first path segment. This module is the
+one place that layout is written down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+QUEUE_PREFIX = "/queue"
+RUN_PREFIX = "/run"
+REST_PREFIX = "/rest"
+REALTIME_PREFIX = "/realtime"
+CDN_PREFIX = "/cdn"
+ADMIN_PREFIX = "/_admin"
+
+
+@dataclass(frozen=True)
+class ServerURLs:
+    """Base URLs of the local server, one per fal host, each without a trailing slash.
+
+    Point the client's hosts at these: ``queue`` for ``https://queue.fal.run``, ``run`` for
+    ``https://fal.run``, ``realtime`` for ``wss://fal.run``, ``rest`` for ``https://rest.fal.ai``
+    and ``cdn`` for the file CDN (the storage token names it as ``base_url`` anyway).
+    """
+
+    base: str
+    queue: str
+    run: str
+    rest: str
+    realtime: str
+    cdn: str
+    admin: str
+
+    @classmethod
+    def from_base(cls, base: str) -> ServerURLs:
+        base = base.rstrip("/")
+        if base.startswith("https://"):
+            websocket_base = "wss://" + base.removeprefix("https://")
+        else:
+            websocket_base = "ws://" + base.removeprefix("http://")
+        return cls(
+            base=base,
+            queue=base + QUEUE_PREFIX,
+            run=base + RUN_PREFIX,
+            rest=base + REST_PREFIX,
+            realtime=websocket_base + REALTIME_PREFIX,
+            cdn=base + CDN_PREFIX,
+            admin=base + ADMIN_PREFIX,
+        )

@@ -1,0 +1,21 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from tests.helpers import GENERATED, SPECS
+
+# The committed generated package is imported straight from generated/ (no install needed).
+if str(GENERATED) not in sys.path:
+    sys.path.insert(0, str(GENERATED))
+
+
+@pytest.fixture(scope="session")
+def generated_files() -> dict[str, str]:
+    """The tree that generating from specs/ produces now (computed once per test run)."""
+    from generator.pipeline import generate_tree
+
+    return generate_tree(SPECS)

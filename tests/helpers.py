@@ -1,0 +1,113 @@
+"""Helpers for tests: fal-style spec documents built in code, and sample values from schemas."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from generator.naming import pascal_name
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+GENERATED = ROOT / "generated"
+REALSPECS = ROOT.parent / "shared" / "realspecs"
+
+
+def make_spec(
+    endpoint_id: str,
+    input_properties: dict[str, Any],
+    output_properties: dict[str, Any] | None = None,
+    *,
+    required: list[str] | None = None,
+    output_required: list[str] | None = None,
+    schemas: dict[str, Any] | None = None,
+    capabilities: list[str] | None = None,
+) -> dict[str, Any]:
+    """A queue OpenAPI document in fal's published shape."""
+    name = pascal_name(endpoint_id.split("/", 1)[1])
+    output_properties = output_properties or {"seed": {"type": "integer", "title": "Seed"}}
+    base = f"/{endpoint_id}/requests/{{request_id}}"
+    info: dict[str, Any] = {
+        "title": f"Queue OpenAPI for {endpoint_id}",
+        "version": "1.0.0",
+        "x-fal-metadata": {"endpointId": endpoint_id, "category": "text-to-image"},
+    }
+    if capabilities:
+        info["x-falgen-capabilities"] = capabilities
+
+    def ref(schema: str) -> dict[str, Any]:
+        return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+
+    return {
+        "openapi": "3.0.4",
+        "info": info,
+        "components": {
+            "securitySchemes": {
+                "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "Authorization"}
+            },
+            "schemas": {
+                "QueueStatus": {"type": "object", "properties": {"status": {"type": "string"}}},
+                f"{name}Input": {
+                    "type": "object",
+                    "properties": input_properties,
+                    "x-fal-order-properties": list(input_properties),
+                    **({"required": required} if required else {}),
+                },
+                f"{name}Output": {
+                    "type": "object",
+                    "properties": output_properties,
+                    "required": output_required or list(output_properties),
+                },
+                **(schemas or {}),
+            },
+        },
+        "paths": {
+            f"/{endpoint_id}": {
+                "post": {
+                    "requestBody": {"required": True, "content": ref(f"{name}Input")},
+                    "responses": {"200": {"description": "", "content": ref("QueueStatus")}},
+                }
+            },
+            f"{base}/status": {"get": {"responses": {}}},
+            f"{base}/cancel": {"put": {"responses": {}}},
+            base: {
+                "get": {"responses": {"200": {"description": "", "content": ref(f"{name}Output")}}}
+            },
+        },
+        "servers": [{"url": "https://queue.fal.run"}],
+        "security": [{"apiKeyAuth": []}],
+    }
+
+
+def write_spec(specs_dir: Path, document: dict[str, Any]) -> Path:
+    endpoint_id = document["info"]["x-fal-metadata"]["endpointId"]
+    path = specs_dir / f"{endpoint_id}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+def sample(schema: Any, components: dict[str, Any]) -> Any:
+    """A small value valid against ``schema``: required properties only, first options."""
+    if not isinstance(schema, dict):
+        return None
+    if "$ref" in schema:
+        return sample(components[schema["$ref"].rsplit("/", 1)[1]], components)
+    if "default" in schema and not isinstance(schema["default"], dict | list):
+        return schema["default"]
+    examples = schema.get("examples") or [None]
+    if isinstance(examples[0], str | int | float | bool):  # page examples of objects are partial
+        return examples[0]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            return sample(schema[key][0], components)
+    if "enum" in schema:
+        return schema["enum"][0]
+    kind = schema.get("type", "object")
+    if kind == "object":
+        properties = schema.get("properties", {})
+        return {name: sample(properties[name], components) for name in schema.get("required", [])}
+    if kind == "array":
+        return [sample(schema.get("items", {}), components)]
+    return {"string": "text", "integer": 1, "number": 1.5, "boolean": True, "null": None}[kind]

@@ -1,0 +1,1 @@
+"""Tests of the local fal-compatible server (generator.server)."""

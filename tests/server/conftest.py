@@ -1,0 +1,57 @@
+"""Fixtures for the local server's tests: the repo's specs, a shared fast server, clients."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from generator.loader import SpecDocument, load_spec_bytes, load_specs
+from generator.server import ServerConfig, ServerURLs, running_server
+from tests.server.support import AUTH, KEY, REAL_SPECS_DIR, SPECS_DIR
+
+
+@pytest.fixture(scope="session")
+def specs() -> list[SpecDocument]:
+    return load_specs(SPECS_DIR)
+
+
+@pytest.fixture(scope="session")
+def specs_by_id(specs: list[SpecDocument]) -> dict[str, SpecDocument]:
+    return {spec.endpoint_id: spec for spec in specs}
+
+
+@pytest.fixture(scope="session")
+def real_specs() -> list[SpecDocument]:
+    """fal's published documents from ../shared/realspecs, when that folder exists."""
+    if not REAL_SPECS_DIR.is_dir():
+        pytest.skip(f"{REAL_SPECS_DIR} not found: real fal documents are not available")
+    documents = []
+    for path in sorted(REAL_SPECS_DIR.glob("*.json")):
+        raw = path.read_bytes()
+        endpoint_id = json.loads(raw)["info"]["x-fal-metadata"]["endpointId"]
+        documents.append(load_spec_bytes(endpoint_id + ".json", raw))
+    return documents
+
+
+@pytest.fixture(scope="session")
+def server(specs: list[SpecDocument]) -> Iterator[ServerURLs]:
+    """One fast, fault-free server shared by the tests that do not change its configuration."""
+    with running_server(specs, ServerConfig(accepted_keys=frozenset({KEY}))) as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[httpx.Client]:
+    """A client sending the accepted key (shared: building a client costs an SSL context)."""
+    with httpx.Client(headers=AUTH, timeout=10) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+def anon() -> Iterator[httpx.Client]:
+    """A client sending no credentials."""
+    with httpx.Client(timeout=10) as http:
+        yield http
