@@ -7,10 +7,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, diff, fetch
 from .errors import GenerationError, SpecErrors
 from .output import compare_tree, write_tree
 from .pipeline import Options, generate_tree
+from .server import cli as server_cli
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
         help="write nothing; exit 1 with a summary when the output folder is stale",
     )
     generate.set_defaults(handler=_generate)
+    fetch.add_command(commands)
+    diff.add_command(commands)
+    server_cli.add_command(commands)
     return parser
 
 

@@ -178,9 +178,9 @@ def _carry_info(old: dict[str, Any], result: CarryOver) -> None:
             result.kept.append(json_pointer(["info", key]))
 
 
-def _notes(node: Any, path: list[PathPart], *, names: bool = False) -> Iterator[
-    tuple[list[PathPart], Any]
-]:
+def _notes(
+    node: Any, path: list[PathPart], *, names: bool = False
+) -> Iterator[tuple[list[PathPart], Any]]:
     """Every ``x-falgen-note`` in ``node`` with the path of the object that holds it.
 
     ``names`` is true when ``node`` is a map from names to nodes (see ``_NAME_MAPS``).

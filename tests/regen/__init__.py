@@ -1,0 +1,1 @@
+"""Tests of falgen fetch and falgen diff (regenerating bindings when models change)."""

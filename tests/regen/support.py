@@ -1,0 +1,158 @@
+"""Helpers for the regeneration tests: the base fixture spec and a scripted local HTTP server."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BASE_ID = "acme/widget"
+OPENAPI_PATH = "/api/openapi/queue/openapi.json"
+
+Document = dict[str, Any]
+
+
+def base_spec() -> Document:
+    """A fresh copy of the base fixture: a small fal queue document for ``acme/widget``."""
+    loaded: Document = json.loads((FIXTURES / "widget.json").read_text(encoding="utf-8"))
+    return loaded
+
+
+def spec_for(endpoint_id: str, document: Document | None = None) -> Document:
+    """The base spec (or ``document``) re-targeted at another endpoint id."""
+    text = json.dumps(base_spec() if document is None else document)
+    retargeted: Document = json.loads(text.replace(BASE_ID, endpoint_id))
+    return retargeted
+
+
+def edited(edit: Callable[[Document], object], document: Document | None = None) -> Document:
+    """A copy of the base spec (or ``document``) after ``edit`` changed it in place."""
+    copied = copy.deepcopy(base_spec() if document is None else document)
+    edit(copied)
+    return copied
+
+
+def schemas(document: Document) -> dict[str, Any]:
+    found: dict[str, Any] = document["components"]["schemas"]
+    return found
+
+
+def prop(document: Document, component: str, name: str) -> dict[str, Any]:
+    found: dict[str, Any] = schemas(document)[component]["properties"][name]
+    return found
+
+
+def write_spec(specs_dir: Path, document: Document, endpoint_id: str = BASE_ID) -> Path:
+    path = specs_dir.joinpath(*endpoint_id.split("/")).with_suffix(".json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Scripted server
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted answer. ``cut_at`` sends only that many body bytes, then hangs up."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    cut_at: int | None = None
+
+    @classmethod
+    def json(cls, document: object, status: int = 200, **headers: str) -> Reply:
+        body = json.dumps(document).encode()
+        return cls(status, body, {"Content-Type": "application/json", **headers})
+
+
+@dataclass(frozen=True)
+class Seen:
+    path: str
+    endpoint_id: str | None
+    headers: dict[str, str]
+
+
+class SpecServer:
+    """Serves scripted replies per endpoint id on 127.0.0.1.
+
+    Each id has a list of replies used in turn; the last one repeats. Unknown ids get 404.
+    """
+
+    def __init__(self) -> None:
+        self.scripts: dict[str, list[Reply]] = {}
+        self.requests: list[Seen] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server._answer(self)
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Keep test output quiet."""
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def script(self, endpoint_id: str, *replies: Reply) -> None:
+        with self._lock:
+            self.scripts[endpoint_id] = list(replies)
+
+    def calls(self, endpoint_id: str) -> int:
+        return sum(1 for seen in self.requests if seen.endpoint_id == endpoint_id)
+
+    def _next(self, endpoint_id: str | None) -> Reply:
+        with self._lock:
+            replies = self.scripts.get(endpoint_id or "")
+            if not replies:
+                return Reply.json({"detail": "Not Found"}, status=404)
+            return replies.pop(0) if len(replies) > 1 else replies[0]
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        url = urlsplit(handler.path)
+        endpoint_id = parse_qs(url.query).get("endpoint_id", [None])[0]
+        with self._lock:
+            self.requests.append(Seen(url.path, endpoint_id, dict(handler.headers.items())))
+        reply = (
+            self._next(endpoint_id)
+            if url.path == OPENAPI_PATH
+            else Reply.json({"detail": "Not Found"}, status=404)
+        )
+        handler.send_response(reply.status)
+        for name, value in reply.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(reply.body)))
+        handler.end_headers()
+        handler.wfile.write(reply.body if reply.cut_at is None else reply.body[: reply.cut_at])
+        handler.wfile.flush()
+        handler.close_connection = True
+
+    @contextmanager
+    def running(self) -> Iterator[SpecServer]:
+        self._thread.start()
+        try:
+            yield self
+        finally:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._thread.join(timeout=5)
