@@ -36,7 +36,7 @@ from .ir import (
     UnionType,
 )
 from .loader import SCHEMA_REF_PREFIX, SpecDocument, iter_refs, ref_target
-from .naming import param_name, pascal_name, short_hash, snake_name, unique
+from .naming import is_safe_identifier, param_name, pascal_name, short_hash, snake_name, unique
 
 SHARED_MODULE = "shared"
 
@@ -135,7 +135,12 @@ def _normalise(node: Any, owner: str, schemas: dict[str, Any], *, top: bool = Fa
         return node
     # Our own annotations (x-falgen-note) document the spec, not the API.
     node = {key: value for key, value in node.items() if not key.startswith("x-falgen-")}
-    if not top and "properties" in node and isinstance(node["properties"], dict) and node["properties"]:
+    if (
+        not top
+        and "properties" in node
+        and isinstance(node["properties"], dict)
+        and node["properties"]
+    ):
         name = _fresh_component_name(owner, node, schemas)
         schemas[name] = _normalise(node, name, schemas, top=True)
         return {"$ref": SCHEMA_REF_PREFIX + name.replace("~", "~0").replace("/", "~1")}
@@ -340,12 +345,12 @@ def _model(doc: _Doc, name: str, class_name: str, module: str, refs: dict[str, M
         )
     is_input = name == doc.spec.input_schema
     reserved = {"self", *OPTION_NAMES} if is_io else {"self"}
-    taken: set[str] = set(reserved)
+    params = _param_names(order, reserved)
     fields = []
     for prop in order:
         node = properties[prop]
         prop_pointer = [*pointer, "properties", prop]
-        param = unique(param_name(prop, taken), taken, separator="_")
+        param = params[prop]
         field_type = typer.type_of(node, prop_pointer)
         fields.append(
             Field(
@@ -370,6 +375,22 @@ def _model(doc: _Doc, name: str, class_name: str, module: str, refs: dict[str, M
         description=str(schema.get("description", "")).strip(),
         shared=module == SHARED_MODULE,
     )
+
+
+def _param_names(properties: Sequence[str], reserved: set[str]) -> dict[str, str]:
+    """Keyword names for properties: a property usable as a keyword keeps its own name, even when
+    another one (``a-b``) would sanitise to it; the others get fresh names."""
+    taken = reserved | {
+        prop
+        for prop in properties
+        if is_safe_identifier(prop) and not prop.startswith("_") and prop not in reserved
+    }
+    return {
+        prop: prop
+        if prop in taken and prop not in reserved
+        else unique(param_name(prop, taken), taken, separator="_")
+        for prop in properties
+    }
 
 
 def _dcg_ref(ref: ModelRef, module: str) -> str:
@@ -413,8 +434,10 @@ def _holds_object(value: Any) -> bool:
 def _takes_file(name: str, node: Any, field_type: TypeExpr) -> bool:
     """Whether an input field takes a file by URL: named ``*_url``/``*_urls`` (fal's convention)
     or marked by fal's ``x-fal.max_file_size``, and typed as a string or a list of strings."""
-    marked = isinstance(node, dict) and isinstance(node.get("x-fal"), dict) and (
-        "max_file_size" in node["x-fal"]
+    marked = (
+        isinstance(node, dict)
+        and isinstance(node.get("x-fal"), dict)
+        and ("max_file_size" in node["x-fal"])
     )
     if not (name.endswith(("_url", "_urls")) or marked):
         return False
@@ -429,7 +452,9 @@ def _takes_file(name: str, node: Any, field_type: TypeExpr) -> bool:
 def _constraints(node: dict[str, Any]) -> Constraints:
     def number(key: str) -> float | None:
         value = node.get(key)
-        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        return (
+            float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        )
 
     def count(key: str) -> int | None:
         value = node.get(key)

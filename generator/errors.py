@@ -31,4 +31,4 @@ class SpecErrors(Exception):
 
 
 class GenerationError(Exception):
-    """Generation failed for a reason that is not a spec problem (templates, formatter, output folder)."""
+    """Generation failed for a reason that is not a spec problem (templates, formatter, output)."""

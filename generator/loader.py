@@ -144,7 +144,9 @@ class SpecDocument:
 
 def discover(specs_dir: Path) -> list[Path]:
     """All spec files under ``specs_dir`` in a stable, file-system independent order."""
-    return sorted(specs_dir.rglob("*.json"), key=lambda path: path.relative_to(specs_dir).as_posix())
+    return sorted(
+        specs_dir.rglob("*.json"), key=lambda path: path.relative_to(specs_dir).as_posix()
+    )
 
 
 def load_specs(specs_dir: Path) -> list[SpecDocument]:
@@ -168,7 +170,8 @@ def load_specs(specs_dir: Path) -> list[SpecDocument]:
                 SpecError(
                     document.source,
                     "#/info/x-fal-metadata/endpointId",
-                    f"endpoint {document.endpoint_id!r} is also defined by {seen[document.endpoint_id]}",
+                    f"endpoint {document.endpoint_id!r} is also defined by "
+                    f"{seen[document.endpoint_id]}",
                 )
             )
         seen.setdefault(document.endpoint_id, document.source)
@@ -251,7 +254,9 @@ def _no_constant(name: str) -> Any:
 
 def _structure_errors(source: str, document: dict[str, Any]) -> Iterator[SpecError]:
     try:
-        found = sorted(_VALIDATOR.iter_errors(document), key=lambda error: list(error.absolute_path))
+        found = sorted(
+            _VALIDATOR.iter_errors(document), key=lambda error: list(error.absolute_path)
+        )
     except RecursionError:
         yield SpecError(source, "#", "schemas are nested too deeply")
         return
@@ -272,7 +277,7 @@ def iter_refs(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str):
-            yield path + ["$ref"], ref
+            yield [*path, "$ref"], ref
         for key, value in node.items():
             if key not in ("examples", "default", "enum", "example"):
                 yield from iter_refs(value, [*path, key])
@@ -318,7 +323,9 @@ def _cycle_errors(source: str, schemas: dict[str, Any]) -> Iterator[SpecError]:
         state[name] = 1
         for target in edges.get(name, []):
             if state.get(target) == 1:
-                return [*trail[trail.index(target) :], target] if target in trail else [name, target]
+                return (
+                    [*trail[trail.index(target) :], target] if target in trail else [name, target]
+                )
             if target not in state and (cycle := visit(target, [*trail, target])):
                 return cycle
         state[name] = 2
@@ -337,7 +344,7 @@ def _cycle_errors(source: str, schemas: dict[str, Any]) -> Iterator[SpecError]:
 def _endpoint_id(source: str, document: dict[str, Any]) -> str:
     expected = source.removesuffix(".json")
     metadata = document["info"].get("x-fal-metadata", {})
-    declared = metadata.get("endpointId", expected)
+    declared = str(metadata.get("endpointId", expected))
     pointer = "#/info/x-fal-metadata/endpointId"
     if not ENDPOINT_ID_PATTERN.fullmatch(declared):
         raise SpecErrors([SpecError(source, pointer, f"invalid endpoint id {declared!r}")])
@@ -367,14 +374,35 @@ def _queue_schemas(source: str, document: dict[str, Any], endpoint_id: str) -> t
         f"{result_path}/cancel": "put",
     }
     problems = [
-        SpecError(source, json_pointer(["paths", path]), f"missing the fal queue operation {method.upper()}")
+        SpecError(
+            source,
+            json_pointer(["paths", path]),
+            f"missing the fal queue operation {method.upper()}",
+        )
         for path, method in required.items()
         if not isinstance(paths.get(path), dict) or not isinstance(paths[path].get(method), dict)
     ]
     if problems:
         raise SpecErrors(problems)
-    body_path = ["paths", submit_path, "post", "requestBody", "content", "application/json", "schema"]
-    reply_path = ["paths", result_path, "get", "responses", "200", "content", "application/json", "schema"]
+    body_path = [
+        "paths",
+        submit_path,
+        "post",
+        "requestBody",
+        "content",
+        "application/json",
+        "schema",
+    ]
+    reply_path = [
+        "paths",
+        result_path,
+        "get",
+        "responses",
+        "200",
+        "content",
+        "application/json",
+        "schema",
+    ]
     return _component_at(source, document, body_path), _component_at(source, document, reply_path)
 
 
@@ -388,11 +416,21 @@ def _component_at(source: str, document: dict[str, Any], path: list[str]) -> str
     name = ref_target(ref) if isinstance(ref, str) else None
     if name is None:
         raise SpecErrors(
-            [SpecError(source, json_pointer(path), f"must be a '$ref' to '{SCHEMA_REF_PREFIX}<Name>'")]
+            [
+                SpecError(
+                    source, json_pointer(path), f"must be a '$ref' to '{SCHEMA_REF_PREFIX}<Name>'"
+                )
+            ]
         )
     schema = document["components"]["schemas"][name]
     if schema.get("type") != "object" and "properties" not in schema:
         raise SpecErrors(
-            [SpecError(source, json_pointer(["components", "schemas", name]), "must be an object schema")]
+            [
+                SpecError(
+                    source,
+                    json_pointer(["components", "schemas", name]),
+                    "must be an object schema",
+                )
+            ]
         )
     return name

@@ -49,7 +49,7 @@ def param_name(wire_name: str, reserved: Iterable[str]) -> str:
 
 
 def unique(name: str, taken: set[str], *, separator: str = "") -> str:
-    """``name``, or ``name2``, ``name3``... whichever is not yet in ``taken``; records the choice."""
+    """``name``, or ``name2``, ``name3``... whichever is not yet in ``taken``; records it."""
     candidate, counter = name, 1
     while candidate in taken:
         counter += 1

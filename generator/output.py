@@ -18,18 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import black
+from black.mode import TargetVersion
+from black.parsing import InvalidInput
 
 from .errors import GenerationError
 
 MANIFEST = ".falgen-manifest.json"
-_BLACK_MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=88)
+_BLACK_MODE = black.Mode(target_versions={TargetVersion.PY311}, line_length=88)
 _PARALLEL_THRESHOLD = 64  # below this many files, worker start-up costs more than it saves
 
 
 def format_python(source: str) -> str:
     try:
         return black.format_str(source, mode=_BLACK_MODE)
-    except black.InvalidInput as problem:
+    except InvalidInput as problem:
         raise GenerationError(f"generated code does not parse: {problem}") from None
 
 
@@ -119,7 +121,11 @@ class TreeDiff:
 
     def summary(self, *, limit: int = 40) -> str:
         lines = []
-        for label, names in (("missing", self.added), ("extra", self.removed), ("stale", self.changed)):
+        for label, names in (
+            ("missing", self.added),
+            ("extra", self.removed),
+            ("stale", self.changed),
+        ):
             lines += [f"  {label}: {name}" for name in names]
         text = "\n".join(lines)
         diff = "\n".join(self.details)
