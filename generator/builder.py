@@ -37,6 +37,7 @@ from .ir import (
 )
 from .loader import SCHEMA_REF_PREFIX, SpecDocument, iter_refs, ref_target
 from .naming import is_safe_identifier, param_name, pascal_name, short_hash, snake_name, unique
+from .settings import Options
 
 SHARED_MODULE = "shared"
 
@@ -81,13 +82,10 @@ class _Doc:
     hashes: dict[str, str]  # structural hash of each reachable component
 
 
-def build_package(
-    specs: Sequence[SpecDocument],
-    *,
-    distribution: str = "fal-models",
-    import_name: str = "fal_models",
-    version: str = "0.1.0",
-) -> Package:
+DEFAULT_OPTIONS = Options()
+
+
+def build_package(specs: Sequence[SpecDocument], options: Options = DEFAULT_OPTIONS) -> Package:
     """The whole package's IR; raises :class:`SpecErrors` for constructs that cannot be typed."""
     docs = [_prepare(spec) for spec in sorted(specs, key=lambda spec: spec.endpoint_id)]
     shared = _choose_shared(docs)
@@ -106,9 +104,10 @@ def build_package(
     if errors:
         raise SpecErrors(errors)
     return Package(
-        distribution=distribution,
-        import_name=import_name,
-        version=version,
+        distribution=options.distribution,
+        import_name=options.import_name,
+        version=options.version,
+        changelog=options.changelog,
         endpoints=tuple(endpoints),
         shared_models=shared_models,
         option_names=OPTION_NAMES,

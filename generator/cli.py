@@ -1,22 +1,36 @@
-"""The ``falgen`` command."""
+"""The ``falgen`` command.
+
+Each subcommand lives in its own module, imported only when that subcommand runs: checking an
+up-to-date tree (``falgen generate``, the CI guard) must not pay for the HTTP client, the local
+server or the formatter.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, diff, fetch
+from . import __version__
 from .errors import GenerationError, SpecErrors
-from .output import compare_tree, write_tree
-from .pipeline import Options, generate_tree
-from .server import cli as server_cli
+
+# name -> (module defining ``add_command(subparsers, help=...)``, one-line help)
+COMMANDS = {
+    "generate": ("generator.cli", "generate the client package from the specs"),
+    "fetch": ("generator.fetch", "download fal's OpenAPI documents into the specs folder"),
+    "diff": ("generator.diff", "show what changed between two versions of the specs"),
+    "update": ("generator.update", "fetch, diff, bump the version and regenerate in one step"),
+    "new": ("generator.update", "add endpoints: fetch their specs, bump the version, regenerate"),
+    "serve": ("generator.server.cli", "run a local fal-compatible server for the specs"),
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(_chosen(arguments))
+    args = parser.parse_args(arguments)
     if not hasattr(args, "handler"):
         parser.print_help(sys.stderr)
         return 2
@@ -34,14 +48,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _parser() -> argparse.ArgumentParser:
+def _chosen(arguments: Sequence[str]) -> str | None:
+    """The subcommand named on the command line, if any (options come after it)."""
+    first = next((argument for argument in arguments if not argument.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
+def _parser(chosen: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="falgen", description="Generate typed Python clients for fal.ai model endpoints."
     )
     parser.add_argument("--version", action="version", version=f"falgen {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    generate = commands.add_parser(
-        "generate", help="generate the client package from the specs", description=_cmd_doc()
+    for name, (module, help_text) in COMMANDS.items():
+        if name == chosen:
+            importlib.import_module(module).add_command(commands, name=name, help=help_text)
+        else:  # listed in --help; never parsed
+            commands.add_parser(name, help=help_text)
+    return parser
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], *, name: str, help: str
+) -> None:
+    """Register ``falgen generate``."""
+    generate = subparsers.add_parser(
+        name,
+        help=help,
+        description=(
+            "Regenerate the output folder from the specs. The folder is replaced as a whole and "
+            "atomically; a spec problem leaves it untouched. Only files whose inputs changed "
+            "since the last generation are generated again."
+        ),
     )
     generate.add_argument("--specs", type=Path, default=Path("specs"), help="specs folder")
     generate.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
@@ -50,22 +88,26 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write nothing; exit 1 with a summary when the output folder is stale",
     )
-    generate.set_defaults(handler=_generate)
-    fetch.add_command(commands)
-    diff.add_command(commands)
-    server_cli.add_command(commands)
-    return parser
-
-
-def _cmd_doc() -> str:
-    return (
-        "Regenerate the output folder from the specs. The folder is replaced as a whole and "
-        "atomically; a spec problem leaves it untouched."
+    generate.add_argument(
+        "--full",
+        action="store_true",
+        help="generate every file again instead of keeping those whose inputs did not change",
     )
+    generate.set_defaults(handler=_generate)
 
 
 def _generate(args: argparse.Namespace) -> int:
-    files = generate_tree(args.specs, Options())
+    from .manifest import Previous, is_up_to_date
+
+    previous = None if args.full else Previous.read(args.out)
+    if is_up_to_date(args.specs, previous):
+        print(f"{args.out} is up to date")
+        return 0
+
+    from .output import compare_tree, write_tree
+    from .pipeline import generate_tree
+
+    files = generate_tree(args.specs, previous=previous)
     if args.check:
         diff = compare_tree(args.out, files)
         if diff.clean:

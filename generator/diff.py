@@ -1250,11 +1250,16 @@ class UsageError(Exception):
     """Arguments that do not describe a comparison."""
 
 
-def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    *,
+    name: str = "diff",
+    help: str | None = None,
+) -> None:
     """Register ``falgen diff``."""
     parser = subparsers.add_parser(
-        "diff",
-        help="show what changed between two versions of the specs",
+        name,
+        help=help,
         description=(
             "Compare two spec files, two specs folders, or the specs folder against a git "
             "revision, and classify every change as breaking, behaviour, addition or "

@@ -351,11 +351,16 @@ def existing_endpoint_ids(specs_dir: Path) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def add_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    *,
+    name: str = "fetch",
+    help: str | None = None,
+) -> None:
     """Register ``falgen fetch``."""
     parser = subparsers.add_parser(
-        "fetch",
-        help="download fal's OpenAPI documents into the specs folder",
+        name,
+        help=help,
         description=(
             "Download each endpoint's queue OpenAPI document from fal, validate it, keep our "
             "x-falgen annotations from the spec it replaces, and write specs/<id>.json in the "

@@ -278,6 +278,7 @@ class Package:
     distribution: str
     import_name: str
     version: str
+    changelog: str  # Markdown release notes; empty when there are none
     endpoints: tuple[Endpoint, ...]
     shared_models: tuple[Model, ...]
     option_names: tuple[str, ...]  # keyword names the runtime reserves in client methods

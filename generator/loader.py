@@ -6,16 +6,15 @@ raises anything else for bad input.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from jsonschema import Draft202012Validator
 
 from .errors import SpecError, SpecErrors, json_pointer
 
@@ -122,7 +121,14 @@ FAL_OPENAPI_SCHEMA: dict[str, Any] = {
         "servers": {"type": "array", "items": {"type": "object"}},
     },
 }
-_VALIDATOR = Draft202012Validator(FAL_OPENAPI_SCHEMA)
+
+
+@functools.cache
+def _validator() -> Any:
+    # jsonschema is imported on first use: checking an up-to-date tree does not need it.
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(FAL_OPENAPI_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -149,8 +155,13 @@ def discover(specs_dir: Path) -> list[Path]:
     )
 
 
-def load_specs(specs_dir: Path) -> list[SpecDocument]:
-    """Load and validate every spec; raise :class:`SpecErrors` listing all problems found."""
+def load_specs(specs_dir: Path, trusted: Mapping[str, str] | None = None) -> list[SpecDocument]:
+    """Load and validate every spec; raise :class:`SpecErrors` listing all problems found.
+
+    ``trusted`` maps sources to digests of files that this same generator validated before
+    (from the output's manifest): files with those exact bytes skip the structural check.
+    """
+    trusted = trusted or {}
     if not specs_dir.is_dir():
         raise SpecErrors([SpecError(str(specs_dir), "#", "specs folder does not exist")])
     documents: list[SpecDocument] = []
@@ -158,7 +169,9 @@ def load_specs(specs_dir: Path) -> list[SpecDocument]:
     for path in discover(specs_dir):
         source = path.relative_to(specs_dir).as_posix()
         try:
-            documents.append(load_spec_bytes(source, path.read_bytes()))
+            raw = path.read_bytes()
+            digest = hashlib.sha256(raw).hexdigest()
+            documents.append(load_spec_bytes(source, raw, structure=trusted.get(source) != digest))
         except SpecErrors as problem:
             errors.extend(problem.errors)
         except OSError as problem:
@@ -180,10 +193,13 @@ def load_specs(specs_dir: Path) -> list[SpecDocument]:
     return documents
 
 
-def load_spec_bytes(source: str, raw: bytes) -> SpecDocument:
-    """Parse and validate one spec given as bytes; ``source`` names it in errors."""
+def load_spec_bytes(source: str, raw: bytes, *, structure: bool = True) -> SpecDocument:
+    """Parse and validate one spec given as bytes; ``source`` names it in errors.
+
+    ``structure=False`` skips the (slow) structural check, for bytes known to have passed it.
+    """
     document = parse_json(source, raw)
-    problems = list(_structure_errors(source, document))
+    problems = list(_structure_errors(source, document)) if structure else []
     if problems:
         raise SpecErrors(problems)
     problems = list(_reference_errors(source, document))
@@ -255,7 +271,7 @@ def _no_constant(name: str) -> Any:
 def _structure_errors(source: str, document: dict[str, Any]) -> Iterator[SpecError]:
     try:
         found = sorted(
-            _VALIDATOR.iter_errors(document), key=lambda error: list(error.absolute_path)
+            _validator().iter_errors(document), key=lambda error: list(error.absolute_path)
         )
     except RecursionError:
         yield SpecError(source, "#", "schemas are nested too deeply")

@@ -7,8 +7,6 @@ when it is empty, missing, or carries the manifest of an earlier generation.
 from __future__ import annotations
 
 import difflib
-import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -17,20 +15,21 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import black
-from black.mode import TargetVersion
-from black.parsing import InvalidInput
-
 from .errors import GenerationError
 
 MANIFEST = ".falgen-manifest.json"
-_BLACK_MODE = black.Mode(target_versions={TargetVersion.PY311}, line_length=88)
 _PARALLEL_THRESHOLD = 64  # below this many files, worker start-up costs more than it saves
 
 
 def format_python(source: str) -> str:
+    # black is imported here, not at the top: checking an up-to-date tree does not need it.
+    import black
+    from black.mode import TargetVersion
+    from black.parsing import InvalidInput
+
+    mode = black.Mode(target_versions={TargetVersion.PY311}, line_length=88)
     try:
-        return black.format_str(source, mode=_BLACK_MODE)
+        return black.format_str(source, mode=mode)
     except InvalidInput as problem:
         raise GenerationError(f"generated code does not parse: {problem}") from None
 
@@ -45,19 +44,6 @@ def format_files(files: Mapping[str, str], *, workers: int | None = None) -> dic
     else:
         formatted = [format_python(files[name]) for name in names]
     return {**files, **dict(zip(names, formatted, strict=True))}
-
-
-def manifest_text(files: Mapping[str, str], extra: Mapping[str, object]) -> str:
-    """The manifest: what produced the tree and a digest of each file (no timestamps)."""
-    content = {
-        **extra,
-        "files": {name: _digest(files[name].encode()) for name in sorted(files)},
-    }
-    return json.dumps(content, indent=2, sort_keys=True) + "\n"
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def read_tree(root: Path) -> dict[str, bytes]:

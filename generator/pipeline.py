@@ -1,58 +1,73 @@
-"""The main job: specs folder -> IR -> models and templates -> formatted file tree."""
+"""The main job: specs folder -> IR -> models and templates -> formatted file tree.
+
+Generation is incremental (see :mod:`generator.manifest`): with the previous output at hand,
+files whose inputs are unchanged are kept from it, and only the others are rendered and
+formatted, so the result is the same tree a full generation makes.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from . import __version__
-from .builder import SHARED_MODULE, build_package
+from .builder import build_package
 from .ir import Package
 from .loader import load_specs
+from .manifest import Previous, generation_salt, options_record, sha256
 from .models import model_modules
-from .output import MANIFEST, format_files, manifest_text
-from .render import TEMPLATES_DIR, render_package
+from .output import MANIFEST, format_files
+from .render import plan_package
+from .settings import Options, read_options
 
 
-@dataclass(frozen=True)
-class Options:
-    distribution: str = "fal-models"
-    import_name: str = "fal_models"
-    version: str = "0.1.0"
-
-
-def load_package(specs_dir: Path, options: Options = Options()) -> Package:
+def load_package(
+    specs_dir: Path, options: Options | None = None, trusted: Mapping[str, str] | None = None
+) -> Package:
     """Load and validate every spec, then build the package IR."""
     return build_package(
-        load_specs(specs_dir),
-        distribution=options.distribution,
-        import_name=options.import_name,
-        version=options.version,
+        load_specs(specs_dir, trusted),
+        read_options(specs_dir) if options is None else options,
     )
 
 
-def generate_tree(specs_dir: Path, options: Options = Options()) -> dict[str, str]:
-    """Every file of the generated folder, formatted, manifest included."""
-    package = load_package(specs_dir, options)
-    modules = [SHARED_MODULE, *(endpoint.module for endpoint in package.endpoints)]
-    files = format_files(render_package(package, model_modules(package, modules)))
-    files[MANIFEST] = manifest_text(
-        files,
-        {
-            "generator": f"falgen {__version__}",
-            "templates": templates_digest(),
-            "specs": {endpoint.source: endpoint.digest for endpoint in package.endpoints},
+def generate_tree(
+    specs_dir: Path, options: Options | None = None, previous: Previous | None = None
+) -> dict[str, str]:
+    """Every file of the generated folder, formatted, manifest included.
+
+    ``options`` default to the specs folder's settings. Files ``previous`` holds intact with
+    unchanged inputs are taken from it instead of being generated again.
+    """
+    options = read_options(specs_dir) if options is None else options
+    salt = generation_salt()
+    if previous is not None and previous.manifest.get("salt") != salt:
+        previous = None
+    trusted = previous.manifest.get("specs", {}) if previous is not None else {}
+    package = load_package(specs_dir, options, trusted if isinstance(trusted, dict) else {})
+    units = plan_package(package)
+    kept: dict[str, str] = {}
+    if previous is not None:
+        for unit in units:
+            entry = previous.manifest["files"].get(unit.path)
+            data = previous.intact(unit.path)
+            if data is not None and isinstance(entry, dict) and entry.get("key") == unit.key:
+                kept[unit.path] = data.decode("utf-8")
+    stale = [unit for unit in units if unit.path not in kept]
+    models = model_modules(package, {unit.models for unit in stale if unit.models is not None})
+    files = {**kept, **format_files({unit.path: unit.render(models) for unit in stale})}
+    manifest = {
+        "generator": f"falgen {__version__}",
+        "salt": salt,
+        "options": options_record(options),
+        "specs": {endpoint.source: endpoint.digest for endpoint in package.endpoints},
+        "files": {
+            unit.path: {"digest": sha256(files[unit.path].encode()), "key": unit.key}
+            for unit in sorted(units, key=lambda unit: unit.path)
         },
-    )
-    return files
-
-
-def templates_digest() -> str:
-    """One digest over every template file, so that a template change is visible."""
-    digest = hashlib.sha256()
-    for path in sorted(TEMPLATES_DIR.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(TEMPLATES_DIR).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    }
+    return {
+        **{path: files[path] for path in sorted(files)},
+        MANIFEST: json.dumps(manifest, indent=2, sort_keys=True) + "\n",
+    }

@@ -6,26 +6,25 @@ Python literals, docstrings, comments-free Markdown cells or TOML strings: never
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from . import TEMPLATES_DIR
 from .builder import SHARED_MODULE
 from .commands import build_commands
 from .docs import build_site, md_cell, md_code, summary_cell
-from .ir import Endpoint, Field, Package
+from .ir import MISSING, Endpoint, Field, Package
 from .models import ModelCode
 
-TEMPLATES_DIR = next(
-    path
-    for path in (Path(__file__).parent / "templates", Path(__file__).parent.parent / "templates")
-    if path.is_dir()
-)
 RUNTIME_DIR = TEMPLATES_DIR / "runtime"
 CLI_DIR = TEMPLATES_DIR / "cli"
 ERROR_NAMES = (
@@ -48,58 +47,119 @@ ERROR_NAMES = (
 DOC_WIDTH = 88
 
 
-def render_package(package: Package, models: dict[str, ModelCode]) -> dict[str, str]:
-    """Every file of the generated package: relative path -> text (Python not yet formatted)."""
+@dataclass(frozen=True)
+class Unit:
+    """One file of the generated tree, not yet rendered.
+
+    ``key`` digests everything the file's bytes depend on (the template set and the generator
+    code are covered by the manifest's salt instead), so a file whose key is unchanged since the
+    last generation may be kept as it is on disk. A unit that embeds the pydantic models of a
+    module names it in ``models``; ``render`` gets the models code of every such module.
+    """
+
+    path: str
+    key: str
+    render: Callable[[Mapping[str, ModelCode]], str]
+    models: str | None = None
+
+
+def plan_package(package: Package) -> list[Unit]:
+    """Every file of the generated package (relative path, unformatted text to come).
+
+    Files of one endpoint are keyed by their template context, so that they are rendered only
+    when that context changed; files about the whole package are rendered at once (cheap) and
+    keyed by their text, so that only formatting them is saved.
+    """
     env = _environment()
     root = package.import_name
-    empty = ModelCode(imports="", body="")
+    shared = {model.class_name: model for model in package.shared_models}
 
-    def render(template: str, **context: Any) -> str:
-        return env.get_template(template).render(package=package, **context)
+    def template(
+        path: str, name: str, *, models: str | None = None, key: object = (), **context: Any
+    ) -> Unit:
+        def render(code: Mapping[str, ModelCode]) -> str:
+            extra = {"models": code.get(models, _NO_MODELS)} if models is not None else {}
+            return env.get_template(name).render(**context, **extra)
 
-    files = {
-        "pyproject.toml": render("package/pyproject.toml.j2"),
-        "README.md": render("package/README.md.j2"),
-        f"{root}/__init__.py": render("package/init.py.j2", errors=ERROR_NAMES),
-        f"{root}/_version.py": render("package/version.py.j2"),
-        f"{root}/_client.py": render("package/client.py.j2"),
-        f"{root}/py.typed": "",
-        f"{root}/endpoints/__init__.py": render("package/endpoints_init.py.j2"),
-        f"{root}/endpoints/{SHARED_MODULE}.py": render(
-            "package/shared.py.j2", models=models.get(SHARED_MODULE, empty)
-        ),
-    }
-    for endpoint in package.endpoints:
-        files[f"{root}/endpoints/{endpoint.module}.py"] = render(
-            "package/endpoint.py.j2", endpoint=endpoint, models=models[endpoint.module]
-        )
-    for path in sorted(RUNTIME_DIR.glob("*.py")):
-        files[f"{root}/_runtime/{path.name}"] = path.read_text(encoding="utf-8")
-    files.update(_cli_and_docs(package, render))
-    return files
+        return Unit(path, fingerprint(name, context, key), render, models)
 
+    def text(path: str, content: str) -> Unit:
+        return Unit(path, fingerprint(content), lambda _: content)
 
-def _cli_and_docs(package: Package, render: Callable[..., str]) -> dict[str, str]:
-    """The ``cli`` subpackage (static code, a table module per command) and the docs site."""
-    root = package.import_name
+    def whole(path: str, name: str, **context: Any) -> Unit:
+        return text(path, env.get_template(name).render(package=package, **context))
+
     commands = build_commands(package)
-    files = {
-        f"{root}/cli/{path.name}": path.read_text(encoding="utf-8")
-        for path in sorted(CLI_DIR.glob("*.py"))
-    }
-    files[f"{root}/cli/commands/__init__.py"] = render("cli/commands_init.py.j2", commands=commands)
-    for command in commands:
-        files[f"{root}/cli/commands/{command.endpoint.module}.py"] = render(
-            "cli/command.py.j2", command=command
-        )
     site = build_site(package, commands)
-    files["mkdocs.yml"] = render("docs/mkdocs.yml.j2", site=site)
-    files["docs/index.md"] = render("docs/index.md.j2", site=site)
-    files["docs/cli.md"] = render("docs/cli.md.j2", site=site)
-    files["docs/shared-types.md"] = render("docs/shared_types.md.j2", site=site)
-    for page in site.pages:
-        files[f"docs/{page.path}"] = render("docs/endpoint.md.j2", page=page)
-    return files
+    units = [
+        whole("pyproject.toml", "package/pyproject.toml.j2"),
+        whole("README.md", "package/README.md.j2"),
+        whole(f"{root}/__init__.py", "package/init.py.j2", errors=ERROR_NAMES),
+        whole(f"{root}/_version.py", "package/version.py.j2"),
+        whole(f"{root}/_client.py", "package/client.py.j2"),
+        text(f"{root}/py.typed", ""),
+        whole(f"{root}/endpoints/__init__.py", "package/endpoints_init.py.j2"),
+        # Endpoint modules import the shared one, so its models are always generated with them.
+        template(
+            f"{root}/endpoints/{SHARED_MODULE}.py",
+            "package/shared.py.j2",
+            models=SHARED_MODULE,
+            key=(root, package.shared_models),
+        ),
+        *(text(f"{root}/_runtime/{p.name}", _read(p)) for p in sorted(RUNTIME_DIR.glob("*.py"))),
+        *(text(f"{root}/cli/{p.name}", _read(p)) for p in sorted(CLI_DIR.glob("*.py"))),
+        whole(f"{root}/cli/commands/__init__.py", "cli/commands_init.py.j2", commands=commands),
+        whole("mkdocs.yml", "docs/mkdocs.yml.j2", site=site),
+        whole("docs/index.md", "docs/index.md.j2", site=site),
+        whole("docs/cli.md", "docs/cli.md.j2", site=site),
+        whole("docs/shared-types.md", "docs/shared_types.md.j2", site=site),
+    ]
+    if package.changelog:
+        units.append(text("CHANGELOG.md", package.changelog))
+    for endpoint in package.endpoints:
+        units.append(
+            template(
+                f"{root}/endpoints/{endpoint.module}.py",
+                "package/endpoint.py.j2",
+                models=endpoint.module,
+                # The models code depends on the shared models too, and names the runtime.
+                key=(root, [shared[name] for name in endpoint.shared_models]),
+                endpoint=endpoint,
+            )
+        )
+    units += [
+        template(f"{root}/cli/commands/{c.endpoint.module}.py", "cli/command.py.j2", command=c)
+        for c in commands
+    ]
+    units += [
+        template(f"docs/{page.path}", "docs/endpoint.md.j2", page=page, import_name=root)
+        for page in site.pages
+    ]
+    return units
+
+
+_NO_MODELS = ModelCode(imports="", body="")
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def fingerprint(*values: object) -> str:
+    """A digest of IR values (dataclasses, JSON data, tuples, frozensets), stable across runs."""
+    text = json.dumps(values, default=_plain, sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(value: object) -> object:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+        return [type(value).__name__, fields]
+    if isinstance(value, frozenset | set):
+        return sorted(value, key=repr)
+    if value is MISSING:
+        return ["MISSING"]
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")
 
 
 def _environment() -> jinja2.Environment:

@@ -26,11 +26,14 @@ DEFAULT_HOST = "127.0.0.1"
 
 def add_command(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    *,
+    name: str = "serve",
+    help: str | None = None,
 ) -> argparse.ArgumentParser:
     """Register ``serve`` on an ``argparse`` sub-parser collection; sets ``handler``."""
     parser = subparsers.add_parser(
-        "serve",
-        help="run a local fal-compatible server for the specs",
+        name,
+        help=help,
         description="Serve the queue, run, realtime, REST and CDN APIs of fal for every spec, "
         "with simulated models, for offline development and end-to-end tests.",
     )
