@@ -1,0 +1,171 @@
+"""``falgen update`` and ``falgen new``: a model changed on fal (or is new), update the bindings.
+
+One step does what a careful maintainer would do by hand: fetch the endpoints' documents, diff
+them against the specs in use, bump the generated package's version by what the diff found
+(major for breaking or behaviour changes, minor for additions, patch for documentation), add a
+changelog entry made from the diff, and regenerate.
+
+Nothing is written until everything has succeeded: the specs are fetched into a copy of the
+specs folder, the new tree is generated from that copy in memory, and only then are the changed
+specs, the settings, the changelog and the output written. A failed download leaves its spec
+as it was (the other endpoints still update, and the exit status is 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from .diff import changelog_entry, diff_specs, load_folder, render_text, use_color
+from .fetch import (
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    SpecFetcher,
+    Status,
+    existing_endpoint_ids,
+    refresh_specs,
+    render_results,
+    resolve_base_url,
+)
+from .manifest import Previous
+from .output import write_tree
+from .pipeline import generate_tree
+from .settings import read_options, write_options
+from .specfile import InvalidEndpointId, spec_path, validate_endpoint_id, write_atomically
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def release_date(environ: Mapping[str, str] = os.environ) -> dt.date:
+    """Today, or the day ``SOURCE_DATE_EPOCH`` names (reproducible builds' convention)."""
+    epoch = environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC).date()
+    return dt.datetime.now(dt.UTC).date()
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    *,
+    name: str = "update",
+    help: str | None = None,
+) -> None:
+    """Register ``falgen update`` or (``name="new"``) ``falgen new``."""
+    adding = name == "new"
+    parser = subparsers.add_parser(
+        name,
+        help=help,
+        description=(
+            (
+                "Add endpoints that are not in the specs folder yet"
+                if adding
+                else "Refresh endpoints from fal (all of them by default)"
+            )
+            + ": fetch their OpenAPI documents, report what changed, bump the generated "
+            "package's version (major for breaking changes, minor for additions, patch for "
+            "documentation), prepend a changelog entry and regenerate. Nothing is written "
+            "unless generation succeeds. Exit status: 0 done, 1 a fetch or the generation "
+            "failed, 2 usage error."
+        ),
+    )
+    parser.add_argument(
+        "endpoint_ids",
+        nargs="+" if adding else "*",
+        metavar="ENDPOINT_ID",
+        help="e.g. fal-ai/flux/dev" + ("" if adding else " (default: every spec in the folder)"),
+    )
+    parser.add_argument("--specs", type=Path, default=Path("specs"), help="specs folder")
+    parser.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"server to fetch from (default: ${BASE_URL_ENV} or {DEFAULT_BASE_URL})",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="report what would change; write nothing"
+    )
+    parser.set_defaults(handler=run, adding=adding)
+
+
+def run(
+    args: argparse.Namespace,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    fetcher: SpecFetcher | None = None,
+) -> int:
+    out = sys.stdout if stdout is None else stdout
+    err = sys.stderr if stderr is None else stderr
+    specs_dir: Path = args.specs
+    command = "new" if args.adding else "update"
+    try:
+        ids = _endpoint_ids(specs_dir, args.endpoint_ids, adding=args.adding)
+        base_url = resolve_base_url(args.base_url)
+    except (ValueError, InvalidEndpointId) as problem:
+        print(f"falgen {command}: error: {problem}", file=err)
+        return EXIT_USAGE
+    if not ids:
+        print(f"no specs in {specs_dir} to update", file=out)
+        return EXIT_OK
+
+    before = load_folder(specs_dir) if specs_dir.is_dir() else {}
+    options = read_options(specs_dir)
+    with tempfile.TemporaryDirectory(prefix="falgen-update-") as scratch:
+        staged = Path(scratch) / "specs"
+        if specs_dir.is_dir():
+            shutil.copytree(specs_dir, staged)
+        else:
+            staged.mkdir()
+        if fetcher is None:
+            with SpecFetcher(base_url) as owned:
+                results = refresh_specs(owned, staged, ids)
+        else:
+            results = refresh_specs(fetcher, staged, ids)
+        out.write(render_results(results))
+        report = diff_specs(before, load_folder(staged))
+        out.write("\n" + render_text(report, color=use_color(out)))
+        bump = report.semver_bump()
+        if bump is not None:
+            old_version = options.version
+            options = options.bumped(bump)
+            options = options.with_release_notes(
+                changelog_entry(report, options.version, release_date())
+            )
+            print(f"\n{options.distribution} {old_version} -> {options.version} ({bump})", file=out)
+        files = generate_tree(staged, options, previous=Previous.read(args.out))
+        if args.dry_run:
+            print("dry run: nothing written", file=out)
+        else:
+            changed = [r for r in results if r.status in (Status.ADDED, Status.UPDATED)]
+            for result in changed:
+                source = spec_path(staged, result.endpoint_id)
+                write_atomically(
+                    spec_path(specs_dir, result.endpoint_id), source.read_text("utf-8")
+                )
+            if bump is not None:
+                write_options(specs_dir, options)
+            write_tree(args.out, files)
+            print(f"generated {len(files)} files in {args.out}", file=out)
+    failed = any(result.status is Status.FAILED for result in results)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _endpoint_ids(specs_dir: Path, requested: Sequence[str], *, adding: bool) -> list[str]:
+    ids = list(dict.fromkeys(validate_endpoint_id(endpoint_id) for endpoint_id in requested))
+    if adding:
+        present = [i for i in ids if spec_path(specs_dir, i).exists()]
+        if present:
+            raise ValueError(
+                f"already in {specs_dir}: {', '.join(present)} (use 'falgen update' to refresh)"
+            )
+        return ids
+    return ids or existing_endpoint_ids(specs_dir)
