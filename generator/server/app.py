@@ -7,14 +7,16 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from generator.loader import SpecDocument
 
 from .auth import KeyChecker, TokenStore
 from .catalog import Catalog
-from .config import ServerConfig
+from .config import Host, ServerConfig
 from .connections import ConnectionRegistry
 from .context import ServerContext
 from .faults import FaultInjector
@@ -24,6 +26,7 @@ from .outcomes import error_response
 from .queue import RequestQueue
 from .routes import admin, cdn, queue, realtime, rest, run
 from .stats import Stats
+from .urls import root_path_to
 from .webhooks import WebhookSender, WebhookSigner
 
 
@@ -59,6 +62,24 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, exc.detail, headers=dict(exc.headers or {}))
 
 
+class RootHost:
+    """Serves one host's API at the root path too (``ServerConfig.root_host``) by adding its
+    prefix to every request path that has none."""
+
+    def __init__(self, app: ASGIApp, host: Host) -> None:
+        self.app = app
+        self.host: Host = host
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            path = root_path_to(self.host, scope["path"])
+            if path != scope["path"]:
+                prefix = path[: len(path) - len(scope["path"])].encode()
+                raw_path = scope.get("raw_path") or scope["path"].encode()
+                scope = {**scope, "path": path, "raw_path": prefix + raw_path}
+        await self.app(scope, receive, send)
+
+
 def create_app(
     specs: Sequence[SpecDocument],
     config: ServerConfig | None = None,
@@ -71,13 +92,15 @@ def create_app(
     :func:`generator.server.connections.protocol_class`); it lets injected drops close real
     connections. :func:`generator.server.running_server` wires both up.
     """
-    context = build_context(specs, config or ServerConfig(), connections or ConnectionRegistry())
+    config = config or ServerConfig()
+    context = build_context(specs, config, connections or ConnectionRegistry())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await context.queue.close()
 
+    root_host = [] if config.root_host is None else [Middleware(RootHost, host=config.root_host)]
     return Starlette(
         routes=[
             *admin.routes(context),
@@ -88,5 +111,6 @@ def create_app(
             *realtime.routes(context),
         ],
         exception_handlers={HTTPException: _http_error},
+        middleware=root_host,
         lifespan=lifespan,
     )

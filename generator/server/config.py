@@ -24,6 +24,9 @@ Route = Literal[
     "files",
 ]
 ROUTES: tuple[Route, ...] = get_args(Route)
+# The fal hosts the local server stands in for (see urls.py), one path prefix each.
+Host = Literal["queue", "run", "rest", "realtime", "cdn"]
+HOSTS: tuple[Host, ...] = get_args(Host)
 # File downloads stand for fal's CDN, which is not the API under test: no faults there by default.
 DEFAULT_FAULT_ROUTES: frozenset[Route] = frozenset(route for route in ROUTES if route != "files")
 
@@ -97,6 +100,11 @@ class ServerConfig:
     IN_PROGRESS until ``POST /_admin/release/<request id>``. ``public_url`` is the base URL written
     into returned links (default: the URL the client used). Webhooks may only target loopback
     addresses unless ``allow_remote_webhooks``.
+
+    ``root_host`` also serves one host's API at the root path, without its prefix, the way fal's
+    own hosts are laid out (``https://queue.fal.run/<endpoint id>``): for clients that are given a
+    host name rather than a base URL, such as fal-client with ``FAL_QUEUE_RUN_HOST``. The links
+    the server returns keep the prefix, and every prefixed path still works.
     """
 
     accepted_keys: frozenset[str] | None = None
@@ -113,6 +121,7 @@ class ServerConfig:
     realtime_token_max_ttl: int = 3600
     storage_token_ttl: int = 3600
     max_upload_bytes: int = 256 * 1024 * 1024
+    root_host: Host | None = None
 
     def __post_init__(self) -> None:
         if self.accepted_keys is not None and not all(self.accepted_keys):
@@ -127,3 +136,5 @@ class ServerConfig:
         for name in ("realtime_token_max_ttl", "storage_token_ttl", "max_upload_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive")
+        if self.root_host is not None and self.root_host not in HOSTS:
+            raise ValueError(f"root_host must be one of {list(HOSTS)}, got {self.root_host!r}")

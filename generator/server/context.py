@@ -22,10 +22,10 @@ from .connections import ConnectionRegistry, DropConnection
 from .faults import FaultInjector
 from .files import FileStore
 from .model import Model
-from .outcomes import ERROR_TYPES_BY_STATUS, error_response
+from .outcomes import ERROR_TYPES_BY_STATUS, REQUEST_ID_HEADER, error_response
 from .queue import RequestQueue
 from .schemas import detail_item
-from .stats import Stats
+from .stats import Stats, SubmitOutcome
 from .urls import ServerURLs
 from .webhooks import WebhookSigner
 
@@ -76,12 +76,14 @@ class ServerContext:
             await asyncio.sleep(self.config.faults.slow_delay)
         if decision.failure == "error":
             status = self.config.faults.error_status
+            await self._unprocessed(route, request, "server_error")
             return error_response(
                 status,
                 "Simulated server error",
                 ERROR_TYPES_BY_STATUS.get(status, "internal_error"),
             )
         if decision.failure == "rate_limit":
+            await self._unprocessed(route, request, "rate_limited")
             return error_response(
                 429,
                 "Rate limit exceeded",
@@ -89,12 +91,28 @@ class ServerContext:
             )
         dropping = decision.failure == "drop"
         if dropping and not self.config.faults.drop_after_processing:
+            await self._unprocessed(route, request, "dropped_unprocessed")
             return DropConnection(self.connections)
         response = await handler(request)
         if dropping:
+            if route == "submit" and (request_id := response.headers.get(REQUEST_ID_HEADER)):
+                self.stats.record_reply_dropped(request_id)
             streaming = isinstance(response, StreamingResponse)
             return DropConnection(self.connections, response if streaming else None)
         return response
+
+    async def _unprocessed(self, route: Route, request: Request, outcome: SubmitOutcome) -> None:
+        """Record a submission that a fault stops before the handler sees it, by its input: the
+        proof that a client which sends it again is not submitting twice."""
+        if route != "submit":
+            return
+        try:
+            payload = await self.read_json(request)
+        except BodyError:
+            return  # not an input the handler would have queued either
+        self.stats.record_unprocessed_submission(
+            request.path_params.get("endpoint_id", ""), payload, outcome
+        )
 
     def route(self, route: Route, handler: Handler, auth: Auth = "key") -> Handler:
         """``handler`` behind the guard, as a Starlette endpoint."""

@@ -326,6 +326,7 @@ class RequestQueue:
         request.status = COMPLETED
         record = request.record
         record.completed_at = time.time()
+        record.completed_monotonic = time.monotonic()
         record.status = COMPLETED
         record.status_code = outcome.status_code
         record.error_type = outcome.error_type

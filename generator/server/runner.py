@@ -2,12 +2,14 @@
 for tests (:func:`running_server`).
 
 Both use the connection-registering HTTP protocol, so injected drops close real sockets, and both
-keep realtime tokens out of the logs.
+keep realtime tokens out of the logs. Either can speak TLS (``https://``, ``wss://``) given a
+certificate and its key, for clients that cannot be pointed at plain HTTP (fal-client).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
 import socket
 import threading
@@ -72,8 +74,13 @@ def make_server(
     port: int = 0,
     log_level: str = "warning",
     access_log: bool = False,
+    ssl_certfile: str | os.PathLike[str] | None = None,
+    ssl_keyfile: str | os.PathLike[str] | None = None,
 ) -> FalServer:
-    """A uvicorn server for the app, with connection-level fault support."""
+    """A uvicorn server for the app, with connection-level fault support; with TLS when given
+    ``ssl_certfile`` (PEM, the chain the server presents) and ``ssl_keyfile`` (PEM)."""
+    if (ssl_certfile is None) != (ssl_keyfile is None):
+        raise ValueError("TLS needs both ssl_certfile and ssl_keyfile")
     connections = ConnectionRegistry()
     install_log_redaction()
     config = uvicorn.Config(
@@ -86,15 +93,22 @@ def make_server(
         log_level=log_level,
         access_log=access_log,
         timeout_graceful_shutdown=1,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
     )
     return FalServer(config, connections)
 
 
 @contextmanager
 def running_server(
-    specs: Sequence[SpecDocument], config: ServerConfig | None = None
+    specs: Sequence[SpecDocument],
+    config: ServerConfig | None = None,
+    *,
+    ssl_certfile: str | os.PathLike[str] | None = None,
+    ssl_keyfile: str | os.PathLike[str] | None = None,
 ) -> Iterator[ServerURLs]:
-    """Serve ``specs`` on a free loopback port in a background thread; yield its URLs.
+    """Serve ``specs`` on a free loopback port in a background thread; yield its URLs
+    (``https://`` ones when given a certificate and key, see :func:`make_server`).
 
     The server stops when the block exits; open status streams end first.
     """
@@ -104,7 +118,13 @@ def running_server(
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((LOOPBACK, 0))
     port = listener.getsockname()[1]
-    server = make_server(specs, config or ServerConfig(), port=port)
+    server = make_server(
+        specs,
+        config or ServerConfig(),
+        port=port,
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
+    )
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [listener]}, name="falgen-server", daemon=True
     )
@@ -115,7 +135,8 @@ def running_server(
             if not thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError("the local fal server did not start")
             time.sleep(0.005)
-        yield ServerURLs.from_base(f"http://{LOOPBACK}:{port}")
+        scheme = "http" if ssl_certfile is None else "https"
+        yield ServerURLs.from_base(f"{scheme}://{LOOPBACK}:{port}")
     finally:
         server.should_exit = True
         thread.join(SHUTDOWN_TIMEOUT)

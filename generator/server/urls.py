@@ -9,12 +9,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .config import Host
+
 QUEUE_PREFIX = "/queue"
 RUN_PREFIX = "/run"
 REST_PREFIX = "/rest"
 REALTIME_PREFIX = "/realtime"
 CDN_PREFIX = "/cdn"
 ADMIN_PREFIX = "/_admin"
+HOST_PREFIXES: dict[Host, str] = {
+    "queue": QUEUE_PREFIX,
+    "run": RUN_PREFIX,
+    "rest": REST_PREFIX,
+    "realtime": REALTIME_PREFIX,
+    "cdn": CDN_PREFIX,
+}
+PREFIXES = (*HOST_PREFIXES.values(), ADMIN_PREFIX)
+
+
+def root_path_to(host: Host, path: str) -> str:
+    """The prefixed path that ``path`` stands for when ``host`` is also served at the root (see
+    ``ServerConfig.root_host``); paths under a known prefix, and the index ``/``, stay as is."""
+    if path == "/" or any(path == prefix or path.startswith(prefix + "/") for prefix in PREFIXES):
+        return path
+    return HOST_PREFIXES[host] + path
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from typing import Any
 
 import httpx
@@ -112,3 +113,53 @@ def test_rates_hold_and_sequences_replay_after_a_reset(
     assert 8 <= first.count(429) <= 35
     assert first.count(404) == 200 - first.count(503) - first.count(429)
     assert counters["faults"] == {"error": first.count(503), "rate_limit": first.count(429)}
+
+
+def attempts(counters: dict[str, Any], payload: object) -> list[str]:
+    """The outcomes of every submission of ``payload`` to flux, in order."""
+    log = counters["submit_attempts"].get(FLUX, {}).get(input_digest(payload), [])
+    return [attempt["outcome"] for attempt in log]
+
+
+@pytest.mark.parametrize(
+    ("faults", "outcome"),
+    [
+        ({"error_rate": 1.0}, "server_error"),
+        ({"rate_limit_rate": 1.0, "retry_after": 0}, "rate_limited"),
+        ({"drop_rate": 1.0, "drop_after_processing": False}, "dropped_unprocessed"),
+        ({"drop_rate": 1.0}, "queued_reply_dropped"),
+    ],
+)
+def test_every_submission_attempt_is_recorded_with_its_fate(
+    client: httpx.Client, specs: list[SpecDocument], faults: dict[str, Any], outcome: str
+) -> None:
+    """The attempt log proves which repeated submissions were harmless: those whose earlier
+    attempts never queued anything."""
+    config = faulty(**faults, limit=1, routes=frozenset({"submit"}))
+    with running_server(specs, config) as urls:
+        with pytest.raises(httpx.TransportError) if "drop_rate" in faults else nullcontext():
+            client.post(f"{urls.queue}/{FLUX}", json=PAYLOAD)
+        retried = client.post(f"{urls.queue}/{FLUX}", json=PAYLOAD)
+        counters = stats(client, urls)
+
+    assert retried.status_code == 200
+    assert attempts(counters, PAYLOAD) == [outcome, "queued"]
+    log = counters["submit_attempts"][FLUX][input_digest(PAYLOAD)]
+    assert log[-1]["request_id"] == retried.json()["request_id"]
+    record = counters["requests"][retried.json()["request_id"]]
+    assert record["input_digest"] == input_digest(PAYLOAD)
+
+
+def test_unreadable_submissions_are_not_recorded(
+    client: httpx.Client, specs: list[SpecDocument]
+) -> None:
+    config = faulty(error_rate=1.0, routes=frozenset({"submit"}))
+    with running_server(specs, config) as urls:
+        reply = client.post(f"{urls.queue}/{FLUX}", content=b"{not json")
+        counters = stats(client, urls)
+        client.post(urls.admin + "/reset")
+        after_reset = stats(client, urls)
+
+    assert reply.status_code == 503
+    assert counters["submit_attempts"] == {}
+    assert after_reset["submit_attempts"] == {}
