@@ -84,16 +84,20 @@ def is_up_to_date(specs_dir: Path, previous: Previous | None) -> bool:
 
 
 def generation_salt() -> str:
-    """A digest of everything besides the inputs that decides the output: this generator's code,
-    its templates and the versions of the tools it formats and models with."""
+    """A digest of everything besides the inputs that decides the output: the generator's code
+    (its top-level modules: the local server in ``generator/server`` makes no output), its
+    templates and the versions of the tools it formats and models with."""
     digest = hashlib.sha256(f"falgen {__version__}\0".encode())
     for tool in _TOOLS:
         digest.update(f"{tool} {metadata.version(tool)}\0".encode())
-    for folder in (GENERATOR_DIR, TEMPLATES_DIR):
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-                digest.update(path.read_bytes() + b"\0")
+    sources = [(path.name, path) for path in sorted(GENERATOR_DIR.glob("*.py"))]
+    sources += [
+        (path.relative_to(TEMPLATES_DIR).as_posix(), path)
+        for path in sorted(TEMPLATES_DIR.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
+    for name, path in sources:
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 

@@ -7,6 +7,7 @@ when it is empty, missing, or carries the manifest of an earlier generation.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import shutil
 import tempfile
@@ -21,7 +22,9 @@ MANIFEST = ".falgen-manifest.json"
 _PARALLEL_THRESHOLD = 64  # below this many files, worker start-up costs more than it saves
 
 
+@functools.lru_cache(maxsize=1024)
 def format_python(source: str) -> str:
+    """``source`` formatted by black; the same text (the runtime files) is formatted once."""
     # black is imported here, not at the top: checking an up-to-date tree does not need it.
     import black
     from black.mode import TargetVersion

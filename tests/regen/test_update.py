@@ -1,0 +1,249 @@
+"""``falgen update`` and ``falgen new`` end to end: a scripted fal server, a real specs folder and
+output folder, the version bump and the changelog."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.cli import main
+from generator.output import compare_tree, read_tree
+from generator.pipeline import generate_tree
+from generator.specfile import normalise
+from tests.regen.support import (
+    BASE_ID,
+    Reply,
+    SpecServer,
+    base_spec,
+    edited,
+    prop,
+    schemas,
+    spec_for,
+    write_spec,
+)
+
+OTHER_ID = "acme/gadget"
+DAY = "2026-03-04"
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A specs folder with acme/widget at 0.4.2, and its generated output."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1773014400")  # 2026-03-09
+    specs, out = tmp_path / "specs", tmp_path / "generated"
+    write_spec(specs, base_spec())
+    (specs / "falgen.toml").write_text(
+        '[package]\ndistribution = "acme-models"\nimport_name = "acme_models"\nversion = "0.4.2"\n',
+        encoding="utf-8",
+    )
+    assert main(["generate", "--specs", str(specs), "--out", str(out)]) == 0
+    return specs, out
+
+
+def update(server: SpecServer, specs: Path, out: Path, *ids: str, command: str = "update") -> int:
+    argv = [command, *ids, "--specs", str(specs), "--out", str(out)]
+    return main([*argv, "--base-url", server.base_url])
+
+
+def version(specs: Path) -> str:
+    data = tomllib.loads((specs / "falgen.toml").read_text(encoding="utf-8"))
+    found: str = data["package"]["version"]
+    return found
+
+
+def changelog(specs: Path) -> str:
+    return (specs / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+def spec_on_disk(specs: Path, endpoint_id: str = BASE_ID) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(
+        specs.joinpath(*endpoint_id.split("/")).with_suffix(".json").read_text(encoding="utf-8")
+    )
+    return loaded
+
+
+def assert_generated_from(specs: Path, out: Path) -> None:
+    diff = compare_tree(out, generate_tree(specs))
+    assert diff.clean, diff.summary()
+
+
+def add_field(document: dict[str, Any]) -> None:
+    schemas(document)["WidgetInput"]["properties"]["strength"] = {
+        "type": "number",
+        "default": 0.5,
+        "description": "How strong.",
+    }
+
+
+@pytest.mark.parametrize(
+    ("edit", "bump", "new_version", "section"),
+    [
+        (add_field, "minor", "0.5.0", "### Added"),
+        (lambda doc: schemas(doc)["WidgetInput"]["properties"].pop("seed"), "major", "1.0.0",
+         "### Breaking changes"),
+        (lambda doc: prop(doc, "WidgetInput", "num_images").update(default=2), "major", "1.0.0",
+         "### Behaviour changes"),
+        (lambda doc: prop(doc, "WidgetInput", "prompt").update(description="Words."), "patch",
+         "0.4.3", "### Documentation"),
+    ],
+    ids=["addition", "breaking", "behaviour", "documentation"],
+)  # fmt: skip
+def test_update_bumps_by_the_diff_writes_the_changelog_and_regenerates(
+    spec_server: SpecServer,
+    project: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    edit: Any,
+    bump: str,
+    new_version: str,
+    section: str,
+) -> None:
+    specs, out = project
+    spec_server.script(BASE_ID, Reply.json(edited(edit)))
+
+    assert update(spec_server, specs, out) == 0
+
+    printed = capsys.readouterr().out
+    assert f"acme-models 0.4.2 -> {new_version} ({bump})" in printed
+    assert version(specs) == new_version
+    notes = changelog(specs)
+    assert notes.startswith(f"# Changelog\n\n## {new_version} (2026-03-09)\n\n{section}\n")
+    assert "`acme/widget`" in notes
+    assert spec_on_disk(specs) == json.loads(normalise(edited(edit)))
+    generated = read_tree(out)
+    assert generated["CHANGELOG.md"].decode() == notes
+    assert f'version = "{new_version}"' in generated["pyproject.toml"].decode()
+    assert f'__version__ = "{new_version}"' in generated["acme_models/_version.py"].decode()
+    assert_generated_from(specs, out)
+
+
+def test_entries_are_prepended_release_after_release(
+    spec_server: SpecServer, project: tuple[Path, Path]
+) -> None:
+    specs, out = project
+    first = edited(add_field)
+    second = edited(lambda doc: prop(doc, "WidgetInput", "prompt").update(description="W."), first)
+    spec_server.script(BASE_ID, Reply.json(first), Reply.json(second))
+
+    assert update(spec_server, specs, out) == 0
+    assert update(spec_server, specs, out) == 0
+
+    notes = changelog(specs)
+    assert version(specs) == "0.5.1"
+    assert notes.index("## 0.5.1") < notes.index("## 0.5.0")
+    assert notes.count("# Changelog") == 1
+    assert_generated_from(specs, out)
+
+
+def test_no_change_releases_nothing(
+    spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs, out = project
+    before = read_tree(out)
+    spec_server.script(BASE_ID, Reply.json(base_spec()))
+
+    assert update(spec_server, specs, out) == 0
+
+    assert "No API changes." in capsys.readouterr().out
+    assert version(specs) == "0.4.2"
+    assert not (specs / "CHANGELOG.md").exists()
+    assert read_tree(out) == before
+
+
+def test_a_failed_download_keeps_its_spec_and_the_rest_still_updates(
+    spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs, out = project
+    write_spec(specs, spec_for(OTHER_ID), OTHER_ID)
+    assert main(["generate", "--specs", str(specs), "--out", str(out)]) == 0
+    kept = spec_on_disk(specs, OTHER_ID)
+    spec_server.script(BASE_ID, Reply.json(edited(add_field)))
+    spec_server.script(OTHER_ID, Reply(status=200, body=b'{"openapi": "3.0', cut_at=10))
+
+    assert update(spec_server, specs, out) == 1
+
+    assert f"failed    {OTHER_ID}" in capsys.readouterr().out
+    assert spec_on_disk(specs, OTHER_ID) == kept
+    assert "strength" in schemas(spec_on_disk(specs))["WidgetInput"]["properties"]
+    assert version(specs) == "0.5.0"
+    assert_generated_from(specs, out)
+
+
+def test_a_spec_that_cannot_be_generated_changes_nothing(
+    spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It passes the fetch's checks but the generator cannot type it: all or nothing."""
+    specs, out = project
+    before_specs, before_out = read_tree(specs), read_tree(out)
+    untypable = edited(
+        lambda doc: schemas(doc)["WidgetInput"]["properties"].update(
+            mixed={"allOf": [{"$ref": "#/components/schemas/Image"}, {"type": "object"}]}
+        )
+    )
+    spec_server.script(BASE_ID, Reply.json(untypable))
+
+    assert update(spec_server, specs, out) == 1
+
+    assert "allOf" in capsys.readouterr().err
+    assert read_tree(specs) == before_specs
+    assert read_tree(out) == before_out
+
+
+def test_dry_run_reports_and_writes_nothing(
+    spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs, out = project
+    before_specs, before_out = read_tree(specs), read_tree(out)
+    spec_server.script(BASE_ID, Reply.json(edited(add_field)))
+
+    assert main(["update", "--specs", str(specs), "--out", str(out), "--dry-run",
+                 "--base-url", spec_server.base_url]) == 0  # fmt: skip
+
+    printed = capsys.readouterr().out
+    assert "input.strength" in printed and "0.4.2 -> 0.5.0" in printed
+    assert "nothing written" in printed
+    assert read_tree(specs) == before_specs
+    assert read_tree(out) == before_out
+
+
+def test_new_adds_an_endpoint_as_a_minor_release(
+    spec_server: SpecServer, project: tuple[Path, Path]
+) -> None:
+    specs, out = project
+    spec_server.script(OTHER_ID, Reply.json(spec_for(OTHER_ID)))
+
+    assert update(spec_server, specs, out, OTHER_ID, command="new") == 0
+
+    assert spec_on_disk(specs, OTHER_ID)["info"]["x-fal-metadata"]["endpointId"] == OTHER_ID
+    assert version(specs) == "0.5.0"
+    assert "endpoint added" in changelog(specs)
+    assert "acme_models/endpoints/acme_gadget.py" in read_tree(out)
+    assert_generated_from(specs, out)
+
+
+def test_new_refuses_an_endpoint_already_there(
+    spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs, out = project
+    assert update(spec_server, specs, out, BASE_ID, command="new") == 2
+    assert "already in" in capsys.readouterr().err
+    assert spec_server.requests == []
+
+
+def test_invalid_settings_are_reported_with_file_and_pointer(
+    project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs, out = project
+    before = read_tree(out)
+    (specs / "falgen.toml").write_text(
+        '[package]\nversion = "1.0"\nimport_name = "class"\ncolour = 1\n', encoding="utf-8"
+    )
+    assert main(["generate", "--specs", str(specs), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "falgen.toml: #/package/version: '1.0' is not a MAJOR.MINOR.PATCH version" in err
+    assert "falgen.toml: #/package/import_name: 'class' is not a valid Python package name" in err
+    assert "falgen.toml: #/package: unknown keys ['colour']" in err
+    assert read_tree(out) == before
