@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import inspect
 import json
 import keyword
 from collections import Counter, defaultdict
@@ -410,6 +411,9 @@ def _dcg_schema(schema: dict[str, Any], order: list[str], rewrite: Any) -> dict[
                     # model-typed field, which type checkers reject. The client never sends
                     # unset fields, so the server applies this default anyway.
                     continue
+                elif key == "description" and not in_value and isinstance(value, str):
+                    # fal's descriptions are often indented Python docstrings.
+                    result[key] = inspect.cleandoc(value)
                 else:
                     result[key] = walk(value, in_value or key in ("default", "examples", "enum"))
             return result
