@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -29,7 +30,8 @@ QUEUE_COMMANDS = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (0 ok, 1 API error, 2 usage, 130 Ctrl-C)."""
+    """Run the command line; returns the exit status (0 ok, 1 API error, 2 usage, 130 Ctrl-C,
+    141 when the reader of the output went away, as for shell tools killed by SIGPIPE)."""
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] in COMMANDS:
@@ -45,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # ``... | head``: stop quietly; flushing stdout at exit must not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 def _main_parser() -> argparse.ArgumentParser:

@@ -277,6 +277,8 @@ def test_ctrl_c_cancels_the_request_and_exits_130(installed: Installed) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # A shell's background job inherits SIGINT ignored; a user's terminal does not.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         assert process.stderr is not None
         first = process.stderr.readline()  # "submitted request <id>": the request exists
@@ -291,6 +293,23 @@ def test_ctrl_c_cancels_the_request_and_exits_130(installed: Installed) -> None:
     assert f"cancelled request {request_id}" in rest
     assert "Traceback" not in rest
     assert status.code == 0 and "IN_QUEUE" not in status.stdout
+
+
+def test_a_closed_stdout_ends_quietly_like_shell_tools(
+    installed: Installed, server: ServerURLs
+) -> None:
+    """``fal-models ... | head`` : the reader went away, which is no API error."""
+    process = subprocess.Popen(
+        [str(installed.script), "flux-1-schnell", "--prompt", "p", "--json", "--quiet"],
+        env=installed.env(server),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # before anything is written: the write must fail
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 141, stderr
+    assert stderr.decode() == ""
 
 
 def test_help_lists_commands_and_unknown_command_is_usage_error(cli: Any) -> None:

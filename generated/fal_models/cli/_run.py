@@ -53,6 +53,8 @@ def run_endpoint(
             if handle is not None:
                 _cancel(handle)
             return 130
+        except BrokenPipeError:
+            raise  # the reader of stdout went away: not an API failure (see main())
         except (errors.FalError, OSError) as problem:
             request_id = handle.request_id if handle else None
             return _fail(parser.prog, command, problem, request_id)
@@ -85,6 +87,8 @@ def run_queue_command(
             return 0
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise  # the reader of stdout went away: not an API failure (see main())
     except (errors.FalError, OSError) as problem:
         return _fail(prog, command, problem, namespace.request_id)
 
