@@ -215,7 +215,8 @@ def _metavar(
         return "PATH|URL"
     if kind == "json":
         return "JSON"
-    return re.sub(r"[^A-Za-z0-9]+", "_", field.name).strip("_").upper() or "VALUE"
+    # The type, which --help shows nowhere else.
+    return {"int": "INT", "float": "NUMBER", "choice": "CHOICE"}.get(kind, "TEXT")
 
 
 def _help(
@@ -227,7 +228,7 @@ def _help(
     *,
     listed: bool,
 ) -> str:
-    parts = [" ".join(field.description.split())] if field.description else []
+    parts = [_sentence(field.description)] if field.description.strip() else []
     if kind == "choice" and not listed:
         parts.append("One of: " + ", ".join(str(value) for value in choices) + ".")
     elif kind == "object":
@@ -252,6 +253,12 @@ def _help(
     if field.has_default:
         parts.append(f"Default: {_show(field.default)}.")
     return " ".join(parts)
+
+
+def _sentence(text: str) -> str:
+    """``text`` on one line, ending like a sentence so that more sentences can follow."""
+    line = " ".join(text.split())
+    return line if line.endswith((".", "!", "?", ":")) else line + "."
 
 
 def _show(value: JSONValue) -> str:

@@ -331,6 +331,14 @@ def test_endpoint_help_shows_fields_defaults_and_choices(cli: Any) -> None:
     assert "Default: 1:1." in text
     assert "One of: 10:16, 16:10, 9:16, 16:9" in text
     assert "fal-models ideogram-v2 \\" in result.stdout  # the example
+    # Every value option names its type.
+    assert "--prompt TEXT" in text and "--seed INT" in text
+
+
+def test_descriptions_end_like_sentences_before_the_value_forms(cli: Any) -> None:
+    text = " ".join(cli("recraft-v2-text-to-image", "--help").stdout.split())
+    assert "Repeat the option for each item" in text
+    assert " Repeat" in text and "colors Repeat" not in text
 
 
 def test_help_of_a_command_loads_no_client_code(installed: Installed) -> None:

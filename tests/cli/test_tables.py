@@ -123,7 +123,7 @@ def test_help_keeps_percent_signs_and_lists_choices(edge_cli: ModuleType) -> Non
     spec = importlib.import_module(f"{IMPORT_NAME}.cli._spec")
     text = " ".join(spec.parser_for(command).format_help().split())
     assert "100% sure, %(prog)s and %s stay literal." in text
-    assert "--mode MODE" in text and "One of: a b, c." in text  # no metavar with a space
+    assert "--mode CHOICE" in text and "One of: a b, c." in text  # no metavar with a space
     assert "--level {1,2,3}" in text
 
 

@@ -15,7 +15,7 @@ COMMAND = Command(
             flag="--model-name",
             kind="choice",
             help="The name of the model to use. One of: stabilityai/stable-diffusion-xl-base-1.0, runwayml/stable-diffusion-v1-5. Default: stabilityai/stable-diffusion-xl-base-1.0.",
-            metavar="MODEL_NAME",
+            metavar="CHOICE",
             choices=(
                 "stabilityai/stable-diffusion-xl-base-1.0",
                 "runwayml/stable-diffusion-v1-5",
@@ -27,7 +27,7 @@ COMMAND = Command(
             flag="--prompt",
             kind="str",
             help="The prompt to use for generating the image. Be as descriptive as possible for best results.",
-            metavar="PROMPT",
+            metavar="TEXT",
             required=True,
         ),
         Option(
@@ -36,7 +36,7 @@ COMMAND = Command(
             flag="--negative-prompt",
             kind="str",
             help='The negative prompt to use. Use it to address details that you don\'t want in the image. This could be colors, objects, scenery and even the small details (e.g. moustache, blurry, low resolution). Default: "".',
-            metavar="NEGATIVE_PROMPT",
+            metavar="TEXT",
         ),
         Option(
             name="image_size",
@@ -61,7 +61,7 @@ COMMAND = Command(
             flag="--num-inference-steps",
             kind="int",
             help="The number of inference steps to perform. Default: 6.",
-            metavar="NUM_INFERENCE_STEPS",
+            metavar="INT",
         ),
         Option(
             name="seed",
@@ -69,7 +69,7 @@ COMMAND = Command(
             flag="--seed",
             kind="int",
             help="The same seed and the same prompt given to the same version of Stable Diffusion will output the same image every time.",
-            metavar="SEED",
+            metavar="INT",
         ),
         Option(
             name="guidance_scale",
@@ -77,7 +77,7 @@ COMMAND = Command(
             flag="--guidance-scale",
             kind="float",
             help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Default: 1.5.",
-            metavar="GUIDANCE_SCALE",
+            metavar="NUMBER",
         ),
         Option(
             name="sync_mode",
@@ -85,7 +85,7 @@ COMMAND = Command(
             flag="--sync-mode",
             kind="bool",
             help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN. Default: true.",
-            metavar="SYNC_MODE",
+            metavar="TEXT",
         ),
         Option(
             name="num_images",
@@ -93,7 +93,7 @@ COMMAND = Command(
             flag="--num-images",
             kind="int",
             help="The number of images to generate. Default: 1.",
-            metavar="NUM_IMAGES",
+            metavar="INT",
         ),
         Option(
             name="enable_safety_checker",
@@ -101,7 +101,7 @@ COMMAND = Command(
             flag="--enable-safety-checker",
             kind="bool",
             help="If set to true, the safety checker will be enabled. Default: true.",
-            metavar="ENABLE_SAFETY_CHECKER",
+            metavar="TEXT",
         ),
         Option(
             name="safety_checker_version",
@@ -121,7 +121,7 @@ COMMAND = Command(
             flag="--expand-prompt",
             kind="bool",
             help="If set to true, the prompt will be expanded with additional prompts.",
-            metavar="EXPAND_PROMPT",
+            metavar="TEXT",
         ),
         Option(
             name="format",
@@ -141,7 +141,7 @@ COMMAND = Command(
             flag="--guidance-rescale",
             kind="float",
             help="The rescale factor for the CFG.",
-            metavar="GUIDANCE_RESCALE",
+            metavar="NUMBER",
         ),
         Option(
             name="request_id",
@@ -149,7 +149,7 @@ COMMAND = Command(
             flag="--request-id",
             kind="str",
             help='An id bound to a request, can be used with response to identify the request itself. Default: "".',
-            metavar="REQUEST_ID",
+            metavar="TEXT",
         ),
     ),
 )

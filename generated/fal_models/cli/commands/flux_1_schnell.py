@@ -15,7 +15,7 @@ COMMAND = Command(
             flag="--prompt",
             kind="str",
             help="The prompt to generate an image from.",
-            metavar="PROMPT",
+            metavar="TEXT",
             required=True,
         ),
         Option(
@@ -41,7 +41,7 @@ COMMAND = Command(
             flag="--num-inference-steps",
             kind="int",
             help="The number of inference steps to perform. Default: 4.",
-            metavar="NUM_INFERENCE_STEPS",
+            metavar="INT",
         ),
         Option(
             name="seed",
@@ -49,7 +49,7 @@ COMMAND = Command(
             flag="--seed",
             kind="int",
             help="The same seed and the same prompt given to the same version of the model will output the same image every time.",
-            metavar="SEED",
+            metavar="INT",
         ),
         Option(
             name="sync_mode",
@@ -57,7 +57,7 @@ COMMAND = Command(
             flag="--sync-mode",
             kind="bool",
             help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN.",
-            metavar="SYNC_MODE",
+            metavar="TEXT",
         ),
         Option(
             name="num_images",
@@ -65,7 +65,7 @@ COMMAND = Command(
             flag="--num-images",
             kind="int",
             help="The number of images to generate. Default: 1.",
-            metavar="NUM_IMAGES",
+            metavar="INT",
         ),
         Option(
             name="enable_safety_checker",
@@ -73,7 +73,7 @@ COMMAND = Command(
             flag="--enable-safety-checker",
             kind="bool",
             help="If set to true, the safety checker will be enabled. Default: true.",
-            metavar="ENABLE_SAFETY_CHECKER",
+            metavar="TEXT",
         ),
         Option(
             name="output_format",

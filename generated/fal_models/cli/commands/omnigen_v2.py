@@ -15,7 +15,7 @@ COMMAND = Command(
             flag="--prompt",
             kind="str",
             help="The prompt to generate or edit an image. Use specific language like 'Add the bird from image 1 to the desk in image 2' for better results.",
-            metavar="PROMPT",
+            metavar="TEXT",
             required=True,
         ),
         Option(
@@ -50,7 +50,7 @@ COMMAND = Command(
             flag="--num-inference-steps",
             kind="int",
             help="The number of inference steps to perform. Default: 50.",
-            metavar="NUM_INFERENCE_STEPS",
+            metavar="INT",
         ),
         Option(
             name="seed",
@@ -58,7 +58,7 @@ COMMAND = Command(
             flag="--seed",
             kind="int",
             help="The same seed and the same prompt given to the same version of the model will output the same image every time.",
-            metavar="SEED",
+            metavar="INT",
         ),
         Option(
             name="text_guidance_scale",
@@ -66,15 +66,15 @@ COMMAND = Command(
             flag="--text-guidance-scale",
             kind="float",
             help="The Text Guidance scale controls how closely the model follows the text prompt. Higher values make the model stick more closely to the prompt. Default: 5.",
-            metavar="TEXT_GUIDANCE_SCALE",
+            metavar="NUMBER",
         ),
         Option(
             name="image_guidance_scale",
             param="image_guidance_scale",
             flag="--image-guidance-scale",
             kind="float",
-            help="The Image Guidance scale controls how closely the model follows the input images. For image editing: 1.3-2.0, for in-context generation: 2.0-3.0 Default: 2.",
-            metavar="IMAGE_GUIDANCE_SCALE",
+            help="The Image Guidance scale controls how closely the model follows the input images. For image editing: 1.3-2.0, for in-context generation: 2.0-3.0. Default: 2.",
+            metavar="NUMBER",
         ),
         Option(
             name="negative_prompt",
@@ -82,7 +82,7 @@ COMMAND = Command(
             flag="--negative-prompt",
             kind="str",
             help="Negative prompt to guide what should not be in the image. Default: (((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers, messy drawing, broken legs censor, censored, censor_bar.",
-            metavar="NEGATIVE_PROMPT",
+            metavar="TEXT",
         ),
         Option(
             name="cfg_range_start",
@@ -90,7 +90,7 @@ COMMAND = Command(
             flag="--cfg-range-start",
             kind="float",
             help="CFG range start value.",
-            metavar="CFG_RANGE_START",
+            metavar="NUMBER",
         ),
         Option(
             name="cfg_range_end",
@@ -98,7 +98,7 @@ COMMAND = Command(
             flag="--cfg-range-end",
             kind="float",
             help="CFG range end value. Default: 1.",
-            metavar="CFG_RANGE_END",
+            metavar="NUMBER",
         ),
         Option(
             name="scheduler",
@@ -118,7 +118,7 @@ COMMAND = Command(
             flag="--sync-mode",
             kind="bool",
             help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN.",
-            metavar="SYNC_MODE",
+            metavar="TEXT",
         ),
         Option(
             name="num_images",
@@ -126,7 +126,7 @@ COMMAND = Command(
             flag="--num-images",
             kind="int",
             help="The number of images to generate. Default: 1.",
-            metavar="NUM_IMAGES",
+            metavar="INT",
         ),
         Option(
             name="enable_safety_checker",
@@ -134,7 +134,7 @@ COMMAND = Command(
             flag="--enable-safety-checker",
             kind="bool",
             help="If set to true, the safety checker will be enabled. Default: true.",
-            metavar="ENABLE_SAFETY_CHECKER",
+            metavar="TEXT",
         ),
         Option(
             name="output_format",

@@ -15,7 +15,7 @@ COMMAND = Command(
             flag="--prompt",
             kind="str",
             help="",
-            metavar="PROMPT",
+            metavar="TEXT",
             required=True,
         ),
         Option(
@@ -41,7 +41,7 @@ COMMAND = Command(
             flag="--style",
             kind="choice",
             help="The style of the generated images. Vector images cost 2X as much. One of: any, realistic_image, digital_illustration, vector_illustration, realistic_image/b_and_w, realistic_image/enterprise, realistic_image/hard_flash, realistic_image/hdr, realistic_image/motion_blur, realistic_image/natural_light, realistic_image/studio_portrait, digital_illustration/2d_art_poster, digital_illustration/2d_art_poster_2, digital_illustration/3d, digital_illustration/80s, digital_illustration/engraving_color, digital_illustration/glow, digital_illustration/grain, digital_illustration/hand_drawn, digital_illustration/hand_drawn_outline, digital_illustration/handmade_3d, digital_illustration/infantile_sketch, digital_illustration/kawaii, digital_illustration/pixel_art, digital_illustration/psychedelic, digital_illustration/seamless, digital_illustration/voxel, digital_illustration/watercolor, vector_illustration/cartoon, vector_illustration/doodle_line_art, vector_illustration/engraving, vector_illustration/flat_2, vector_illustration/kawaii, vector_illustration/line_art, vector_illustration/line_circuit, vector_illustration/linocut, vector_illustration/seamless, icon/broken_line, icon/colored_outline, icon/colored_shapes, icon/colored_shapes_gradient, icon/doodle_fill, icon/doodle_offset_fill, icon/offset_fill, icon/outline, icon/outline_gradient, icon/uneven_fill. Default: realistic_image.",
-            metavar="STYLE",
+            metavar="CHOICE",
             choices=(
                 "any",
                 "realistic_image",
@@ -97,7 +97,7 @@ COMMAND = Command(
             param="colors",
             flag="--colors",
             kind="json",
-            help="An array of preferable colors Repeat the option for each item (a JSON object each), or pass a JSON array.",
+            help="An array of preferable colors. Repeat the option for each item (a JSON object each), or pass a JSON array.",
             metavar="JSON",
             repeat=True,
         ),
@@ -106,8 +106,8 @@ COMMAND = Command(
             param="style_id",
             flag="--style-id",
             kind="str",
-            help="The ID of the custom style reference (optional)",
-            metavar="STYLE_ID",
+            help="The ID of the custom style reference (optional).",
+            metavar="TEXT",
         ),
         Option(
             name="enable_safety_checker",
@@ -115,7 +115,7 @@ COMMAND = Command(
             flag="--enable-safety-checker",
             kind="bool",
             help="If set to true, the safety checker will be enabled.",
-            metavar="ENABLE_SAFETY_CHECKER",
+            metavar="TEXT",
         ),
     ),
 )

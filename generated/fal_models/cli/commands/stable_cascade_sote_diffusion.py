@@ -15,7 +15,7 @@ COMMAND = Command(
             flag="--prompt",
             kind="str",
             help="The prompt to use for generating the image. Be as descriptive as possible for best results.",
-            metavar="PROMPT",
+            metavar="TEXT",
             required=True,
         ),
         Option(
@@ -24,7 +24,7 @@ COMMAND = Command(
             flag="--negative-prompt",
             kind="str",
             help='The negative prompt to use. Use it to address details that you don\'t want in the image. This could be colors, objects, scenery and even the small details (e.g. moustache, blurry, low resolution). Default: "".',
-            metavar="NEGATIVE_PROMPT",
+            metavar="TEXT",
         ),
         Option(
             name="first_stage_steps",
@@ -32,7 +32,7 @@ COMMAND = Command(
             flag="--first-stage-steps",
             kind="int",
             help="Number of steps to run the first stage for. Default: 25.",
-            metavar="FIRST_STAGE_STEPS",
+            metavar="INT",
         ),
         Option(
             name="second_stage_steps",
@@ -40,7 +40,7 @@ COMMAND = Command(
             flag="--second-stage-steps",
             kind="int",
             help="Number of steps to run the second stage for. Default: 10.",
-            metavar="SECOND_STAGE_STEPS",
+            metavar="INT",
         ),
         Option(
             name="guidance_scale",
@@ -48,7 +48,7 @@ COMMAND = Command(
             flag="--guidance-scale",
             kind="float",
             help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Default: 8.",
-            metavar="GUIDANCE_SCALE",
+            metavar="NUMBER",
         ),
         Option(
             name="second_stage_guidance_scale",
@@ -56,7 +56,7 @@ COMMAND = Command(
             flag="--second-stage-guidance-scale",
             kind="float",
             help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Default: 2.",
-            metavar="SECOND_STAGE_GUIDANCE_SCALE",
+            metavar="NUMBER",
         ),
         Option(
             name="image_size",
@@ -81,7 +81,7 @@ COMMAND = Command(
             flag="--seed",
             kind="int",
             help="The same seed and the same prompt given to the same version of Stable Cascade will output the same image every time.",
-            metavar="SEED",
+            metavar="INT",
         ),
         Option(
             name="enable_safety_checker",
@@ -89,7 +89,7 @@ COMMAND = Command(
             flag="--enable-safety-checker",
             kind="bool",
             help="If set to false, the safety checker will be disabled. Default: true.",
-            metavar="ENABLE_SAFETY_CHECKER",
+            metavar="TEXT",
         ),
         Option(
             name="num_images",
@@ -97,7 +97,7 @@ COMMAND = Command(
             flag="--num-images",
             kind="int",
             help="The number of images to generate. Default: 1.",
-            metavar="NUM_IMAGES",
+            metavar="INT",
         ),
         Option(
             name="sync_mode",
@@ -105,7 +105,7 @@ COMMAND = Command(
             flag="--sync-mode",
             kind="bool",
             help="If set to true, the image will be returned as base64 encoded string.",
-            metavar="SYNC_MODE",
+            metavar="TEXT",
         ),
     ),
 )

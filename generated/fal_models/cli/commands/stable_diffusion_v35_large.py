@@ -15,7 +15,7 @@ COMMAND = Command(
             flag="--prompt",
             kind="str",
             help="The prompt to generate an image from.",
-            metavar="PROMPT",
+            metavar="TEXT",
             required=True,
         ),
         Option(
@@ -24,7 +24,7 @@ COMMAND = Command(
             flag="--negative-prompt",
             kind="str",
             help='The negative prompt to use. Use it to address details that you don\'t want in the image. This could be colors, objects, scenery and even the small details (e.g. moustache, blurry, low resolution). Default: "".',
-            metavar="NEGATIVE_PROMPT",
+            metavar="TEXT",
         ),
         Option(
             name="num_inference_steps",
@@ -32,7 +32,7 @@ COMMAND = Command(
             flag="--num-inference-steps",
             kind="int",
             help="The number of inference steps to perform. Default: 28.",
-            metavar="NUM_INFERENCE_STEPS",
+            metavar="INT",
         ),
         Option(
             name="seed",
@@ -40,7 +40,7 @@ COMMAND = Command(
             flag="--seed",
             kind="int",
             help="The same seed and the same prompt given to the same version of the model will output the same image every time.",
-            metavar="SEED",
+            metavar="INT",
         ),
         Option(
             name="guidance_scale",
@@ -48,7 +48,7 @@ COMMAND = Command(
             flag="--guidance-scale",
             kind="float",
             help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Default: 3.5.",
-            metavar="GUIDANCE_SCALE",
+            metavar="NUMBER",
         ),
         Option(
             name="sync_mode",
@@ -56,7 +56,7 @@ COMMAND = Command(
             flag="--sync-mode",
             kind="bool",
             help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN.",
-            metavar="SYNC_MODE",
+            metavar="TEXT",
         ),
         Option(
             name="num_images",
@@ -64,7 +64,7 @@ COMMAND = Command(
             flag="--num-images",
             kind="int",
             help="The number of images to generate. Default: 1.",
-            metavar="NUM_IMAGES",
+            metavar="INT",
         ),
         Option(
             name="enable_safety_checker",
@@ -72,7 +72,7 @@ COMMAND = Command(
             flag="--enable-safety-checker",
             kind="bool",
             help="If set to true, the safety checker will be enabled. Default: true.",
-            metavar="ENABLE_SAFETY_CHECKER",
+            metavar="TEXT",
         ),
         Option(
             name="output_format",
