@@ -8,10 +8,10 @@ Python/shell literal (examples) before it reaches a page.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import shlex
+import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -66,6 +66,9 @@ _INLINE_ESCAPES = str.maketrans(
 )
 
 
+_PUNCTUATION = frozenset(string.punctuation)
+
+
 # --- Markdown escaping ------------------------------------------------------------------------
 
 
@@ -92,8 +95,9 @@ def md_text(text: str) -> str:
 def md_code(text: str) -> str:
     """An inline code span showing ``text`` exactly, also inside a table."""
     if "`" in text or "|" in text or "\n" in text:
-        # Entities, as Markdown still reads backticks and pipes inside inline HTML.
-        escaped = html.escape(text).replace("|", "&#124;").replace("`", "&#96;")
+        # Markdown still reads the text between inline HTML tags (emphasis, links, escapes,
+        # attribute lists): every ASCII punctuation character becomes an entity.
+        escaped = "".join(f"&#{ord(char)};" if char in _PUNCTUATION else char for char in text)
         return "<code>" + escaped.replace("\n", " ") + "</code>"
     return f"`{text}`"
 
@@ -226,7 +230,7 @@ def _endpoint_page(package: Package, command: Command, shared: Mapping[str, Mode
         streaming=snippets.streaming() if "streaming" in endpoint.capabilities else (),
         realtime=snippets.realtime() if "realtime" in endpoint.capabilities else (),
         realtime_url=(
-            f"{REALTIME_URL}/{endpoint.app_id}/realtime"
+            f"{REALTIME_URL}/{endpoint.endpoint_id}/realtime"  # as the runtime connects
             if "realtime" in endpoint.capabilities
             else ""
         ),
