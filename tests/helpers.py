@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +113,40 @@ def sample(schema: Any, components: dict[str, Any]) -> Any:
     if kind == "array":
         return [sample(schema.get("items", {}), components)]
     return {"string": "text", "integer": 1, "number": 1.5, "boolean": True, "null": None}[kind]
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    page: str
+    section: str
+    index: int
+    language: str
+    code: str
+
+    @property
+    def name(self) -> str:
+        return f"{Path(self.page).stem}_{self.section.lower()}_{self.index}"
+
+
+def code_blocks(markdown: Path) -> list[CodeBlock]:
+    """Fenced code blocks (also indented ones, inside content tabs) with their ``##`` section."""
+    blocks: list[CodeBlock] = []
+    section = ""
+    lines = markdown.read_text(encoding="utf-8").splitlines()
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.startswith("## "):
+            section = line[3:].strip()
+        opening = re.fullmatch(r"(\s*)(`{3,})(\w+)", line)
+        if opening:
+            indent, fence, language = opening.groups()
+            body = []
+            index += 1
+            while lines[index].strip() != fence:
+                body.append(lines[index][len(indent) :])
+                index += 1
+            count = sum(1 for block in blocks if block.section == section)
+            blocks.append(CodeBlock(markdown.name, section, count, language, "\n".join(body)))
+        index += 1
+    return blocks

@@ -4,13 +4,11 @@ and the Python examples type-check and run against the local fal-compatible serv
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -23,49 +21,12 @@ from generator.output import write_tree
 from generator.pipeline import Options, generate_tree, load_package
 from generator.server import ServerConfig, ServerURLs, running_server
 from tests.cli.conftest import KEY, server_env
-from tests.helpers import GENERATED, SPECS, make_spec, write_spec
+from tests.helpers import GENERATED, SPECS, CodeBlock, code_blocks, make_spec, write_spec
 
 ENDPOINTS = load_package(SPECS).endpoints
 # Sections whose Python examples run against the local server. Webhook examples name a
 # public URL the server would have to call, so they are type-checked only.
 RUNNABLE_SECTIONS = ("Examples", "Queue", "Streaming", "Realtime")
-
-
-@dataclass(frozen=True)
-class CodeBlock:
-    page: str
-    section: str
-    index: int
-    language: str
-    code: str
-
-    @property
-    def name(self) -> str:
-        return f"{Path(self.page).stem}_{self.section.lower()}_{self.index}"
-
-
-def code_blocks(markdown: Path) -> list[CodeBlock]:
-    """Fenced code blocks (also indented ones, inside content tabs) with their ``##`` section."""
-    blocks: list[CodeBlock] = []
-    section = ""
-    lines = markdown.read_text(encoding="utf-8").splitlines()
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if line.startswith("## "):
-            section = line[3:].strip()
-        opening = re.fullmatch(r"(\s*)(`{3,})(\w+)", line)
-        if opening:
-            indent, fence, language = opening.groups()
-            body = []
-            index += 1
-            while lines[index].strip() != fence:
-                body.append(lines[index][len(indent) :])
-                index += 1
-            count = sum(1 for block in blocks if block.section == section)
-            blocks.append(CodeBlock(markdown.name, section, count, language, "\n".join(body)))
-        index += 1
-    return blocks
 
 
 def build_site(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
