@@ -108,6 +108,14 @@ def test_endpoint_module_snapshot(
     assert files[f"{IMPORT_NAME}/endpoints/shared.py"] == snapshot
 
 
+def test_command_table_and_docs_page_snapshot(
+    edge_package: tuple[dict[str, str], ModuleType], snapshot: SnapshotAssertion
+) -> None:
+    files, _ = edge_package
+    assert files[f"{IMPORT_NAME}/cli/commands/edge_case.py"] == snapshot
+    assert files["docs/endpoints/edge_case.md"] == snapshot
+
+
 def test_every_generated_python_file_compiles(
     edge_package: tuple[dict[str, str], ModuleType],
 ) -> None:
