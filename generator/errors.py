@@ -12,11 +12,20 @@ def json_pointer(parts: Sequence[str | int]) -> str:
     return "#/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
+def printable(text: str) -> str:
+    """``text`` with every non-printable character (line breaks, controls, bidirectional
+    overrides, lone surrogates) written as a Python escape, as ``repr`` does."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
 class SpecError(Exception):
     """A problem in one spec document, located by file and JSON pointer."""
 
     def __init__(self, source: str, pointer: str, message: str) -> None:
-        super().__init__(f"{source}: {pointer}: {message}")
+        # One line of printable text, whatever names from the spec the pointer or message hold.
+        super().__init__(f"{printable(source)}: {printable(pointer)}: {printable(message)}")
         self.source = source
         self.pointer = pointer
         self.message = message

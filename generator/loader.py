@@ -19,6 +19,10 @@ from typing import Any
 from .errors import SpecError, SpecErrors, json_pointer
 
 MAX_SPEC_BYTES = 8 * 1024 * 1024
+# Levels of objects and arrays: fal's documents use about a dozen. A fixed limit, not the
+# interpreter's recursion limit, so that every stage after loading copes, however deep its stack.
+MAX_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
 SCHEMA_REF_PREFIX = "#/components/schemas/"
 ENDPOINT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)+")
 
@@ -218,7 +222,8 @@ def load_spec_bytes(source: str, raw: bytes, *, structure: bool = True) -> SpecD
 
 
 def parse_json(source: str, raw: bytes) -> dict[str, Any]:
-    """Strict JSON: UTF-8, no duplicate keys, no NaN/Infinity, an object at the top."""
+    """Strict JSON: UTF-8, no duplicate keys, no NaN/Infinity, no lone surrogates, at most
+    :data:`MAX_DEPTH` levels deep, an object at the top."""
     if len(raw) > MAX_SPEC_BYTES:
         raise SpecErrors(
             [SpecError(source, "#", f"document is {len(raw)} bytes; the limit is {MAX_SPEC_BYTES}")]
@@ -230,42 +235,83 @@ def parse_json(source: str, raw: bytes) -> dict[str, Any]:
             [SpecError(source, "#", f"not UTF-8 text (byte {problem.start})")]
         ) from None
     try:
+        # The hooks mark what strict JSON forbids, so that the error can say where it is.
         value = json.loads(
-            text,
-            object_pairs_hook=_no_duplicate_keys,
-            parse_constant=_no_constant,
-            parse_float=_finite_float,
+            text, object_pairs_hook=_object, parse_constant=_constant, parse_float=_number
         )
     except json.JSONDecodeError as problem:
         message = f"invalid JSON at line {problem.lineno} column {problem.colno}: {problem.msg}"
         raise SpecErrors([SpecError(source, "#", message)]) from None
-    except ValueError as problem:
+    except ValueError as problem:  # e.g. an integer of more digits than Python converts
         raise SpecErrors([SpecError(source, "#", f"invalid JSON: {problem}")]) from None
     except RecursionError:
         raise SpecErrors([SpecError(source, "#", "JSON is nested too deeply")]) from None
+    found = _first_problem(value)
+    if found is not None:
+        path, message = found
+        raise SpecErrors([SpecError(source, json_pointer(path), message)])
     if not isinstance(value, dict):
         raise SpecErrors([SpecError(source, "#", "the document must be a JSON object")])
     return value
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+class _Duplicated(dict[str, Any]):
+    """A JSON object that repeats a key (only ever seen in an error)."""
+
+    duplicate = ""
+
+
+@dataclass(frozen=True)
+class _Invalid:
+    """A value strict JSON does not allow, with the reason (only ever seen in an error)."""
+
+    message: str
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
-        if key in result:
-            raise ValueError(f"duplicate key {key!r}")
+        if key in result and not isinstance(result, _Duplicated):
+            result = _Duplicated(result)
+            result.duplicate = key
         result[key] = value
     return result
 
 
-def _finite_float(text: str) -> float:
+def _number(text: str) -> float | _Invalid:
     value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text} is out of range")
-    return value
+    return (
+        value if math.isfinite(value) else _Invalid(f"invalid JSON: number {text} is out of range")
+    )
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+def _constant(name: str) -> _Invalid:
+    return _Invalid(f"invalid JSON: {name} is not valid JSON")
+
+
+def _first_problem(value: Any) -> tuple[list[str | int], str] | None:
+    """Where the parsed document first breaks a rule of :func:`parse_json`, and which."""
+    stack: list[tuple[Any, list[str | int]]] = [(value, [])]
+    while stack:  # depth first, in document order, without recursion
+        node, path = stack.pop()
+        if isinstance(node, _Invalid):
+            return path, node.message
+        if isinstance(node, str):
+            if surrogate := _SURROGATE.search(node):
+                return path, f"the string has a lone surrogate (U+{ord(surrogate[0]):04X})"
+            continue
+        if not isinstance(node, dict | list):
+            continue
+        if len(path) >= MAX_DEPTH:
+            return path, f"nested more than {MAX_DEPTH} levels deep"
+        if isinstance(node, _Duplicated):
+            return path, f"invalid JSON: duplicate key {node.duplicate!r}"
+        items = list(node.items() if isinstance(node, dict) else enumerate(node))
+        for key, _ in items:
+            if isinstance(key, str) and (surrogate := _SURROGATE.search(key)):
+                return path, f"a key has a lone surrogate (U+{ord(surrogate[0]):04X})"
+        stack.extend((item, [*path, key]) for key, item in reversed(items))
+    return None
 
 
 def _structure_errors(source: str, document: dict[str, Any]) -> Iterator[SpecError]:
@@ -288,6 +334,12 @@ def _shorten(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
+# Keywords whose values are data, not schemas: a "$ref" inside them is no reference.
+VALUE_KEYWORDS = frozenset({"default", "enum", "const", "example", "examples"})
+# Keywords whose values map names to schemas; a name may be spelled like a keyword ("default").
+NAMED_SCHEMAS = frozenset({"properties", "schemas"})
+
+
 def iter_refs(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
     """Every ``$ref`` string in ``node`` with the path where it occurs."""
     if isinstance(node, dict):
@@ -295,7 +347,10 @@ def iter_refs(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int
         if isinstance(ref, str):
             yield [*path, "$ref"], ref
         for key, value in node.items():
-            if key not in ("examples", "default", "enum", "example"):
+            if key in NAMED_SCHEMAS and isinstance(value, dict):
+                for name, schema in value.items():
+                    yield from iter_refs(schema, [*path, key, name])
+            elif key not in VALUE_KEYWORDS:
                 yield from iter_refs(value, [*path, key])
     elif isinstance(node, list):
         for index, value in enumerate(node):
@@ -425,7 +480,9 @@ def _queue_schemas(source: str, document: dict[str, Any], endpoint_id: str) -> t
 def _component_at(source: str, document: dict[str, Any], path: list[str]) -> str:
     node: Any = document
     for depth, key in enumerate(path):
-        if not isinstance(node, dict) or key not in node:
+        if not isinstance(node, dict):
+            raise SpecErrors([SpecError(source, json_pointer(path[:depth]), "must be an object")])
+        if key not in node:
             raise SpecErrors([SpecError(source, json_pointer(path[: depth + 1]), "missing")])
         node = node[key]
     ref = node.get("$ref") if isinstance(node, dict) else None

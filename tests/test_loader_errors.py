@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +16,8 @@ import pytest
 
 from generator.cli import main
 from generator.errors import SpecErrors
-from generator.loader import load_spec_bytes, load_specs
-from tests.helpers import GENERATED, make_spec, write_spec
+from generator.loader import MAX_DEPTH, MAX_SPEC_BYTES, load_spec_bytes, load_specs
+from tests.helpers import GENERATED, ROOT, make_spec, write_spec
 
 SOURCE = "fal-ai/demo.json"
 
@@ -52,8 +55,8 @@ def test_a_good_spec_loads() -> None:
     [
         (b'{"openapi": ', f"{SOURCE}: #: invalid JSON at line 1 column 13"),
         (b'{"a": 1, "a": 2}', f"{SOURCE}: #: invalid JSON: duplicate key 'a'"),
-        (b'{"a": NaN}', f"{SOURCE}: #: invalid JSON: NaN is not valid JSON"),
-        (b'{"a": 1e999}', f"{SOURCE}: #: invalid JSON: number 1e999 is out of range"),
+        (b'{"a": NaN}', f"{SOURCE}: #/a: invalid JSON: NaN is not valid JSON"),
+        (b'{"a": 1e999}', f"{SOURCE}: #/a: invalid JSON: number 1e999 is out of range"),
         (b"\xff\xfe", f"{SOURCE}: #: not UTF-8 text"),
         (b"[1, 2]", f"{SOURCE}: #: the document must be a JSON object"),
         (b"[" * 100_000 + b"]" * 100_000, f"{SOURCE}: #: JSON is nested too deeply"),
@@ -175,3 +178,239 @@ def test_a_bad_spec_leaves_the_output_untouched(
     err = capsys.readouterr().err
     assert "fal-ai/bad.json: #: 'info' is a required property" in err
     assert "Traceback" not in err
+
+
+# --- every kind of malformed spec through the falgen command ----------------------------------
+
+PATH = "/fal-ai/demo"
+RESULT = "/fal-ai/demo/requests/{request_id}"
+BODY = ["paths", PATH, "post", "requestBody", "content", "application/json", "schema"]
+SIZE_W = [*SCHEMAS, "Size", "properties", "w"]
+
+
+def replaced(old: bytes, new: bytes, document: bytes | None = None) -> bytes:
+    raw = encode(good()) if document is None else document
+    assert old in raw
+    return raw.replace(old, new, 1)
+
+
+def nested(opening: str, closing: str, depth: int) -> bytes:
+    """The good spec with ``Size.w`` nested ``depth`` schemas deep (written as text: the JSON
+    encoder would give up first)."""
+    schema = opening * depth + '{"type": "string"}' + closing * depth
+    return replaced(b'"w": {"type": "integer"}', f'"w": {schema}'.encode())
+
+
+def with_schemas(**schemas: Any) -> bytes:
+    document = good()
+    document["components"]["schemas"].update(schemas)
+    return encode(document)
+
+
+def cycle_through(name: str) -> bytes:
+    """Size -> <name> -> Size."""
+    ref = {"$ref": "#/components/schemas/" + name.replace("~", "~0").replace("/", "~1")}
+    document = good()
+    document["components"]["schemas"]["Size"]["properties"]["w"] = ref
+    document["components"]["schemas"][name] = {
+        "type": "object",
+        "properties": {"s": {"$ref": "#/components/schemas/Size"}},
+    }
+    return encode(document)
+
+
+DEEP = '{"type": "array", "items": '
+# (malformed spec, the start of the one problem reported after "<file>: ")
+MALFORMED: dict[str, tuple[bytes, str]] = {
+    # invalid JSON
+    "empty file": (b"", "#: invalid JSON at line 1 column 1: Expecting value"),
+    "trailing comma": (b'{"openapi": "3.0.4",}', "#: invalid JSON at line 1 column 21"),
+    "comment": (b'{"openapi": "3.0.4" /* c */}', "#: invalid JSON at line 1 column 21"),
+    "text after the object": (encode(good()) + b" {}", "#: invalid JSON at line 1 column"),
+    # wrong types at various places
+    "openapi as a number": (mutate(["openapi"], 3.0), "#/openapi: 3.0 is not of type 'string'"),
+    "info as a string": (mutate(["info"], "demo"), "#/info: 'demo' is not of type 'object'"),
+    "paths as an array": (mutate(["paths"], []), "#/paths: [] is not of type 'object'"),
+    "schemas as an array": (mutate(SCHEMAS, []), "#/components/schemas: [] is not of type"),
+    "properties as an array": (
+        mutate([*SCHEMAS, "Size", "properties"], []),
+        "#/components/schemas/Size/properties: [] is not of type 'object'",
+    ),
+    "required as a string": (
+        mutate([*SCHEMAS, "DemoInput", "required"], "prompt"),
+        "#/components/schemas/DemoInput/required: 'prompt' is not of type 'array'",
+    ),
+    "items as an array": (
+        mutate(SIZE_W, {"type": "array", "items": [{"type": "string"}]}),
+        "#/components/schemas/Size/properties/w/items: [{'type': 'string'}] is not of type",
+    ),
+    "endpoint id as a number": (
+        mutate(["info", "x-fal-metadata", "endpointId"], 7),
+        "#/info/x-fal-metadata/endpointId: 7 is not of type 'string'",
+    ),
+    "summary as a number": (
+        mutate(["info", "x-falgen-summary"], 7),
+        "#/info/x-falgen-summary: 7 is not of type 'string'",
+    ),
+    "request body as an array": (
+        mutate(BODY[:4], []),
+        "#/paths/~1fal-ai~1demo/post/requestBody: must be an object",
+    ),
+    "result response as a string": (
+        mutate(["paths", RESULT, "get", "responses", "200"], "ok"),
+        "#/paths/~1fal-ai~1demo~1requests~1{request_id}/get/responses/200: must be an object",
+    ),
+    "inline request body schema": (
+        mutate(BODY, {"type": "object"}),
+        "#/paths/~1fal-ai~1demo/post/requestBody/content/application~1json/schema: must be a "
+        "'$ref' to '#/components/schemas/<Name>'",
+    ),
+    "enum of objects": (
+        mutate([*SIZE_W, "enum"], [{"a": 1}]),
+        "#/components/schemas/Size/properties/w: enum values must be strings, numbers or booleans",
+    ),
+    # dangling references
+    "dangling reference in items": (
+        mutate(SIZE_W, {"type": "array", "items": {"$ref": "#/components/schemas/Nope"}}),
+        "#/components/schemas/Size/properties/w/items/$ref: dangling reference",
+    ),
+    "dangling reference in anyOf": (
+        mutate(SIZE_W, {"anyOf": [{"$ref": "#/components/schemas/Nope"}, {"type": "null"}]}),
+        "#/components/schemas/Size/properties/w/anyOf/0/$ref: dangling reference",
+    ),
+    "dangling request body": (
+        mutate([*BODY, "$ref"], "#/components/schemas/Nope"),
+        "#/paths/~1fal-ai~1demo/post/requestBody/content/application~1json/schema/$ref: "
+        "dangling reference '#/components/schemas/Nope'",
+    ),
+    # a property named like a keyword whose value is data: still a schema
+    "dangling reference in a property named examples": (
+        mutate([*SCHEMAS, "Size", "properties", "examples"], {"$ref": "#/components/schemas/No"}),
+        "#/components/schemas/Size/properties/examples/$ref: dangling reference",
+    ),
+    # cyclic references
+    "indirect cycle": (
+        cycle_through("Other"),
+        "#/components/schemas/Size: recursive schema references are not supported: "
+        "Size -> Other -> Size",
+    ),
+    "cycle through items": (
+        mutate(SIZE_W, {"type": "array", "items": {"$ref": "#/components/schemas/Size"}}),
+        "#/components/schemas/Size: recursive schema references are not supported: Size -> Size",
+    ),
+    "cycle through additionalProperties": (
+        mutate(SIZE_W, {"additionalProperties": {"$ref": "#/components/schemas/Size"}}),
+        "#/components/schemas/Size: recursive schema references are not supported: Size -> Size",
+    ),
+    # unsupported constructs
+    "patternProperties": (
+        mutate([*SCHEMAS, "Size", "patternProperties"], {"^x": {"type": "string"}}),
+        "#/components/schemas/Size/patternProperties: unsupported schema keyword",
+    ),
+    "discriminator": (
+        mutate([*SCHEMAS, "Size", "discriminator"], {"propertyName": "w"}),
+        "#/components/schemas/Size/discriminator: unsupported schema keyword 'discriminator'",
+    ),
+    "allOf of two schemas": (
+        mutate(SIZE_W, {"allOf": [{"type": "integer"}, {"minimum": 1}]}),
+        "#/components/schemas/Size/properties/w/allOf: 'allOf' with several schemas is not",
+    ),
+    "remote reference": (
+        mutate([*SIZE_W], {"$ref": "https://example.com/size.json#/Size"}),
+        "#/components/schemas/Size/properties/w/$ref: unsupported reference "
+        "'https://example.com/size.json#/Size'",
+    ),
+    "reference into a schema": (
+        mutate([*SIZE_W], {"$ref": "#/components/schemas/DemoInput/properties/prompt"}),
+        "#/components/schemas/Size/properties/w/$ref: unsupported reference",
+    ),
+    # huge documents
+    "over the size limit": (
+        b'{"openapi": "' + b"x" * MAX_SPEC_BYTES + b'"}',
+        f"#: document is {MAX_SPEC_BYTES + 15} bytes; the limit is {MAX_SPEC_BYTES}",
+    ),
+    "schemas nested too deeply": (
+        nested(DEEP, "}", MAX_DEPTH),
+        f"#/components/schemas/Size/properties/w{'/items' * (MAX_DEPTH - 5)}: nested more than "
+        f"{MAX_DEPTH} levels deep",
+    ),
+    "JSON nested beyond the parser": (
+        nested(DEEP, "}", 200_000),
+        "#: JSON is nested too deeply",
+    ),
+    # not UTF-8, or not Unicode
+    "Latin-1 text": (replaced(b'"prompt": {', b'"pr\xe9mpt": {'), "#: not UTF-8 text (byte"),
+    "UTF-16 text": (json.dumps(good()).encode("utf-16"), "#: not UTF-8 text (byte 0)"),
+    "lone surrogate": (
+        mutate([*SCHEMAS, "Size", "description"], "broken \ud83d text"),
+        "#/components/schemas/Size/description: the string has a lone surrogate (U+D83D)",
+    ),
+    # duplicate keys, NaN
+    "duplicate key in a schema": (
+        replaced(b'"w": {"type": "integer"}', b'"w": {"type": "integer", "type": "string"}'),
+        "#/components/schemas/Size/properties/w: invalid JSON: duplicate key 'type'",
+    ),
+    "NaN default": (
+        replaced(b'"w": {"type": "integer"}', b'"w": {"type": "number", "default": NaN}'),
+        "#/components/schemas/Size/properties/w/default: invalid JSON: NaN is not valid JSON",
+    ),
+    "Infinity maximum": (
+        replaced(b'"w": {"type": "integer"}', b'"w": {"type": "number", "maximum": Infinity}'),
+        "#/components/schemas/Size/properties/w/maximum: invalid JSON: Infinity is not valid",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A copy of generated/ (which the command would replace) and its digest."""
+    out = tmp_path_factory.mktemp("untouched") / "generated"
+    shutil.copytree(GENERATED, out, ignore=shutil.ignore_patterns("__pycache__"))
+    return out, tree_digest(out)
+
+
+@pytest.mark.parametrize(("raw", "expected"), MALFORMED.values(), ids=MALFORMED.keys())
+def test_the_command_reports_a_malformed_spec_in_one_line(
+    raw: bytes,
+    expected: str,
+    output: tuple[Path, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "fal-ai").mkdir()
+    (tmp_path / SOURCE).write_bytes(raw)
+    out, digest = output
+
+    assert main(["generate", "--specs", str(tmp_path), "--out", str(out)]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    first, *problems = captured.err.splitlines()
+    assert first == "falgen: 1 problem in the specs:"
+    assert len(problems) == 1 and problems[0].startswith(f"  {SOURCE}: {expected}"), problems
+    assert tree_digest(out) == digest
+
+
+def test_names_in_errors_are_printed_on_one_line(output: tuple[Path, str], tmp_path: Path) -> None:
+    """In a real process: names from the spec cannot break the line or hide text (bidirectional
+    overrides), and nothing fails while printing them."""
+    name = "Evil\n\u202eName\x00"
+    write_spec(tmp_path / "specs", json.loads(cycle_through(name)))
+    (tmp_path / "specs" / "fal-ai" / "deep.json").write_bytes(nested(DEEP, "}", 100_000))
+    out, digest = output
+    done = subprocess.run(
+        [sys.executable, "-m", "generator.cli", "generate", "--specs", "specs", "--out", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+    )
+    assert done.returncode == 1 and done.stdout == "", done.stderr
+    assert done.stderr.splitlines() == [
+        "falgen: 2 problems in the specs:",
+        "  fal-ai/deep.json: #: JSON is nested too deeply",
+        "  fal-ai/demo.json: #/components/schemas/Size: recursive schema references are not "
+        "supported: Size -> Evil\\n\\u202eName\\x00 -> Size",
+    ]
+    assert tree_digest(out) == digest
