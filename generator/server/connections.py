@@ -20,15 +20,18 @@ _Key = tuple[Address, Address]
 
 
 class ConnectionRegistry:
-    """Live transports of one server, by (server address, client address), and the signal that
-    the server is stopping (set when shutdown starts, so endless streams can end first)."""
+    """Live transports of one server, by (server address, client address), how many were
+    opened, and the signal that the server is stopping (set when shutdown starts, so endless
+    streams can end first)."""
 
     def __init__(self) -> None:
         self._transports: dict[_Key, asyncio.Transport] = {}
         self.closing = asyncio.Event()
+        self.opened = 0  # connections accepted (since the last stats reset): reuse shows here
 
     def add(self, transport: asyncio.Transport) -> None:
         self._transports[_key_of(transport)] = transport
+        self.opened += 1
 
     def discard(self, transport: asyncio.Transport) -> None:
         key = _key_of(transport)

@@ -62,7 +62,11 @@ def server_process(
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO), env.get("PYTHONPATH")]))
     child = subprocess.Popen(
-        [sys.executable, "-m", "generator.server.process"],
+        [
+            sys.executable,
+            "-c",
+            "from generator.server.process import main; raise SystemExit(main())",
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         env=env,

@@ -42,11 +42,14 @@ def routes(ctx: ServerContext) -> list[BaseRoute]:
         )
 
     async def stats(request: Request) -> Response:
-        return JSONResponse(ctx.stats.snapshot(ctx.faults.injected))
+        snapshot = ctx.stats.snapshot(ctx.faults.injected)
+        snapshot["connections"] = ctx.connections.opened
+        return JSONResponse(snapshot)
 
     async def reset(request: Request) -> Response:
         ctx.stats.reset()
         ctx.faults.reset()
+        ctx.connections.opened = 0
         return JSONResponse({"reset": True})
 
     async def release(request: Request) -> Response:
