@@ -125,6 +125,10 @@ class RequestURLs:
 
 MAX_POLL_INTERVAL = 2.0  # seconds: the slowest polling gets while nothing changes
 MAX_STREAM_RECONNECTS = 5  # then poll: a stream that keeps breaking is not worth reopening
+# fal ends a status stream right after COMPLETED. Reading it to its end returns the connection to
+# the pool, so the result is fetched over it rather than over a new connection (a TLS handshake
+# more); the async client waits this long at most for the end, then lets the connection go.
+STREAM_DRAIN_TIMEOUT = 0.1
 # What ends a status stream early (the request keeps running): the follower then polls once
 # or reconnects.
 STREAM_ERRORS: tuple[type[Exception], ...] = (
@@ -419,15 +423,16 @@ class AsyncRequestHandle(Generic[OutT]):
     ) -> AsyncGenerator[Queued | InProgress | Completed, None]:
         while True:
             if follow.streaming:
-                received = False
+                received = completed = False
                 try:
+                    # After COMPLETED the stream ends by itself (see _stream): let it.
                     async for status in self._stream(follow, logs):
-                        received = True
+                        received, completed = True, isinstance(status, Completed)
                         yield status
-                        if isinstance(status, Completed):
-                            return
                 except STREAM_ERRORS:
                     pass
+                if completed:
+                    return
                 follow.check_deadline()
                 follow.stream_ended(received)
                 continue
@@ -453,10 +458,14 @@ class AsyncRequestHandle(Generic[OutT]):
         ) as response:
             if not is_event_stream(response):
                 return
-            async for event in EventSource(response).aiter_sse():
+            events = EventSource(response).aiter_sse()
+            async for event in events:
                 status = status_from_event(event.data)
                 if status is not None:
                     yield status
+                if isinstance(status, Completed):
+                    await _drain(events)
+                    return
 
     async def _status(self, logs: bool, timeout: float) -> Queued | InProgress | Completed:
         response = await self._get(
@@ -468,6 +477,15 @@ class AsyncRequestHandle(Generic[OutT]):
         return await self._client._send(
             "GET", url, idempotent=True, request_id=self.request_id, **kwargs
         )
+
+
+async def _drain(events: AsyncIterator[object]) -> None:
+    """Read what is left of a status stream after COMPLETED, for a while at most (see
+    STREAM_DRAIN_TIMEOUT); a stream that does not end, or breaks, is simply closed."""
+    with contextlib.suppress(TimeoutError, *STREAM_ERRORS):
+        async with asyncio.timeout(STREAM_DRAIN_TIMEOUT):
+            async for _ in events:
+                pass
 
 
 Callback = Callable[[Queued | InProgress | Completed], object]

@@ -101,3 +101,18 @@ def test_client_timeout_bounds_the_start_timeout(client: Any, server: ServerURLs
     client.flux_1_schnell(prompt="a fox", timeout=0.9)  # below what fal accepts: not sent
     records = sorted(stats(server)["requests"].values(), key=lambda record: record["submitted_at"])
     assert [record["start_timeout"] for record in records] == [60.0, 5.0, None]
+
+
+@pytest.mark.anyio
+async def test_async_calls_in_a_row_share_one_connection(server: ServerURLs) -> None:
+    """The status stream is read to its end after COMPLETED, so its connection goes back to the
+    pool and carries the result and the next calls: no new connection (TLS handshake) per call."""
+    from fal_models import AsyncFalClient
+
+    reset(server)
+    async with AsyncFalClient(**client_options(server)) as client:
+        for index in range(3):
+            assert (await client.flux_1_schnell(prompt=f"call {index}")).images
+    data = stats(server)
+    assert data["routes"]["status_stream"] == 3
+    assert data["connections"] == 2  # the client's one, and the one asking for these stats

@@ -257,3 +257,55 @@ def test_a_stream_that_keeps_breaking_gives_way_to_polling() -> None:
         events = list(client.flux_1_schnell.handle("r-1").iter_events())
     assert events[-1].status == "COMPLETED"
     assert kinds(queue) == ["stream"] * (MAX_STREAM_RECONNECTS + 1) + ["status", "status"]
+
+
+class EndlessAfterCompleted(httpx.AsyncByteStream):
+    """A status stream that keeps the connection open after COMPLETED (fal ends it) and notes
+    how far it was read."""
+
+    def __init__(self) -> None:
+        self.after_completed = 0
+        self.closed = False
+
+    async def __aiter__(self) -> Any:
+        import asyncio
+
+        yield f"data: {json.dumps(RUNNING)}\n\ndata: {json.dumps(DONE)}\n\n".encode()
+        while True:
+            self.after_completed += 1
+            yield b": keep-alive\n\n"
+            await asyncio.sleep(0.02)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+@pytest.mark.anyio
+async def test_async_stream_that_does_not_end_after_completed_is_let_go() -> None:
+    """After COMPLETED the stream is read on (to free its connection for the result: see the
+    e2e test), but only for a moment when it does not end."""
+    import time
+
+    from fal_models import AsyncFalClient, ClientConfig
+    from fal_models._runtime._queue import STREAM_DRAIN_TIMEOUT
+
+    endless = EndlessAfterCompleted()
+    stream = httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=endless)
+    queue = FakeQueue([stream], [])
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return queue(request)
+
+    config = ClientConfig(key=KEY, queue_url=QUEUE, max_retries=0)
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with AsyncFalClient(config=config, http_client=http) as client:
+        seen: list[Any] = []
+        started = time.monotonic()
+        output = await client.flux_1_schnell(prompt="p", on_queue_update=seen.append)
+        elapsed = time.monotonic() - started
+    assert output.seed == 1
+    assert [status.status for status in seen] == ["IN_PROGRESS", "COMPLETED"]
+    assert kinds(queue) == ["submit", "stream", "r-1"]
+    assert endless.after_completed >= 1 and endless.closed
+    assert STREAM_DRAIN_TIMEOUT <= elapsed < STREAM_DRAIN_TIMEOUT + 2
+    await http.aclose()

@@ -15,6 +15,12 @@ from . import _http
 from ._config import ClientConfig
 from ._storage import AsyncStorage, SyncStorage
 
+# A call that follows its request over the status stream holds a connection until COMPLETED, so
+# concurrent calls use as many connections as there are calls (up to the limit). httpx keeps only
+# 20 of them open by default: with more calls than that, connections are closed as they are
+# freed and opened again, each with a TLS handshake. Keep as many alive as may be open.
+POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+
 
 class _ClientBase:
     def __init__(
@@ -68,7 +74,9 @@ class SyncClient(_ClientBase):
     ) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
-        self.http = http_client or httpx.Client(timeout=self.config.timeout)
+        self.http = http_client or httpx.Client(
+            timeout=self.config.timeout, limits=POOL_LIMITS
+        )
 
     def with_options(self, **changes: Any) -> Self:
         """A client with some settings changed (any ClientConfig field) that shares this
@@ -150,7 +158,9 @@ class AsyncClient(_ClientBase):
     ) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
-        self.http = http_client or httpx.AsyncClient(timeout=self.config.timeout)
+        self.http = http_client or httpx.AsyncClient(
+            timeout=self.config.timeout, limits=POOL_LIMITS
+        )
 
     def with_options(self, **changes: Any) -> Self:
         """A client with some settings changed (any ClientConfig field) that shares this
