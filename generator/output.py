@@ -39,11 +39,12 @@ def format_python(source: str) -> str:
 
 def format_files(files: Mapping[str, str], *, workers: int | None = None) -> dict[str, str]:
     """Run black over every ``.py`` file, in parallel processes for large trees."""
-    names = sorted(name for name in files if name.endswith(".py"))
+    # Largest first, one at a time: a big file (the client module) must not end up last.
+    names = sorted((name for name in files if name.endswith(".py")), key=lambda n: -len(files[n]))
     workers = workers or os.cpu_count() or 1
     if workers > 1 and len(names) >= _PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            formatted = list(pool.map(format_python, (files[n] for n in names), chunksize=16))
+            formatted = list(pool.map(format_python, (files[n] for n in names)))
     else:
         formatted = [format_python(files[name]) for name in names]
     return {**files, **dict(zip(names, formatted, strict=True))}
