@@ -36,7 +36,14 @@ from .ir import (
     TypeExpr,
     UnionType,
 )
-from .loader import SCHEMA_REF_PREFIX, SpecDocument, iter_refs, ref_target
+from .loader import (
+    NAMED_SCHEMAS,
+    SCHEMA_REF_PREFIX,
+    VALUE_KEYWORDS,
+    SpecDocument,
+    iter_refs,
+    ref_target,
+)
 from .naming import is_safe_identifier, param_name, pascal_name, short_hash, snake_name, unique
 from .settings import Options
 
@@ -187,11 +194,15 @@ def _structural_hash(name: str, schemas: dict[str, Any], hashes: dict[str, str])
 
         def resolve(node: Any) -> Any:
             if isinstance(node, dict):
-                ref = node.get("$ref")
-                target = ref_target(ref) if isinstance(ref, str) else None
-                resolved = {k: resolve(v) for k, v in node.items() if k != "$ref"}
-                if target is not None:
-                    resolved["$ref"] = _structural_hash(target, schemas, hashes)
+                resolved: dict[str, Any] = {}
+                for key, value in node.items():
+                    target = ref_target(value) if key == "$ref" and isinstance(value, str) else None
+                    if target is not None:
+                        resolved[key] = _structural_hash(target, schemas, hashes)
+                    elif key in NAMED_SCHEMAS and isinstance(value, dict):
+                        resolved[key] = {name: resolve(item) for name, item in value.items()}
+                    else:
+                        resolved[key] = value if key in VALUE_KEYWORDS else resolve(value)
                 return resolved
             if isinstance(node, list):
                 return [resolve(item) for item in node]
@@ -402,9 +413,11 @@ def _dcg_schema(schema: dict[str, Any], order: list[str], rewrite: Any) -> dict[
 
     def walk(node: Any, in_value: bool) -> Any:
         if isinstance(node, dict):
-            result = {}
+            result: dict[str, Any] = {}
             for key, value in node.items():
-                if key == "$ref" and not in_value and isinstance(value, str):
+                if key == "properties" and not in_value and isinstance(value, dict):
+                    result[key] = {name: walk(item, False) for name, item in value.items()}
+                elif key == "$ref" and not in_value and isinstance(value, str):
                     result[key] = rewrite(ref_target(value))
                 elif key == "default" and not in_value and _holds_object(value):
                     # datamodel-code-generator would emit the raw dict as the default of a
@@ -412,10 +425,11 @@ def _dcg_schema(schema: dict[str, Any], order: list[str], rewrite: Any) -> dict[
                     # unset fields, so the server applies this default anyway.
                     continue
                 elif key == "description" and not in_value and isinstance(value, str):
-                    # fal's descriptions are often indented Python docstrings.
-                    result[key] = inspect.cleandoc(value)
+                    # fal's descriptions are often indented Python docstrings. They become
+                    # docstrings as they are, and Python source cannot hold a NUL.
+                    result[key] = inspect.cleandoc(value).replace("\0", "\\x00")
                 else:
-                    result[key] = walk(value, in_value or key in ("default", "examples", "enum"))
+                    result[key] = walk(value, in_value or key in VALUE_KEYWORDS)
             return result
         if isinstance(node, list):
             return [walk(item, in_value) for item in node]

@@ -67,6 +67,8 @@ _INLINE_ESCAPES = str.maketrans(
 
 
 _PUNCTUATION = frozenset(string.punctuation)
+# What str.splitlines() splits on.
+_LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 # --- Markdown escaping ------------------------------------------------------------------------
@@ -94,11 +96,12 @@ def md_text(text: str) -> str:
 
 def md_code(text: str) -> str:
     """An inline code span showing ``text`` exactly, also inside a table."""
-    if "`" in text or "|" in text or "\n" in text:
-        # Markdown still reads the text between inline HTML tags (emphasis, links, escapes,
-        # attribute lists): every ASCII punctuation character becomes an entity.
+    if "`" in text or "|" in text or _LINE_BREAK.search(text):
+        # A line break would end a code span. Markdown still reads the text between inline
+        # HTML tags (emphasis, links, escapes, attribute lists): every ASCII punctuation
+        # character becomes an entity.
         escaped = "".join(f"&#{ord(char)};" if char in _PUNCTUATION else char for char in text)
-        return "<code>" + escaped.replace("\n", " ") + "</code>"
+        return "<code>" + _LINE_BREAK.sub(" ", escaped) + "</code>"
     return f"`{text}`"
 
 

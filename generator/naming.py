@@ -25,11 +25,26 @@ def snake_name(text: str, *, fallback: str = "value") -> str:
 
 
 def pascal_name(text: str, *, fallback: str = "Model") -> str:
-    """``registry__image__Image`` -> ``RegistryImageImage``, keeping inner capitals."""
+    """``registry__image__Image`` -> ``RegistryImageImage``, keeping inner capitals.
+
+    Never a keyword: ``none`` gives ``NoneModel`` (with the default ``fallback``), not ``None``.
+    """
     name = "".join(part[0].upper() + part[1:] for part in words(text)) or fallback
     if name[0].isdigit():
         name = fallback + name
+    if keyword.iskeyword(name):
+        name += fallback
     return name
+
+
+def ascii_identifier(text: str, *, prefix: str = "field") -> str:
+    """``名前`` -> ``field_u540d_u524d``: ``prefix`` and the ASCII letters and digits of
+    ``text``, every other character spelled by its code point."""
+    spelled = "".join(
+        char if char.isascii() and char.isalnum() else f"_u{ord(char):x}_" for char in text
+    )
+    body = "_".join(part for part in spelled.split("_") if part)
+    return f"{prefix}_{body}" if body else prefix
 
 
 def is_safe_identifier(name: str) -> bool:

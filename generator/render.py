@@ -7,6 +7,7 @@ Python literals, docstrings, comments-free Markdown cells or TOML strings: never
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -162,7 +163,10 @@ def _plain(value: object) -> object:
     raise TypeError(f"cannot fingerprint {type(value).__name__}")
 
 
+@functools.cache
 def _environment() -> jinja2.Environment:
+    """One environment per process: each template is compiled once (and again when its file
+    changes, as the loader checks)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         undefined=jinja2.StrictUndefined,
@@ -182,7 +186,8 @@ def _environment() -> jinja2.Environment:
         "md_cell": md_cell,
         "md_code": md_code,
         "summary_cell": summary_cell,
-        "yamlstr": tomlstr,  # a JSON string is also a YAML double-quoted scalar
+        "yamlstr": tomlstr,  # a TOML basic string is also a YAML double-quoted scalar
+        "yamlkey": yamlkey,
     }
     env.filters.update(filters)
     return env
@@ -202,17 +207,50 @@ def pyrepr(value: Any) -> str:
     raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
+_SHORT_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+# YAML reads a plain (implicit) mapping key of at most 1024 characters.
+_YAML_KEY_LIMIT = 1024
+
+
 def tomlstr(value: str) -> str:
-    """A TOML basic string (JSON's string escapes are valid TOML)."""
-    return json.dumps(value, ensure_ascii=True)
+    """A TOML basic string, which is also a YAML double-quoted scalar: printable ASCII as it
+    is, every other character escaped. Characters beyond the BMP are escaped as ``\\UXXXXXXXX``:
+    JSON's surrogate pairs are invalid TOML, and YAML would read them as two lone surrogates."""
+    escaped = []
+    for char in value:
+        code = ord(char)
+        if char in _SHORT_ESCAPES:
+            escaped.append(_SHORT_ESCAPES[char])
+        elif 0x20 <= code < 0x7F:
+            escaped.append(char)
+        else:
+            escaped.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return '"' + "".join(escaped) + '"'
+
+
+def yamlkey(value: str, indent: int) -> str:
+    """``value`` as the key of a YAML block mapping entry, colon included; a long key is
+    written explicitly (``? key`` then ``:`` on the next line, ``indent`` spaces in)."""
+    quoted = tomlstr(value)
+    if len(quoted) < _YAML_KEY_LIMIT:
+        return quoted + ":"
+    return f"? {quoted}\n{' ' * indent}:"
 
 
 def docstring(text: str, indent: int = 0) -> str:
     """A triple-quoted string literal whose value is ``text``, whatever ``text`` contains."""
     escaped = "".join(_escape_char(char) for char in text.replace("\\", "\\\\"))
-    escaped = escaped.replace('"""', '\\"\\"\\"')
-    if escaped.endswith('"'):
+    if escaped.endswith('"'):  # before the closing quotes; first, while it is not escaped yet
         escaped = escaped[:-1] + '\\"'
+    escaped = escaped.replace('"""', '\\"\\"\\"')
     lines = escaped.split("\n")
     body = "\n".join([lines[0], *[(" " * indent + line) if line else "" for line in lines[1:]]])
     closing = "\n" + " " * indent if len(lines) > 1 else ""
