@@ -23,7 +23,7 @@ from . import TEMPLATES_DIR
 from .builder import SHARED_MODULE
 from .commands import build_commands
 from .docs import build_site, md_cell, md_code, summary_cell
-from .ir import MISSING, Endpoint, Field, Package
+from .ir import MISSING, Endpoint, Field, Model, Package
 from .models import ModelCode
 
 RUNTIME_DIR = TEMPLATES_DIR / "runtime"
@@ -72,6 +72,7 @@ def plan_package(package: Package) -> list[Unit]:
     keyed by their text, so that only formatting them is saved.
     """
     env = _environment()
+    fingerprint = Fingerprints()
     root = package.import_name
     shared = {model.class_name: model for model in package.shared_models}
 
@@ -146,21 +147,38 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def fingerprint(*values: object) -> str:
-    """A digest of IR values (dataclasses, JSON data, tuples, frozensets), stable across runs."""
-    text = json.dumps(values, default=_plain, sort_keys=True, ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+class Fingerprints:
+    """Digests of IR values (dataclasses, JSON data, tuples, frozensets), stable across runs.
+
+    Endpoints and models recur (an endpoint is in its module's, its command's and its page's
+    context): each is digested once and then stands for itself by its digest.
+    """
+
+    def __init__(self) -> None:
+        self._memo: dict[int, tuple[object, str]] = {}  # id -> (the value, kept alive; digest)
+
+    def __call__(self, *values: object) -> str:
+        text = json.dumps(values, default=self._plain, sort_keys=True, ensure_ascii=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def _plain(self, value: object) -> object:
+        if isinstance(value, Endpoint | Model):
+            known = self._memo.get(id(value))
+            if known is None or known[0] is not value:
+                known = (value, self(type(value).__name__, _fields(value)))
+                self._memo[id(value)] = known
+            return ["digest", known[1]]
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return [type(value).__name__, _fields(value)]
+        if isinstance(value, frozenset | set):
+            return sorted(value, key=repr)
+        if value is MISSING:
+            return ["MISSING"]
+        raise TypeError(f"cannot fingerprint {type(value).__name__}")
 
 
-def _plain(value: object) -> object:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
-        return [type(value).__name__, fields]
-    if isinstance(value, frozenset | set):
-        return sorted(value, key=repr)
-    if value is MISSING:
-        return ["MISSING"]
-    raise TypeError(f"cannot fingerprint {type(value).__name__}")
+def _fields(value: Any) -> dict[str, object]:
+    return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
 
 
 @functools.cache
@@ -247,7 +265,7 @@ def yamlkey(value: str, indent: int) -> str:
 
 def docstring(text: str, indent: int = 0) -> str:
     """A triple-quoted string literal whose value is ``text``, whatever ``text`` contains."""
-    escaped = "".join(_escape_char(char) for char in text.replace("\\", "\\\\"))
+    escaped = _UNUSUAL.sub(lambda match: _escape_char(match[0]), text.replace("\\", "\\\\"))
     if escaped.endswith('"'):  # before the closing quotes; first, while it is not escaped yet
         escaped = escaped[:-1] + '\\"'
     escaped = escaped.replace('"""', '\\"\\"\\"')
@@ -255,6 +273,9 @@ def docstring(text: str, indent: int = 0) -> str:
     body = "\n".join([lines[0], *[(" " * indent + line) if line else "" for line in lines[1:]]])
     closing = "\n" + " " * indent if len(lines) > 1 else ""
     return f'"""{body}{closing}"""'
+
+
+_UNUSUAL = re.compile(r"[^\t\n\x20-\x7e]")  # what _escape_char may have to escape
 
 
 def _escape_char(char: str) -> str:
