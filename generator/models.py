@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,34 +61,61 @@ class ModelCode:
     body: str  # class definitions
 
 
+# Below this many endpoint modules one datamodel-code-generator call beats starting workers.
+_PARALLEL_MODULES = 64
+
+
 def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCode]:
-    """Model code for the named modules (endpoint modules and/or ``shared``)."""
+    """Model code for the named modules (endpoint modules and/or ``shared``).
+
+    Many modules are split over one worker process per core, each generating its share of the
+    endpoint modules together with the shared module they import.
+    """
     wanted = set(modules)
     if not wanted:
         return {}
-    # Endpoint modules import shared models, so the generator always sees their schemas.
     file_base = f"{package.import_name}._runtime.FileModel"
-    defs = _defs(SHARED_MODULE, package.shared_models, file_base)
-    aliases = _attribute_names(SHARED_MODULE, package.shared_models)
-    for endpoint in package.endpoints:
-        if endpoint.module in wanted:
-            defs |= _defs(endpoint.module, endpoint.models, file_base)
-            aliases |= _attribute_names(endpoint.module, endpoint.models)
-    try:
-        generated = generate(json.dumps({"$defs": defs}), aliases=aliases, **_OPTIONS)
-    except Exception as problem:  # dcg raises many kinds; all mean the same to the user
-        raise GenerationError(f"datamodel-code-generator failed: {problem}") from problem
-    if not isinstance(generated, dict):
-        raise GenerationError("datamodel-code-generator returned a single module")
-    result = {}
-    for path, source in generated.items():
-        name = path[-1].removesuffix(".py")
-        if len(path) == 1 and name in wanted:
-            result[name] = _split(source)
+    by_module = {endpoint.module: endpoint for endpoint in package.endpoints}
+    names = sorted(wanted - {SHARED_MODULE})
+    workers = os.cpu_count() or 1
+    if workers < 2 or len(names) < _PARALLEL_MODULES:
+        workers = 1
+    jobs = []
+    for share in (names[index::workers] for index in range(workers)):
+        # Endpoint modules import shared models, so the generator always sees their schemas.
+        defs = _defs(SHARED_MODULE, package.shared_models, file_base)
+        aliases = _attribute_names(SHARED_MODULE, package.shared_models)
+        for name in share:
+            defs |= _defs(name, by_module[name].models, file_base)
+            aliases |= _attribute_names(name, by_module[name].models)
+        jobs.append((json.dumps({"$defs": defs}), aliases, frozenset(share) | {SHARED_MODULE}))
+    if len(jobs) == 1:
+        results = [_generate(*jobs[0])]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(_generate, *zip(*jobs, strict=True)))
+    result = {name: code for part in results for name, code in part.items() if name in wanted}
     missing = wanted - set(result) - ({SHARED_MODULE} if not package.shared_models else set())
     if missing:
         raise GenerationError(f"datamodel-code-generator produced no module for {sorted(missing)}")
     return result
+
+
+def _generate(
+    schema: str, aliases: dict[str, str], modules: frozenset[str]
+) -> dict[str, ModelCode]:
+    """One datamodel-code-generator run (also in a worker process): the code of ``modules``."""
+    try:
+        generated = generate(schema, aliases=aliases, **_OPTIONS)
+    except Exception as problem:  # dcg raises many kinds; all mean the same to the user
+        raise GenerationError(f"datamodel-code-generator failed: {problem}") from None
+    if not isinstance(generated, dict):
+        raise GenerationError("datamodel-code-generator returned a single module")
+    return {
+        path[-1].removesuffix(".py"): _split(source)
+        for path, source in generated.items()
+        if len(path) == 1 and path[-1].removesuffix(".py") in modules
+    }
 
 
 def _defs(module: str, models: Iterable[Model], file_base: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 
 from generator.cli import main
 from generator.output import MANIFEST, compare_tree
+from generator.pipeline import generate_tree
 from tests.helpers import GENERATED, ROOT, SPECS
 
 
@@ -98,3 +99,13 @@ def test_refuses_to_replace_a_folder_it_did_not_generate(tmp_path: Path) -> None
     assert main(["generate", "--specs", str(SPECS), "--out", str(precious)]) == 1
     assert (precious / "notes.txt").read_text() == "keep me"
     assert not (precious / MANIFEST).exists()
+
+
+def test_models_generated_in_worker_processes_are_the_same(
+    generated_files: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from generator import models
+
+    monkeypatch.setattr(models, "_PARALLEL_MODULES", 1)  # 13 endpoints over the workers
+    monkeypatch.setattr(models.os, "cpu_count", lambda: 3)
+    assert generate_tree(SPECS) == generated_files
