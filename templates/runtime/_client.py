@@ -6,8 +6,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import importlib
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
@@ -23,6 +24,10 @@ POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
 
 class _ClientBase:
+    # Endpoint attribute -> (module in the package's ``endpoints``, class name); the generated
+    # clients fill it in and declare each attribute's type for type checkers.
+    _endpoints: dict[str, tuple[str, str]] = {}
+    _flavour = ""  # the prefix of the endpoint classes: "" or "Async"
     def __init__(
         self,
         *,
@@ -61,6 +66,30 @@ class _ClientBase:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} queue_url={self.config.queue_url!r}>"
+
+    # Hidden from type checkers, which see each endpoint's declared type instead (and flag a
+    # misspelt attribute rather than taking it for Any).
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> Any:
+            """An endpoint, imported and bound to this client on first use (then a plain
+            attribute), so that a client with many endpoints costs nothing for those not used."""
+            try:
+                module, class_name = self._endpoints[name]
+            except KeyError:
+                raise AttributeError(
+                    f"{type(self).__name__!r} object has no attribute {name!r}"
+                ) from None
+            # The generated client (also when subclassed elsewhere) names the package.
+            owner = next(c for c in type(self).__mro__ if "_endpoints" in vars(c))
+            package = owner.__module__.rpartition(".")[0]
+            loaded = importlib.import_module(f"{package}.endpoints.{module}")
+            endpoint = getattr(loaded, self._flavour + class_name)(self)
+            self.__dict__[name] = endpoint
+            return endpoint
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *self._endpoints})
 
 
 class SyncClient(_ClientBase):
