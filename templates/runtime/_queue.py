@@ -317,6 +317,8 @@ class SyncRequestHandle(Generic[OutT]):
                         yield status
                         if isinstance(status, Completed):
                             return
+                        # Each event restarts the stream's read timeout: the deadline is ours.
+                        follow.check_deadline()
                 except STREAM_ERRORS:
                     pass
                 follow.check_deadline()
@@ -429,6 +431,9 @@ class AsyncRequestHandle(Generic[OutT]):
                     async for status in self._stream(follow, logs):
                         received, completed = True, isinstance(status, Completed)
                         yield status
+                        if not completed:
+                            # Each event restarts the stream's read timeout: the deadline is ours.
+                            follow.check_deadline()
                 except STREAM_ERRORS:
                     pass
                 if completed:

@@ -170,6 +170,40 @@ def test_client_timeout_cancels_the_request(serve: Callable[..., ServerURLs]) ->
     assert stats(urls)["routes"]["cancel"] == 1
 
 
+def test_client_timeout_holds_while_the_status_stream_keeps_talking(
+    serve: Callable[..., ServerURLs],
+) -> None:
+    """Progress events every 0.1 s must not carry the call past its deadline."""
+    import time
+
+    from fal_models import FalClient, TimeoutError
+
+    urls = serve(queue_delay=0.05, progress_steps=60, step_delay=0.1)
+    with FalClient(**client_options(urls)) as client:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            client.flux_1_schnell(prompt="a fox", timeout=0.6, with_logs=True)
+        assert time.monotonic() - started < 2.0
+    assert stats(urls)["routes"]["cancel"] == 1
+
+
+@pytest.mark.anyio
+async def test_async_client_timeout_holds_while_the_status_stream_keeps_talking(
+    serve: Callable[..., ServerURLs],
+) -> None:
+    import time
+
+    from fal_models import AsyncFalClient, TimeoutError
+
+    urls = serve(queue_delay=0.05, progress_steps=60, step_delay=0.1)
+    async with AsyncFalClient(**client_options(urls)) as client:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await client.flux_1_schnell(prompt="a fox", timeout=0.6, with_logs=True)
+        assert time.monotonic() - started < 2.0
+    assert stats(urls)["routes"]["cancel"] == 1
+
+
 @pytest.mark.anyio
 async def test_async_client_timeout_cancels_the_request(serve: Callable[..., ServerURLs]) -> None:
     import builtins
