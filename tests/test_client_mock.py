@@ -98,3 +98,19 @@ def test_each_endpoint_rejects_a_missing_or_wrong_field_before_any_request(
         getattr(fal, endpoint.attribute)(**wrong)
     assert {error.path for error in caught.value.errors} >= {field.name for field in required}
     assert fake.requests == []
+
+
+def test_options_given_as_none_are_not_sent() -> None:
+    """``submit(..., webhook_url=None)``: None means "not given", as for fal-client."""
+    from fal_models import FalClient
+
+    fake = FakeQueue(SPEC_DOCUMENTS["fal-ai/flux-1/schnell"])
+    with FalClient(key=KEY, http_client=httpx.Client(transport=httpx.MockTransport(fake))) as fal:
+        fal.flux_1_schnell.submit(
+            prompt="a fox", webhook_url=None, priority=None, start_timeout=None, hint=None
+        )
+        fal.flux_1_schnell(prompt="a fox", timeout=None, on_queue_update=None, with_logs=None)
+    for submit in (fake.requests[0], fake.requests[1]):
+        assert submit.method == "POST"
+        assert submit.url.params == httpx.QueryParams()
+        assert not [name for name in submit.headers if name.lower().startswith("x-fal")]

@@ -27,7 +27,7 @@ from ._queue import (
     SyncRequestHandle,
     is_event_stream,
 )
-from ._types import NOT_GIVEN, Priority, check_options
+from ._types import NOT_GIVEN, Priority, given_options
 from .webhooks import WebhookPayload
 
 if TYPE_CHECKING:
@@ -42,40 +42,40 @@ StatusCallback = Callable[[Queued | InProgress | Completed], object]
 class SubmitOptions(TypedDict, total=False):
     """Queue options of a submission."""
 
-    webhook_url: str
+    webhook_url: str | None
     """fal POSTs the result to this URL when the request completes (see WebhookPayload)."""
-    priority: Priority
+    priority: Priority | None
     """``"normal"`` (default) or ``"low"``."""
-    start_timeout: float
+    start_timeout: float | None
     """Seconds the request may wait for a runner before the server gives up."""
-    hint: str
+    hint: str | None
     """A runner hint, routing the request to a runner that has what it needs loaded."""
 
 
 class SubscribeOptions(TypedDict, total=False):
     """Options of a call that waits for the result."""
 
-    on_enqueue: Callable[[str], object]
+    on_enqueue: Callable[[str], object] | None
     """Called with the request id once the request is queued."""
-    on_queue_update: StatusCallback
+    on_queue_update: StatusCallback | None
     """Called with every status update (Queued, InProgress, Completed)."""
-    with_logs: bool
+    with_logs: bool | None
     """Ask for log lines in the status updates."""
-    timeout: float
+    timeout: float | None
     """Client-side deadline in seconds for the whole call; when it passes, the request is
     cancelled and TimeoutError raised."""
-    priority: Priority
-    start_timeout: float
-    hint: str
+    priority: Priority | None
+    start_timeout: float | None
+    hint: str | None
 
 
 class RunOptions(TypedDict, total=False):
     """Options of a direct (synchronous) run or stream."""
 
-    timeout: float
+    timeout: float | None
     """Seconds to wait for the response (default: no limit once connected, like fal-client)."""
-    start_timeout: float
-    hint: str
+    start_timeout: float | None
+    hint: str | None
 
 
 _OWN_NAMES = frozenset({"self", "options", "__class__"})
@@ -220,7 +220,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
     def _submit(
         self, arguments: Mapping[str, Any], options: Mapping[str, Any], follow: Follow | None = None
     ) -> SyncRequestHandle[OutT]:
-        check_options(options, _SUBMIT_OPTIONS)
+        options = given_options(options, _SUBMIT_OPTIONS)
         request = self._submit_request(self._payload(arguments), options)
         queue_url = self._client.config.queue_url
         timeout = follow.request_timeout() if follow else self._client.config.timeout
@@ -232,7 +232,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
         )
 
     def _subscribe(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
-        check_options(options, _SUBSCRIBE_OPTIONS)
+        options = given_options(options, _SUBSCRIBE_OPTIONS)
         follow = Follow(self._client.config, "", options.get("timeout"))
         handle = None
         try:
@@ -254,7 +254,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
             raise follow.timeout_error() from error
 
     def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
-        check_options(options, _RUN_OPTIONS)
+        options = given_options(options, _RUN_OPTIONS)
         config = self._client.config
         response = self._client._send(
             "POST",
@@ -271,7 +271,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
     def _stream(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Iterator[OutT]:
         from httpx_sse import EventSource, SSEError
 
-        check_options(options, _RUN_OPTIONS)
+        options = given_options(options, _RUN_OPTIONS)
         config = self._client.config
         with self._client._open(
             "POST",
@@ -312,7 +312,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
     async def _submit(
         self, arguments: Mapping[str, Any], options: Mapping[str, Any], follow: Follow | None = None
     ) -> AsyncRequestHandle[OutT]:
-        check_options(options, _SUBMIT_OPTIONS)
+        options = given_options(options, _SUBMIT_OPTIONS)
         request = self._submit_request(await self._payload(arguments), options)
         queue_url = self._client.config.queue_url
         timeout = follow.request_timeout() if follow else self._client.config.timeout
@@ -324,7 +324,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
         )
 
     async def _subscribe(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
-        check_options(options, _SUBSCRIBE_OPTIONS)
+        options = given_options(options, _SUBSCRIBE_OPTIONS)
         follow = Follow(self._client.config, "", options.get("timeout"))
         handle = None
         try:
@@ -346,7 +346,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
             raise follow.timeout_error() from error
 
     async def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
-        check_options(options, _RUN_OPTIONS)
+        options = given_options(options, _RUN_OPTIONS)
         config = self._client.config
         response = await self._client._send(
             "POST",
@@ -365,7 +365,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
     ) -> AsyncIterator[OutT]:
         from httpx_sse import EventSource, SSEError
 
-        check_options(options, _RUN_OPTIONS)
+        options = given_options(options, _RUN_OPTIONS)
         config = self._client.config
         async with self._client._open(
             "POST",

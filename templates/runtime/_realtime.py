@@ -21,7 +21,7 @@ import pydantic
 
 from . import _http, errors
 from ._outputs import partial_output
-from ._types import check_options
+from ._types import given_options
 
 if TYPE_CHECKING:
     from websockets.asyncio.client import ClientConnection as AsyncConnection
@@ -41,9 +41,9 @@ MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 class RealtimeOptions(TypedDict, total=False):
     """Options of a realtime connection."""
 
-    framing: Framing
+    framing: Framing | None
     """``"msgpack"`` (default, binary frames) or ``"json"`` (text frames)."""
-    open_timeout: float
+    open_timeout: float | None
     """Seconds to wait for the connection to open (default: the client's timeout)."""
 
 
@@ -136,9 +136,8 @@ class SyncRealtime(Generic[InT, OutT]):
     ``connection.send(...)`` and ``connection.recv()`` (one output per input)."""
 
     def __init__(self, endpoint: SyncEndpoint[InT, OutT], options: RealtimeOptions) -> None:
-        check_options(options, _REALTIME_OPTIONS)
         self._endpoint = endpoint
-        self._options = options
+        self._options = given_options(options, _REALTIME_OPTIONS)
         self._socket: SyncConnection | None = None
 
     def __repr__(self) -> str:
@@ -249,9 +248,8 @@ class AsyncRealtime(Generic[InT, OutT]):
     """The async twin of :class:`SyncRealtime`: ``async with client.<endpoint>.realtime()``."""
 
     def __init__(self, endpoint: AsyncEndpoint[InT, OutT], options: RealtimeOptions) -> None:
-        check_options(options, _REALTIME_OPTIONS)
         self._endpoint = endpoint
-        self._options = options
+        self._options = given_options(options, _REALTIME_OPTIONS)
         self._socket: AsyncConnection | None = None
 
     def __repr__(self) -> str:

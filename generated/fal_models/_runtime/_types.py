@@ -34,11 +34,15 @@ NOT_GIVEN: Final = NotGiven()
 Priority = Literal["normal", "low"]
 
 
-def check_options(options: Mapping[str, Any], allowed: frozenset[str]) -> None:
-    """Reject unknown keyword arguments, which ``**options`` would otherwise swallow."""
+def given_options(
+    options: Mapping[str, Any], allowed: frozenset[str]
+) -> dict[str, Any]:
+    """The options given: unknown keyword arguments (which ``**options`` would otherwise
+    swallow) are rejected, and None means "not given", as it does for fal-client."""
     unknown = sorted(set(options) - allowed)
     if unknown:
         raise TypeError(
             f"unexpected keyword argument(s) {', '.join(map(repr, unknown))}: neither an input "
             f"field of this endpoint nor an option ({', '.join(sorted(allowed))})"
         )
+    return {name: value for name, value in options.items() if value is not None}
