@@ -325,7 +325,7 @@ def _endpoint(doc: _Doc, module: str, shared: dict[_SharedKey, tuple[_Doc, str]]
         output=models[spec.output_schema],
         models=tuple(models[name] for name in local),
         shared_models=tuple(sorted(refs[name].class_name for name in shared_used)),
-        capabilities=frozenset(info.get("x-falgen-capabilities", [])),
+        capabilities=tuple(sorted(set(info.get("x-falgen-capabilities", [])))),
         example_input={
             field.name: field.examples[0] for field in input_model.fields if field.examples
         },

@@ -252,7 +252,7 @@ class Endpoint:
     output: Model
     models: tuple[Model, ...]  # every model local to the endpoint module, input and output included
     shared_models: tuple[str, ...]  # class names used from the shared module
-    capabilities: frozenset[Capability]
+    capabilities: tuple[Capability, ...]  # sorted
     example_input: dict[str, JSONValue]
 
     @property

@@ -6,10 +6,8 @@ Python literals, docstrings, comments-free Markdown cells or TOML strings: never
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
-import json
 import re
 import textwrap
 from collections.abc import Callable, Mapping
@@ -23,7 +21,7 @@ from . import TEMPLATES_DIR
 from .builder import SHARED_MODULE
 from .commands import build_commands
 from .docs import build_site, md_cell, md_code, summary_cell
-from .ir import MISSING, Endpoint, Field, Model, Package
+from .ir import Endpoint, Field, Package
 from .models import ModelCode
 
 RUNTIME_DIR = TEMPLATES_DIR / "runtime"
@@ -72,7 +70,6 @@ def plan_package(package: Package) -> list[Unit]:
     keyed by their text, so that only formatting them is saved.
     """
     env = _environment()
-    fingerprint = Fingerprints()
     root = package.import_name
     shared = {model.class_name: model for model in package.shared_models}
 
@@ -147,38 +144,13 @@ def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-class Fingerprints:
-    """Digests of IR values (dataclasses, JSON data, tuples, frozensets), stable across runs.
+def fingerprint(*values: object) -> str:
+    """A digest of IR values, stable across runs and processes.
 
-    Endpoints and models recur (an endpoint is in its module's, its command's and its page's
-    context): each is digested once and then stands for itself by its digest.
+    The IR is frozen dataclasses over JSON data, tuples and ``MISSING``, whose ``repr`` is
+    complete and deterministic (the IR holds no sets, whose order would vary by hash seed).
     """
-
-    def __init__(self) -> None:
-        self._memo: dict[int, tuple[object, str]] = {}  # id -> (the value, kept alive; digest)
-
-    def __call__(self, *values: object) -> str:
-        text = json.dumps(values, default=self._plain, sort_keys=True, ensure_ascii=True)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def _plain(self, value: object) -> object:
-        if isinstance(value, Endpoint | Model):
-            known = self._memo.get(id(value))
-            if known is None or known[0] is not value:
-                known = (value, self(type(value).__name__, _fields(value)))
-                self._memo[id(value)] = known
-            return ["digest", known[1]]
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return [type(value).__name__, _fields(value)]
-        if isinstance(value, frozenset | set):
-            return sorted(value, key=repr)
-        if value is MISSING:
-            return ["MISSING"]
-        raise TypeError(f"cannot fingerprint {type(value).__name__}")
-
-
-def _fields(value: Any) -> dict[str, object]:
-    return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    return hashlib.sha256(repr(values).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @functools.cache
