@@ -86,16 +86,53 @@ def retry_delay(
     return None
 
 
+REDACTED = "[redacted]"
+MIN_SECRET_PART = 8  # characters: shorter halves of an ``id:secret`` key are not searched for
+
+
+def credentials(response: httpx.Response) -> tuple[str, ...]:
+    """What the request authenticated with (the key, or a token), and the ``id`` and ``secret``
+    halves of an ``id:secret`` key: what an error reply must not carry into messages."""
+    try:
+        header = response.request.headers.get("authorization", "")
+    except RuntimeError:  # a response built by hand, never sent
+        return ()
+    credential = header.partition(" ")[2].strip()
+    if not credential:
+        return ()
+    halves = credential.split(":") if ":" in credential else []
+    return (credential, *(half for half in halves if len(half) >= MIN_SECRET_PART))
+
+
+def redact(value: Any, secrets: tuple[str, ...]) -> Any:
+    """``value`` (JSON data) with every occurrence of ``secrets`` replaced."""
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {redact(k, secrets): redact(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(item, secrets) for item in value]
+    return value
+
+
 def error_from_response(response: httpx.Response, request_id: str | None = None) -> errors.APIError:
-    """The exception that an error response means, with fal's ``detail`` and error type."""
+    """The exception that an error response means, with fal's ``detail`` and error type.
+
+    Some gateways echo the credentials of a refused request ("invalid key ..."): those are
+    blanked out, so that the key does not reach messages, logs and tracebacks from here.
+    """
     body: Any
     try:
         body = response.json()
     except ValueError:
         body = response.text[:2000]
+    secrets = credentials(response)
+    body = redact(body, secrets)
     # Only fal's JSON ``detail`` makes the message: other bodies (proxy HTML pages) stay in .body.
     detail = body.get("detail") if isinstance(body, dict) else None
-    error_type = response.headers.get("x-fal-error-type") or (
+    error_type = redact(response.headers.get("x-fal-error-type"), secrets) or (
         body.get("error_type") if isinstance(body, dict) else None
     )
     status = response.status_code

@@ -206,6 +206,39 @@ def test_non_json_error_bodies() -> None:
     assert "HTTP 502" in str(failure.value)
 
 
+@pytest.mark.parametrize(
+    ("key", "echoed"),
+    [
+        ("sk-echoed-0f3a9c7e5b1d", "key sk-echoed-0f3a9c7e5b1d is invalid"),
+        ("keyid-7e1c0a93:secret-5b2d8f64", "no key keyid-7e1c0a93 (secret secret-5b2d8f64)"),
+    ],
+)
+def test_credentials_echoed_by_an_error_reply_are_redacted(key: str, echoed: str) -> None:
+    """A gateway that echoes the refused key (or either half of ``id:secret``) in its JSON or
+    text body, or in a header, does not get it into the error."""
+    from fal_models import APIError, FalClient
+
+    replies = [
+        httpx.Response(403, json={"detail": echoed, "input": [{"key": echoed}]}),
+        httpx.Response(502, text=f"<html>{echoed}</html>"),
+        httpx.Response(401, headers={"x-fal-error-type": echoed}, json={"detail": "no"}),
+    ]
+    for reply in replies:
+        handler, _ = scripted(reply)
+        http = httpx.Client(transport=httpx.MockTransport(handler))
+        with (
+            FalClient(
+                key=key, queue_url="https://queue.test", http_client=http, max_retries=0
+            ) as client,
+            pytest.raises(APIError) as failure,
+        ):
+            call(client)
+        error = failure.value
+        text = f"{error} {error!r} {error.body!r} {error.error_type} {error.message}"
+        assert "[redacted]" in text
+        assert all(part not in text for part in (key, *key.split(":"))), text
+
+
 def test_requests_carry_the_key_and_user_agent() -> None:
     handler, seen = scripted(200)
     with make_client(handler) as client:
