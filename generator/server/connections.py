@@ -29,12 +29,16 @@ class ConnectionRegistry:
         self.closing = asyncio.Event()
         self.opened = 0  # connections accepted (since the last stats reset): reuse shows here
 
-    def add(self, transport: asyncio.Transport) -> None:
-        self._transports[_key_of(transport)] = transport
-        self.opened += 1
-
-    def discard(self, transport: asyncio.Transport) -> None:
+    def add(self, transport: asyncio.Transport) -> _Key:
+        """Register a new connection; the key to :meth:`discard` it with."""
         key = _key_of(transport)
+        self._transports[key] = transport
+        self.opened += 1
+        return key
+
+    def discard(self, key: _Key, transport: asyncio.Transport) -> None:
+        """Forget a lost connection, by the key it was added with: a lost TLS transport can no
+        longer tell its addresses."""
         if self._transports.get(key) is transport:
             del self._transports[key]
 
@@ -55,10 +59,10 @@ def protocol_class(registry: ConnectionRegistry) -> type[H11Protocol]:
     class RegisteringH11Protocol(H11Protocol):
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            registry.add(transport)
+            self.registry_key = registry.add(transport)
 
         def connection_lost(self, exc: Exception | None) -> None:
-            registry.discard(self.transport)
+            registry.discard(self.registry_key, self.transport)
             super().connection_lost(exc)
 
     return RegisteringH11Protocol

@@ -469,7 +469,7 @@ class AsyncRequestHandle(Generic[OutT]):
                 if status is not None:
                     yield status
                 if isinstance(status, Completed):
-                    await _drain(events)
+                    await _drain(response, events)
                     return
 
     async def _status(self, logs: bool, timeout: float) -> Queued | InProgress | Completed:
@@ -484,13 +484,27 @@ class AsyncRequestHandle(Generic[OutT]):
         )
 
 
-async def _drain(events: AsyncIterator[object]) -> None:
+async def _drain(response: httpx.Response, events: AsyncIterator[object]) -> None:
     """Read what is left of a status stream after COMPLETED, for a while at most (see
-    STREAM_DRAIN_TIMEOUT); a stream that does not end, or breaks, is simply closed."""
-    with contextlib.suppress(TimeoutError, *STREAM_ERRORS):
-        async with asyncio.timeout(STREAM_DRAIN_TIMEOUT):
+    STREAM_DRAIN_TIMEOUT); a stream that does not end, or breaks, is simply closed.
+
+    The wait is bounded by closing the response from a task of its own, not by cancelling the
+    read: a cancellation that lands while httpcore releases the connection loses the connection
+    to the pool for good (and with all of them lost, every call waits forever).
+    """
+    loop = asyncio.get_running_loop()
+    closing: list[asyncio.Task[None]] = []  # a strong reference: the loop keeps weak ones
+    timer = loop.call_later(
+        STREAM_DRAIN_TIMEOUT, lambda: closing.append(loop.create_task(response.aclose()))
+    )
+    try:
+        with contextlib.suppress(*STREAM_ERRORS):
             async for _ in events:
                 pass
+    finally:
+        timer.cancel()
+        if closing:
+            await asyncio.shield(closing[0])  # even when we are cancelled, let it finish
 
 
 Callback = Callable[[Queued | InProgress | Completed], object]
