@@ -56,7 +56,9 @@ def generate_tree(
                 kept[unit.path] = data.decode("utf-8")
     stale = [unit for unit in units if unit.path not in kept]
     models = model_modules(package, {unit.models for unit in stale if unit.models is not None})
-    files = {**kept, **format_files({unit.path: unit.render(models) for unit in stale})}
+    rendered = {unit.path: unit.render(models) for unit in stale}
+    unformatted = {unit.path: rendered[unit.path] for unit in stale if not unit.formatted}
+    files = {**kept, **rendered, **format_files(unformatted)}
     manifest = {
         "generator": f"falgen {__version__}",
         "salt": salt,

@@ -60,6 +60,7 @@ class Unit:
     key: str
     render: Callable[[Mapping[str, ModelCode]], str]
     models: str | None = None
+    formatted: bool = False  # already as black writes it (the runtime's own source files)
 
 
 def plan_package(package: Package) -> list[Unit]:
@@ -82,8 +83,12 @@ def plan_package(package: Package) -> list[Unit]:
 
         return Unit(path, fingerprint(name, context, key), render, models)
 
-    def text(path: str, content: str) -> Unit:
-        return Unit(path, fingerprint(content), lambda _: content)
+    def text(path: str, content: str, *, formatted: bool = False) -> Unit:
+        return Unit(path, fingerprint(content), lambda _: content, formatted=formatted)
+
+    def static(path: str, source: Path) -> Unit:
+        # Kept black-formatted in templates/ (a test checks it), so copied as they are.
+        return text(path, _read(source), formatted=True)
 
     def whole(path: str, name: str, **context: Any) -> Unit:
         return text(path, env.get_template(name).render(package=package, **context))
@@ -105,8 +110,8 @@ def plan_package(package: Package) -> list[Unit]:
             models=SHARED_MODULE,
             key=(root, package.shared_models),
         ),
-        *(text(f"{root}/_runtime/{p.name}", _read(p)) for p in sorted(RUNTIME_DIR.glob("*.py"))),
-        *(text(f"{root}/cli/{p.name}", _read(p)) for p in sorted(CLI_DIR.glob("*.py"))),
+        *(static(f"{root}/_runtime/{p.name}", p) for p in sorted(RUNTIME_DIR.glob("*.py"))),
+        *(static(f"{root}/cli/{p.name}", p) for p in sorted(CLI_DIR.glob("*.py"))),
         whole(f"{root}/cli/commands/__init__.py", "cli/commands_init.py.j2", commands=commands),
         whole("mkdocs.yml", "docs/mkdocs.yml.j2", site=site),
         whole("docs/index.md", "docs/index.md.j2", site=site),

@@ -109,3 +109,17 @@ def test_models_generated_in_worker_processes_are_the_same(
     monkeypatch.setattr(models, "_PARALLEL_MODULES", 1)  # 13 endpoints over the workers
     monkeypatch.setattr(models.os, "cpu_count", lambda: 3)
     assert generate_tree(SPECS) == generated_files
+
+
+def test_runtime_sources_are_kept_as_black_formats_them() -> None:
+    """They are copied into the package without formatting (see render.plan_package)."""
+    from generator import TEMPLATES_DIR
+    from generator.output import format_python
+
+    sources = sorted(
+        [*(TEMPLATES_DIR / "runtime").glob("*.py"), *(TEMPLATES_DIR / "cli").glob("*.py")]
+    )
+    assert sources
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        assert format_python(text) == text, f"run black on {path} (line length 88)"

@@ -31,7 +31,8 @@ QUEUE_COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 ok, 1 API error, 2 usage, 130 Ctrl-C,
-    141 when the reader of the output went away, as for shell tools killed by SIGPIPE)."""
+    141 when the reader of the output went away, as for shell tools killed by SIGPIPE).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args and args[0] in COMMANDS:

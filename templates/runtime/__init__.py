@@ -4,7 +4,13 @@ imported only when used."""
 
 from ._client import AsyncClient, SyncClient
 from ._config import ClientConfig
-from ._endpoint import AsyncEndpoint, RunOptions, SubmitOptions, SubscribeOptions, SyncEndpoint
+from ._endpoint import (
+    AsyncEndpoint,
+    RunOptions,
+    SubmitOptions,
+    SubscribeOptions,
+    SyncEndpoint,
+)
 from ._files import FileInput, FileModel
 from ._queue import (
     AsyncRequestHandle,

@@ -28,6 +28,7 @@ class _ClientBase:
     # clients fill it in and declare each attribute's type for type checkers.
     _endpoints: dict[str, tuple[str, str]] = {}
     _flavour = ""  # the prefix of the endpoint classes: "" or "Async"
+
     def __init__(
         self,
         *,
@@ -60,7 +61,10 @@ class _ClientBase:
             ClientConfig.from_env(**overrides)
             if config is None
             else ClientConfig(
-                **{**vars(config), **{k: v for k, v in overrides.items() if v is not None}}
+                **{
+                    **vars(config),
+                    **{k: v for k, v in overrides.items() if v is not None},
+                }
             ).normalised()
         )
 
@@ -73,7 +77,8 @@ class _ClientBase:
 
         def __getattr__(self, name: str) -> Any:
             """An endpoint, imported and bound to this client on first use (then a plain
-            attribute), so that a client with many endpoints costs nothing for those not used."""
+            attribute), so that a client with many endpoints costs nothing for those not used.
+            """
             try:
                 module, class_name = self._endpoints[name]
             except KeyError:
@@ -95,22 +100,30 @@ class _ClientBase:
 class SyncClient(_ClientBase):
     """Synchronous client: pass ``http_client`` to bring your own ``httpx.Client``."""
 
-    def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, http_client: httpx.Client | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
-        self.http = http_client or httpx.Client(timeout=self.config.timeout, limits=POOL_LIMITS)
+        self.http = http_client or httpx.Client(
+            timeout=self.config.timeout, limits=POOL_LIMITS
+        )
 
     def with_options(self, **changes: Any) -> Self:
         """A client with some settings changed (any ClientConfig field) that shares this
         one's connection pool: ``client.with_options(timeout=5, max_retries=0)``."""
-        return type(self)(config=dataclasses.replace(self.config, **changes), http_client=self.http)
+        return type(self)(
+            config=dataclasses.replace(self.config, **changes), http_client=self.http
+        )
 
     @functools.cached_property
     def storage(self) -> SyncStorage:
         """Upload files to fal storage: ``client.storage.upload(Path("cat.png"))`` -> URL."""
         return SyncStorage(self)
 
-    def _send(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+    def _send(
+        self, method: str, url: str, *, idempotent: bool, **kwargs: Any
+    ) -> httpx.Response:
         extra = kwargs.pop("headers", None)
         return _http.send(
             self.http,
@@ -171,7 +184,9 @@ class SyncClient(_ClientBase):
 class AsyncClient(_ClientBase):
     """Asynchronous client: pass ``http_client`` to bring your own ``httpx.AsyncClient``."""
 
-    def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
         self.http = http_client or httpx.AsyncClient(
@@ -181,7 +196,9 @@ class AsyncClient(_ClientBase):
     def with_options(self, **changes: Any) -> Self:
         """A client with some settings changed (any ClientConfig field) that shares this
         one's connection pool: ``client.with_options(timeout=5, max_retries=0)``."""
-        return type(self)(config=dataclasses.replace(self.config, **changes), http_client=self.http)
+        return type(self)(
+            config=dataclasses.replace(self.config, **changes), http_client=self.http
+        )
 
     @functools.cached_property
     def storage(self) -> AsyncStorage:

@@ -92,7 +92,11 @@ def subscribe_submit_options(options: Mapping[str, Any]) -> dict[str, Any]:
     server-side start timeout, so that a request the client gave up on never starts."""
     result = {k: v for k, v in options.items() if k in _SUBMIT_OPTIONS}
     timeout = options.get("timeout")
-    if "start_timeout" not in result and timeout is not None and timeout > MIN_START_TIMEOUT:
+    if (
+        "start_timeout" not in result
+        and timeout is not None
+        and timeout > MIN_START_TIMEOUT
+    ):
         result["start_timeout"] = timeout
     return result
 
@@ -125,7 +129,11 @@ def stream_event(model: type[OutT], event: str, data: str) -> OutT | None:
     except ValueError:
         raise errors.APIError("a streamed event is not JSON", body=data) from None
     if event == "error" or (isinstance(value, dict) and value.get("type") == "error"):
-        detail = value.get("detail") or value.get("error") if isinstance(value, dict) else value
+        detail = (
+            value.get("detail") or value.get("error")
+            if isinstance(value, dict)
+            else value
+        )
         raise errors.APIError(str(detail or "the stream reported an error"), body=value)
     return partial_output(model, value)
 
@@ -141,10 +149,16 @@ class _EndpointBase(Generic[InT, OutT]):
     app_id: ClassVar[str]
     input_model: type[InT]
     output_model: type[OutT]
-    renamed: ClassVar[Mapping[str, str]] = {}  # keyword name -> JSON name, where they differ
-    file_fields: ClassVar[tuple[str, ...]] = ()  # JSON names of inputs that take file URLs
+    renamed: ClassVar[Mapping[str, str]] = (
+        {}
+    )  # keyword name -> JSON name, where they differ
+    file_fields: ClassVar[
+        tuple[str, ...]
+    ] = ()  # JSON names of inputs that take file URLs
 
-    def parse_webhook(self, body: bytes | str | Mapping[str, Any]) -> WebhookPayload[OutT]:
+    def parse_webhook(
+        self, body: bytes | str | Mapping[str, Any]
+    ) -> WebhookPayload[OutT]:
         """Parse what fal POSTs to a webhook for this endpoint (verify it first, see
         ``verify_webhook``)."""
         # Parametrised at runtime with this endpoint's model (mypy wants a static type here).
@@ -184,7 +198,9 @@ class _EndpointBase(Generic[InT, OutT]):
         self, payload: dict[str, Any], options: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Keyword arguments of the submit POST."""
-        params = {"fal_webhook": options["webhook_url"]} if "webhook_url" in options else {}
+        params = (
+            {"fal_webhook": options["webhook_url"]} if "webhook_url" in options else {}
+        )
         return {"json": payload, "headers": request_headers(options), "params": params}
 
     def _urls(self, queue_url: str, reply: Any) -> RequestURLs:
@@ -210,28 +226,41 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
 
     def handle(self, request_id: str) -> SyncRequestHandle[OutT]:
         """Re-attach to a request submitted earlier, e.g. by another process."""
-        urls = RequestURLs.for_app(self._client.config.queue_url, self.app_id, request_id)
+        urls = RequestURLs.for_app(
+            self._client.config.queue_url, self.app_id, request_id
+        )
         return SyncRequestHandle(self._client, urls, self.output_model)
 
     def _payload(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        data = self._client.storage.resolve(self._arguments(arguments), self.file_fields)
+        data = self._client.storage.resolve(
+            self._arguments(arguments), self.file_fields
+        )
         return self._validated(data)
 
     def _submit(
-        self, arguments: Mapping[str, Any], options: Mapping[str, Any], follow: Follow | None = None
+        self,
+        arguments: Mapping[str, Any],
+        options: Mapping[str, Any],
+        follow: Follow | None = None,
     ) -> SyncRequestHandle[OutT]:
         options = given_options(options, _SUBMIT_OPTIONS)
         request = self._submit_request(self._payload(arguments), options)
         queue_url = self._client.config.queue_url
         timeout = follow.request_timeout() if follow else self._client.config.timeout
         response = self._client._send(
-            "POST", f"{queue_url}/{self.endpoint_id}", idempotent=False, timeout=timeout, **request
+            "POST",
+            f"{queue_url}/{self.endpoint_id}",
+            idempotent=False,
+            timeout=timeout,
+            **request,
         )
         return SyncRequestHandle(
             self._client, self._urls(queue_url, response.json()), self.output_model
         )
 
-    def _subscribe(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
+    def _subscribe(
+        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> OutT:
         options = given_options(options, _SUBSCRIBE_OPTIONS)
         follow = Follow(self._client.config, "", options.get("timeout"))
         handle = None
@@ -268,7 +297,9 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
             self.output_model, response.json(), response.headers.get("x-fal-request-id")
         )
 
-    def _stream(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Iterator[OutT]:
+    def _stream(
+        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> Iterator[OutT]:
         from httpx_sse import EventSource, SSEError
 
         options = given_options(options, _RUN_OPTIONS)
@@ -288,7 +319,9 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
                     if output is not None:
                         yield output
             except (httpx.TransportError, SSEError) as error:
-                raise errors.APIConnectionError(f"the stream broke: {error!r}") from error
+                raise errors.APIConnectionError(
+                    f"the stream broke: {error!r}"
+                ) from error
 
 
 class AsyncEndpoint(_EndpointBase[InT, OutT]):
@@ -302,28 +335,41 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
 
     def handle(self, request_id: str) -> AsyncRequestHandle[OutT]:
         """Re-attach to a request submitted earlier, e.g. by another process."""
-        urls = RequestURLs.for_app(self._client.config.queue_url, self.app_id, request_id)
+        urls = RequestURLs.for_app(
+            self._client.config.queue_url, self.app_id, request_id
+        )
         return AsyncRequestHandle(self._client, urls, self.output_model)
 
     async def _payload(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        data = await self._client.storage.resolve(self._arguments(arguments), self.file_fields)
+        data = await self._client.storage.resolve(
+            self._arguments(arguments), self.file_fields
+        )
         return self._validated(data)
 
     async def _submit(
-        self, arguments: Mapping[str, Any], options: Mapping[str, Any], follow: Follow | None = None
+        self,
+        arguments: Mapping[str, Any],
+        options: Mapping[str, Any],
+        follow: Follow | None = None,
     ) -> AsyncRequestHandle[OutT]:
         options = given_options(options, _SUBMIT_OPTIONS)
         request = self._submit_request(await self._payload(arguments), options)
         queue_url = self._client.config.queue_url
         timeout = follow.request_timeout() if follow else self._client.config.timeout
         response = await self._client._send(
-            "POST", f"{queue_url}/{self.endpoint_id}", idempotent=False, timeout=timeout, **request
+            "POST",
+            f"{queue_url}/{self.endpoint_id}",
+            idempotent=False,
+            timeout=timeout,
+            **request,
         )
         return AsyncRequestHandle(
             self._client, self._urls(queue_url, response.json()), self.output_model
         )
 
-    async def _subscribe(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
+    async def _subscribe(
+        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> OutT:
         options = given_options(options, _SUBSCRIBE_OPTIONS)
         follow = Follow(self._client.config, "", options.get("timeout"))
         handle = None
@@ -345,7 +391,9 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
                 raise
             raise follow.timeout_error() from error
 
-    async def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
+    async def _run(
+        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
+    ) -> OutT:
         options = given_options(options, _RUN_OPTIONS)
         config = self._client.config
         response = await self._client._send(
@@ -382,4 +430,6 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
                     if output is not None:
                         yield output
             except (httpx.TransportError, SSEError) as error:
-                raise errors.APIConnectionError(f"the stream broke: {error!r}") from error
+                raise errors.APIConnectionError(
+                    f"the stream broke: {error!r}"
+                ) from error

@@ -27,7 +27,9 @@ RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_BACKOFF = 30.0
 
 
-def headers(config: ClientConfig, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def headers(
+    config: ClientConfig, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     result = {"Authorization": f"Key {config.require_key()}", "User-Agent": USER_AGENT}
     result.update(extra or {})
     return result
@@ -87,7 +89,9 @@ def retry_delay(
 
 
 REDACTED = "[redacted]"
-MIN_SECRET_PART = 8  # characters: shorter halves of an ``id:secret`` key are not searched for
+MIN_SECRET_PART = (
+    8  # characters: shorter halves of an ``id:secret`` key are not searched for
+)
 
 
 def credentials(response: httpx.Response) -> tuple[str, ...]:
@@ -117,7 +121,9 @@ def redact(value: Any, secrets: tuple[str, ...]) -> Any:
     return value
 
 
-def error_from_response(response: httpx.Response, request_id: str | None = None) -> errors.APIError:
+def error_from_response(
+    response: httpx.Response, request_id: str | None = None
+) -> errors.APIError:
     """The exception that an error response means, with fal's ``detail`` and error type.
 
     Some gateways echo the credentials of a refused request ("invalid key ..."): those are
@@ -145,20 +151,26 @@ def error_from_response(response: httpx.Response, request_id: str | None = None)
     if status == 422 and isinstance(detail, list):
         return errors.ValidationError.from_detail(detail, **kwargs)
     message = (
-        detail if isinstance(detail, str) and detail else f"HTTP {status} from {response.url.path}"
+        detail
+        if isinstance(detail, str) and detail
+        else f"HTTP {status} from {response.url.path}"
     )
     if status in (401, 403):
         return errors.AuthenticationError(message, **kwargs)
     if status == 404:
         return errors.NotFoundError(message, **kwargs)
     if status == 429:
-        return errors.RateLimitError(message, retry_after=retry_after(response), **kwargs)
+        return errors.RateLimitError(
+            message, retry_after=retry_after(response), **kwargs
+        )
     if status >= 500:
         return errors.ServerError(message, **kwargs)
     return errors.APIError(message, **kwargs)
 
 
-def connection_error(method: str, url: str, error: Exception) -> errors.APIConnectionError:
+def connection_error(
+    method: str, url: str, error: Exception
+) -> errors.APIConnectionError:
     # Only the path: query strings may carry tokens.
     path = httpx.URL(url).copy_with(query=None)
     return errors.APIConnectionError(f"{method} {path} failed: {error!r}")
@@ -188,7 +200,9 @@ def open_response(
         response: httpx.Response | None = None
         try:
             request = http.build_request(method, url, **kwargs)
-            response = http.send(request, stream=True, follow_redirects=follow_redirects)
+            response = http.send(
+                request, stream=True, follow_redirects=follow_redirects
+            )
             if not (stream and response.is_success):
                 response.read()
         except httpx.TransportError as error:
@@ -205,7 +219,9 @@ def open_response(
                     response.close()
                 return
             response.close()
-            delay = retry_delay(attempt, config, idempotent=idempotent, response=response)
+            delay = retry_delay(
+                attempt, config, idempotent=idempotent, response=response
+            )
             if delay is None:
                 raise error_from_response(response, request_id)
         time.sleep(delay)
@@ -234,7 +250,9 @@ async def aopen_response(
         response: httpx.Response | None = None
         try:
             request = http.build_request(method, url, **kwargs)
-            response = await http.send(request, stream=True, follow_redirects=follow_redirects)
+            response = await http.send(
+                request, stream=True, follow_redirects=follow_redirects
+            )
             if not (stream and response.is_success):
                 await response.aread()
         except httpx.TransportError as error:
@@ -251,7 +269,9 @@ async def aopen_response(
                     await response.aclose()
                 return
             await response.aclose()
-            delay = retry_delay(attempt, config, idempotent=idempotent, response=response)
+            delay = retry_delay(
+                attempt, config, idempotent=idempotent, response=response
+            )
             if delay is None:
                 raise error_from_response(response, request_id)
         await asyncio.sleep(delay)

@@ -48,6 +48,8 @@ def partial_output(model: type[OutT], data: Any) -> OutT:
 
 
 @functools.lru_cache(maxsize=512)
-def _field_adapter(model: type[pydantic.BaseModel], name: str) -> pydantic.TypeAdapter[Any]:
+def _field_adapter(
+    model: type[pydantic.BaseModel], name: str
+) -> pydantic.TypeAdapter[Any]:
     annotation = model.model_fields[name].annotation
     return pydantic.TypeAdapter(Any if annotation is None else annotation)

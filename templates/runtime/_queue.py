@@ -92,7 +92,9 @@ def parse_status(data: Any) -> Queued | InProgress | Completed:
     try:
         return _STATUS.validate_python(data)
     except pydantic.ValidationError as problem:
-        raise errors.APIError(f"unexpected request status: {problem}", body=data) from None
+        raise errors.APIError(
+            f"unexpected request status: {problem}", body=data
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,9 @@ class RequestURLs:
 
 
 MAX_POLL_INTERVAL = 2.0  # seconds: the slowest polling gets while nothing changes
-MAX_STREAM_RECONNECTS = 5  # then poll: a stream that keeps breaking is not worth reopening
+MAX_STREAM_RECONNECTS = (
+    5  # then poll: a stream that keeps breaking is not worth reopening
+)
 # fal ends a status stream right after COMPLETED. Reading it to its end returns the connection to
 # the pool, so the result is fetched over it rather than over a new connection (a TLS handshake
 # more); the async client waits this long at most for the end, then lets the connection go.
@@ -141,9 +145,12 @@ STREAM_ERRORS: tuple[type[Exception], ...] = (
 
 class Follow:
     """Decisions of following one request until COMPLETED, shared by the sync and async loops:
-    stream or poll, how long to wait between polls, and the optional client-side deadline."""
+    stream or poll, how long to wait between polls, and the optional client-side deadline.
+    """
 
-    def __init__(self, config: ClientConfig, request_id: str, timeout: float | None = None) -> None:
+    def __init__(
+        self, config: ClientConfig, request_id: str, timeout: float | None = None
+    ) -> None:
         self.config = config
         self.request_id = request_id
         self.limit = timeout
@@ -180,7 +187,11 @@ class Follow:
 
     def poll_delay(self, status: Queued | InProgress | Completed) -> float:
         """Start at ``poll_interval`` and back off while nothing changes."""
-        seen = (status.status, getattr(status, "queue_position", None), len(status_logs(status)))
+        seen = (
+            status.status,
+            getattr(status, "queue_position", None),
+            len(status_logs(status)),
+        )
         if seen != self._last:
             self._last, self._polls = seen, 0
         delay = min(self.config.poll_interval * 2.0**self._polls, MAX_POLL_INTERVAL)
@@ -194,7 +205,8 @@ def failure(
     status: Completed, request_id: str, result_error: errors.FalError | None
 ) -> errors.FalError:
     """What a request that COMPLETED with an error raises: ValidationError when its result is
-    a 422 with located problems, else RequestFailed with the result's detail and status."""
+    a 422 with located problems, else RequestFailed with the result's detail and status.
+    """
     if isinstance(result_error, errors.ValidationError):
         return result_error
     if isinstance(result_error, errors.APIError) and not isinstance(
@@ -241,7 +253,9 @@ def status_from_event(data: str) -> Queued | InProgress | Completed | None:
 class SyncRequestHandle(Generic[OutT]):
     """A submitted request: follow its status, wait for its result, or cancel it."""
 
-    def __init__(self, client: SyncClient, urls: RequestURLs, output_model: type[OutT]) -> None:
+    def __init__(
+        self, client: SyncClient, urls: RequestURLs, output_model: type[OutT]
+    ) -> None:
         self._client = client
         self.urls = urls
         self._output_model = output_model
@@ -257,7 +271,9 @@ class SyncRequestHandle(Generic[OutT]):
         """The current status (with the log lines so far when ``logs``)."""
         return self._status(logs, self._client.config.timeout)
 
-    def iter_events(self, *, logs: bool = False) -> Iterator[Queued | InProgress | Completed]:
+    def iter_events(
+        self, *, logs: bool = False
+    ) -> Iterator[Queued | InProgress | Completed]:
         """Status updates until (and including) COMPLETED, streamed as they happen."""
         return self._follow(Follow(self._client.config, self.request_id), logs)
 
@@ -285,9 +301,13 @@ class SyncRequestHandle(Generic[OutT]):
 
     def cancel(self) -> None:
         """Ask the queue to cancel the request; an APIError (400) when it already completed."""
-        self._client._send("PUT", self.urls.cancel_url, idempotent=True, request_id=self.request_id)
+        self._client._send(
+            "PUT", self.urls.cancel_url, idempotent=True, request_id=self.request_id
+        )
 
-    def _wait(self, follow: Follow, logs: bool, on_update: Callback | None = None) -> OutT:
+    def _wait(
+        self, follow: Follow, logs: bool, on_update: Callback | None = None
+    ) -> OutT:
         with contextlib.closing(self._follow(follow, logs)) as statuses:
             for status in statuses:
                 if on_update is not None:
@@ -300,7 +320,9 @@ class SyncRequestHandle(Generic[OutT]):
     def _failure(self, status: Completed, follow: Follow) -> errors.FalError:
         """The error of a request that completed with one: its result tells the details."""
         try:
-            self._get(self.urls.response_url, timeout=follow.request_timeout(), max_retries=0)
+            self._get(
+                self.urls.response_url, timeout=follow.request_timeout(), max_retries=0
+            )
         except errors.FalError as error:
             return failure(status, self.request_id, error)
         return failure(status, self.request_id, None)
@@ -331,7 +353,9 @@ class SyncRequestHandle(Generic[OutT]):
             time.sleep(follow.poll_delay(status))
             follow.check_deadline()
 
-    def _stream(self, follow: Follow, logs: bool) -> Iterator[Queued | InProgress | Completed]:
+    def _stream(
+        self, follow: Follow, logs: bool
+    ) -> Iterator[Queued | InProgress | Completed]:
         from httpx_sse import EventSource
 
         with self._client._open(
@@ -350,17 +374,23 @@ class SyncRequestHandle(Generic[OutT]):
                     yield status
 
     def _status(self, logs: bool, timeout: float) -> Queued | InProgress | Completed:
-        response = self._get(self.urls.status_url, params=status_params(logs), timeout=timeout)
+        response = self._get(
+            self.urls.status_url, params=status_params(logs), timeout=timeout
+        )
         return parse_status(response.json())
 
     def _get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self._client._send("GET", url, idempotent=True, request_id=self.request_id, **kwargs)
+        return self._client._send(
+            "GET", url, idempotent=True, request_id=self.request_id, **kwargs
+        )
 
 
 class AsyncRequestHandle(Generic[OutT]):
     """The async twin of :class:`SyncRequestHandle`."""
 
-    def __init__(self, client: AsyncClient, urls: RequestURLs, output_model: type[OutT]) -> None:
+    def __init__(
+        self, client: AsyncClient, urls: RequestURLs, output_model: type[OutT]
+    ) -> None:
         self._client = client
         self.urls = urls
         self._output_model = output_model
@@ -376,7 +406,9 @@ class AsyncRequestHandle(Generic[OutT]):
         """The current status (with the log lines so far when ``logs``)."""
         return await self._status(logs, self._client.config.timeout)
 
-    def iter_events(self, *, logs: bool = False) -> AsyncIterator[Queued | InProgress | Completed]:
+    def iter_events(
+        self, *, logs: bool = False
+    ) -> AsyncIterator[Queued | InProgress | Completed]:
         """Status updates until (and including) COMPLETED, streamed as they happen."""
         return self._follow(Follow(self._client.config, self.request_id), logs)
 
@@ -402,20 +434,26 @@ class AsyncRequestHandle(Generic[OutT]):
             "PUT", self.urls.cancel_url, idempotent=True, request_id=self.request_id
         )
 
-    async def _wait(self, follow: Follow, logs: bool, on_update: Callback | None = None) -> OutT:
+    async def _wait(
+        self, follow: Follow, logs: bool, on_update: Callback | None = None
+    ) -> OutT:
         async with contextlib.aclosing(self._follow(follow, logs)) as statuses:
             async for status in statuses:
                 if on_update is not None:
                     on_update(status)
                 if isinstance(status, Completed) and status.error is not None:
                     raise await self._failure(status, follow)
-        response = await self._get(self.urls.response_url, timeout=follow.request_timeout())
+        response = await self._get(
+            self.urls.response_url, timeout=follow.request_timeout()
+        )
         return parse_output(self._output_model, response.json(), self.request_id)
 
     async def _failure(self, status: Completed, follow: Follow) -> errors.FalError:
         """The error of a request that completed with one: its result tells the details."""
         try:
-            await self._get(self.urls.response_url, timeout=follow.request_timeout(), max_retries=0)
+            await self._get(
+                self.urls.response_url, timeout=follow.request_timeout(), max_retries=0
+            )
         except errors.FalError as error:
             return failure(status, self.request_id, error)
         return failure(status, self.request_id, None)
@@ -472,7 +510,9 @@ class AsyncRequestHandle(Generic[OutT]):
                     await _drain(response, events)
                     return
 
-    async def _status(self, logs: bool, timeout: float) -> Queued | InProgress | Completed:
+    async def _status(
+        self, logs: bool, timeout: float
+    ) -> Queued | InProgress | Completed:
         response = await self._get(
             self.urls.status_url, params=status_params(logs), timeout=timeout
         )
@@ -493,9 +533,12 @@ async def _drain(response: httpx.Response, events: AsyncIterator[object]) -> Non
     to the pool for good (and with all of them lost, every call waits forever).
     """
     loop = asyncio.get_running_loop()
-    closing: list[asyncio.Task[None]] = []  # a strong reference: the loop keeps weak ones
+    closing: list[asyncio.Task[None]] = (
+        []
+    )  # a strong reference: the loop keeps weak ones
     timer = loop.call_later(
-        STREAM_DRAIN_TIMEOUT, lambda: closing.append(loop.create_task(response.aclose()))
+        STREAM_DRAIN_TIMEOUT,
+        lambda: closing.append(loop.create_task(response.aclose())),
     )
     try:
         with contextlib.suppress(*STREAM_ERRORS):
@@ -504,7 +547,9 @@ async def _drain(response: httpx.Response, events: AsyncIterator[object]) -> Non
     finally:
         timer.cancel()
         if closing:
-            await asyncio.shield(closing[0])  # even when we are cancelled, let it finish
+            await asyncio.shield(
+                closing[0]
+            )  # even when we are cancelled, let it finish
 
 
 Callback = Callable[[Queued | InProgress | Completed], object]

@@ -94,12 +94,18 @@ def decode(frame: bytes | str) -> dict[str, Any] | None:
     """The message a frame carries; None for informational ones; raises for x-fal-error."""
     try:
         message = (
-            _msgpack().unpackb(frame, raw=False) if isinstance(frame, bytes) else json.loads(frame)
+            _msgpack().unpackb(frame, raw=False)
+            if isinstance(frame, bytes)
+            else json.loads(frame)
         )
     except ValueError as problem:
-        raise errors.RealtimeError("INVALID_MESSAGE", f"cannot decode a frame: {problem}") from None
+        raise errors.RealtimeError(
+            "INVALID_MESSAGE", f"cannot decode a frame: {problem}"
+        ) from None
     if not isinstance(message, dict):
-        raise errors.RealtimeError("INVALID_MESSAGE", "a frame is not an object", message)
+        raise errors.RealtimeError(
+            "INVALID_MESSAGE", "a frame is not an object", message
+        )
     kind = message.get("type")
     if kind == "x-fal-error":
         error = str(message.get("error") or "ERROR")
@@ -135,7 +141,9 @@ class SyncRealtime(Generic[InT, OutT]):
     """A realtime connection: ``with client.<endpoint>.realtime() as connection:``, then
     ``connection.send(...)`` and ``connection.recv()`` (one output per input)."""
 
-    def __init__(self, endpoint: SyncEndpoint[InT, OutT], options: RealtimeOptions) -> None:
+    def __init__(
+        self, endpoint: SyncEndpoint[InT, OutT], options: RealtimeOptions
+    ) -> None:
         self._endpoint = endpoint
         self._options = given_options(options, _REALTIME_OPTIONS)
         self._socket: SyncConnection | None = None
@@ -182,7 +190,9 @@ class SyncRealtime(Generic[InT, OutT]):
 
     def send_input(self, value: InT) -> None:
         """Send an input model instance."""
-        self._send_payload(value.model_dump(mode="json", by_alias=True, exclude_unset=True))
+        self._send_payload(
+            value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        )
 
     def recv(self, timeout: float | None = None) -> OutT:
         """The next output (possibly partial, see ``partial_output``); RealtimeError for an
@@ -196,7 +206,9 @@ class SyncRealtime(Generic[InT, OutT]):
             except ConnectionClosed as error:
                 raise closed_error(error) from None
             except TimeoutError:
-                raise errors.TimeoutError(f"no realtime message within {timeout} s") from None
+                raise errors.TimeoutError(
+                    f"no realtime message within {timeout} s"
+                ) from None
             message = decode(frame)
             if message is not None:
                 return partial_output(self._endpoint.output_model, message)
@@ -224,13 +236,17 @@ class SyncRealtime(Generic[InT, OutT]):
         from websockets.exceptions import ConnectionClosed
 
         try:
-            self._open_socket().send(encode(payload, self._options.get("framing", "msgpack")))
+            self._open_socket().send(
+                encode(payload, self._options.get("framing", "msgpack"))
+            )
         except ConnectionClosed as error:
             raise closed_error(error) from None
 
     def _open_socket(self) -> SyncConnection:
         if self._socket is None:
-            raise errors.RealtimeError("NOT_CONNECTED", "use 'with ....realtime() as connection'")
+            raise errors.RealtimeError(
+                "NOT_CONNECTED", "use 'with ....realtime() as connection'"
+            )
         return self._socket
 
     def _url(self) -> str:
@@ -241,13 +257,17 @@ class SyncRealtime(Generic[InT, OutT]):
             idempotent=True,
             json=token_request(self._endpoint.app_id),
         )
-        return connection_url(client.config, self._endpoint.endpoint_id, parse_token(reply.json()))
+        return connection_url(
+            client.config, self._endpoint.endpoint_id, parse_token(reply.json())
+        )
 
 
 class AsyncRealtime(Generic[InT, OutT]):
     """The async twin of :class:`SyncRealtime`: ``async with client.<endpoint>.realtime()``."""
 
-    def __init__(self, endpoint: AsyncEndpoint[InT, OutT], options: RealtimeOptions) -> None:
+    def __init__(
+        self, endpoint: AsyncEndpoint[InT, OutT], options: RealtimeOptions
+    ) -> None:
         self._endpoint = endpoint
         self._options = given_options(options, _REALTIME_OPTIONS)
         self._socket: AsyncConnection | None = None
@@ -292,7 +312,9 @@ class AsyncRealtime(Generic[InT, OutT]):
 
     async def send_input(self, value: InT) -> None:
         """Send an input model instance."""
-        await self._send_payload(value.model_dump(mode="json", by_alias=True, exclude_unset=True))
+        await self._send_payload(
+            value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        )
 
     async def recv(self, timeout: float | None = None) -> OutT:
         """The next output; see :meth:`SyncRealtime.recv`."""
@@ -308,7 +330,9 @@ class AsyncRealtime(Generic[InT, OutT]):
             except ConnectionClosed as error:
                 raise closed_error(error) from None
             except TimeoutError:
-                raise errors.TimeoutError(f"no realtime message within {timeout} s") from None
+                raise errors.TimeoutError(
+                    f"no realtime message within {timeout} s"
+                ) from None
             message = decode(frame)
             if message is not None:
                 return partial_output(self._endpoint.output_model, message)
@@ -336,7 +360,9 @@ class AsyncRealtime(Generic[InT, OutT]):
         from websockets.exceptions import ConnectionClosed
 
         try:
-            await self._open_socket().send(encode(payload, self._options.get("framing", "msgpack")))
+            await self._open_socket().send(
+                encode(payload, self._options.get("framing", "msgpack"))
+            )
         except ConnectionClosed as error:
             raise closed_error(error) from None
 
@@ -355,4 +381,6 @@ class AsyncRealtime(Generic[InT, OutT]):
             idempotent=True,
             json=token_request(self._endpoint.app_id),
         )
-        return connection_url(client.config, self._endpoint.endpoint_id, parse_token(reply.json()))
+        return connection_url(
+            client.config, self._endpoint.endpoint_id, parse_token(reply.json())
+        )

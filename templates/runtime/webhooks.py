@@ -50,7 +50,11 @@ class WebhookPayload(pydantic.BaseModel, Generic[OutT]):
     @pydantic.model_validator(mode="before")
     @classmethod
     def _error_payload(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and data.get("status") != "OK" and "payload" in data:
+        if (
+            isinstance(data, Mapping)
+            and data.get("status") != "OK"
+            and "payload" in data
+        ):
             data = {**data, "error_payload": data["payload"], "payload": None}
         return data
 
@@ -59,7 +63,9 @@ class WebhookPayload(pydantic.BaseModel, Generic[OutT]):
         if self.status == "OK" and self.payload is not None:
             return self.payload
         message = self.error or self.payload_error or "the webhook carries no output"
-        raise errors.RequestFailed(message, request_id=self.request_id, body=self.error_payload)
+        raise errors.RequestFailed(
+            message, request_id=self.request_id, body=self.error_payload
+        )
 
 
 def verify_webhook(
@@ -78,14 +84,20 @@ def verify_webhook(
     """
     lowered = {name.lower(): value for name, value in headers.items()}
     values = [lowered.get(name, "").strip() for name in _SIGNED_HEADERS]
-    missing = [name for name, value in zip(_SIGNED_HEADERS, values, strict=True) if not value]
+    missing = [
+        name for name, value in zip(_SIGNED_HEADERS, values, strict=True) if not value
+    ]
     if missing:
-        raise errors.WebhookVerificationError(f"missing webhook headers: {', '.join(missing)}")
+        raise errors.WebhookVerificationError(
+            f"missing webhook headers: {', '.join(missing)}"
+        )
     request_id, user_id, timestamp, signature_hex = values
     try:
         sent_at = int(timestamp)
     except ValueError:
-        raise errors.WebhookVerificationError("the webhook timestamp is not a number") from None
+        raise errors.WebhookVerificationError(
+            "the webhook timestamp is not a number"
+        ) from None
     current = time.time() if now is None else now
     if abs(current - sent_at) > tolerance:
         raise errors.WebhookVerificationError(
@@ -94,12 +106,18 @@ def verify_webhook(
     try:
         signature = bytes.fromhex(signature_hex)
     except ValueError:
-        raise errors.WebhookVerificationError("the webhook signature is not hex") from None
-    message = "\n".join([request_id, user_id, timestamp, hashlib.sha256(body).hexdigest()]).encode()
+        raise errors.WebhookVerificationError(
+            "the webhook signature is not hex"
+        ) from None
+    message = "\n".join(
+        [request_id, user_id, timestamp, hashlib.sha256(body).hexdigest()]
+    ).encode()
     for public_key in _public_keys(jwks):
         if _ed25519_valid(public_key, signature, message):
             return
-    raise errors.WebhookVerificationError("the webhook signature matches none of the keys")
+    raise errors.WebhookVerificationError(
+        "the webhook signature matches none of the keys"
+    )
 
 
 def fetch_jwks(url: str = JWKS_URL, *, timeout: float = 10.0) -> dict[str, Any]:
@@ -111,20 +129,31 @@ def fetch_jwks(url: str = JWKS_URL, *, timeout: float = 10.0) -> dict[str, Any]:
         response.raise_for_status()
         data = response.json()
     except (httpx.HTTPError, ValueError) as problem:
-        raise errors.APIConnectionError(f"cannot fetch webhook keys: {problem!r}") from None
+        raise errors.APIConnectionError(
+            f"cannot fetch webhook keys: {problem!r}"
+        ) from None
     if not isinstance(data, dict):
         raise errors.APIError("the JWKS document is not an object", body=data)
     return data
 
 
-_SIGNED_HEADERS = (REQUEST_ID_HEADER, USER_ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER)
+_SIGNED_HEADERS = (
+    REQUEST_ID_HEADER,
+    USER_ID_HEADER,
+    TIMESTAMP_HEADER,
+    SIGNATURE_HEADER,
+)
 
 
 def _public_keys(jwks: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[bytes]:
     keys = jwks.get("keys", []) if isinstance(jwks, Mapping) else jwks
     result = []
     for key in keys:
-        if not isinstance(key, Mapping) or key.get("kty") != "OKP" or key.get("crv") != "Ed25519":
+        if (
+            not isinstance(key, Mapping)
+            or key.get("kty") != "OKP"
+            or key.get("crv") != "Ed25519"
+        ):
             continue
         encoded = str(key.get("x", ""))
         try:
