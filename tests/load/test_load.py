@@ -15,7 +15,7 @@ The claims, each checked for every request:
 The server runs in a child process, so that this process's memory is the client's alone. The
 normal run makes a few dozen requests; a slower job makes a thousand:
 
-    FALGEN_LOAD_REQUESTS=1000 python -m pytest tests/load
+    FALGEN_LOAD_REQUESTS=1000 python -m pytest tests/load --timeout=0
 """
 
 from __future__ import annotations

@@ -530,12 +530,12 @@ async def _drain(response: httpx.Response, events: AsyncIterator[object]) -> Non
 
     The wait is bounded by closing the response from a task of its own, not by cancelling the
     read: a cancellation that lands while httpcore releases the connection loses the connection
-    to the pool for good (and with all of them lost, every call waits forever).
+    to the pool for good (and with all of them lost, every call waits forever). Closing ends a
+    pending read; a stream that still yields afterwards is left at its next event.
     """
     loop = asyncio.get_running_loop()
-    closing: list[asyncio.Task[None]] = (
-        []
-    )  # a strong reference: the loop keeps weak ones
+    # A strong reference to the closing task: the loop keeps only weak ones.
+    closing: list[asyncio.Task[None]] = []
     timer = loop.call_later(
         STREAM_DRAIN_TIMEOUT,
         lambda: closing.append(loop.create_task(response.aclose())),
@@ -543,13 +543,13 @@ async def _drain(response: httpx.Response, events: AsyncIterator[object]) -> Non
     try:
         with contextlib.suppress(*STREAM_ERRORS):
             async for _ in events:
-                pass
+                if closing:
+                    break
     finally:
         timer.cancel()
         if closing:
-            await asyncio.shield(
-                closing[0]
-            )  # even when we are cancelled, let it finish
+            # Even when we are cancelled, let the close finish.
+            await asyncio.shield(closing[0])
 
 
 Callback = Callable[[Queued | InProgress | Completed], object]
