@@ -126,7 +126,7 @@ def build_package(specs: Sequence[SpecDocument], options: Options = DEFAULT_OPTI
 
 
 def _prepare(spec: SpecDocument) -> _Doc:
-    schemas = copy.deepcopy(spec.schemas)
+    schemas = dict(spec.schemas)  # _normalise makes new nodes: the spec's are left as they are
     for name in sorted(spec.schemas):
         schemas[name] = _normalise(schemas[name], name, schemas, top=True)
     reachable = _reachable(schemas, [spec.input_schema, spec.output_schema])

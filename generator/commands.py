@@ -8,6 +8,7 @@ loads nothing else. The value forms each ``kind`` accepts are parsed by the gene
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shlex
@@ -66,7 +67,8 @@ class Option:
 class Command:
     program: str  # the console script, named like the distribution
     name: str  # the subcommand, e.g. ``flux-1-schnell``
-    endpoint: Endpoint
+    # Left out of the repr, which keys the command's file: its endpoint's fingerprint does.
+    endpoint: Endpoint = dataclasses.field(repr=False)
     summary: str  # one line for the command list; may be empty
     options: tuple[Option, ...]
 

@@ -8,6 +8,7 @@ Python/shell literal (examples) before it reaches a page.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shlex
@@ -141,7 +142,8 @@ class Example:
 
 @dataclass(frozen=True)
 class EndpointPage:
-    endpoint: Endpoint
+    # Left out of the repr, which keys the page: its endpoint's fingerprint does.
+    endpoint: Endpoint = dataclasses.field(repr=False)
     command: Command
     path: str  # relative to docs/
     summary: str  # Markdown

@@ -6,6 +6,8 @@ spell themselves as Python annotations; nothing else in the IR produces code.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
@@ -255,6 +257,12 @@ class Endpoint:
     capabilities: tuple[Capability, ...]  # sorted
     example_input: dict[str, JSONValue]
 
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """The endpoint's digest, computed once: its module, CLI command and docs page are all
+        keyed by it."""
+        return fingerprint(self)
+
     @property
     def renamed(self) -> dict[str, str]:
         """Keyword name -> JSON name, for input fields whose names are not usable keywords."""
@@ -282,3 +290,12 @@ class Package:
     endpoints: tuple[Endpoint, ...]
     shared_models: tuple[Model, ...]
     option_names: tuple[str, ...]  # keyword names the runtime reserves in client methods
+
+
+def fingerprint(*values: object) -> str:
+    """A digest of IR values, stable across runs and processes.
+
+    The IR is frozen dataclasses over JSON data, tuples and ``MISSING``, whose ``repr`` is
+    complete and deterministic (the IR holds no sets, whose order would vary by hash seed).
+    """
+    return hashlib.sha256(repr(values).encode("utf-8", "surrogatepass")).hexdigest()

@@ -7,7 +7,6 @@ Python literals, docstrings, comments-free Markdown cells or TOML strings: never
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import textwrap
 from collections.abc import Callable, Mapping
@@ -21,7 +20,7 @@ from . import TEMPLATES_DIR
 from .builder import SHARED_MODULE
 from .commands import build_commands
 from .docs import build_site, md_cell, md_code, summary_cell
-from .ir import Endpoint, Field, Package
+from .ir import Endpoint, Field, Package, fingerprint
 from .models import ModelCode
 
 RUNTIME_DIR = TEMPLATES_DIR / "runtime"
@@ -81,7 +80,9 @@ def plan_package(package: Package) -> list[Unit]:
             extra = {"models": code.get(models, _NO_MODELS)} if models is not None else {}
             return env.get_template(name).render(**context, **extra)
 
-        return Unit(path, fingerprint(name, context, key), render, models)
+        # An endpoint is keyed by its fingerprint, computed once for its three files.
+        keyed = {k: v.fingerprint if isinstance(v, Endpoint) else v for k, v in context.items()}
+        return Unit(path, fingerprint(name, keyed, key), render, models)
 
     def text(path: str, content: str, *, formatted: bool = False) -> Unit:
         return Unit(path, fingerprint(content), lambda _: content, formatted=formatted)
@@ -132,11 +133,22 @@ def plan_package(package: Package) -> list[Unit]:
             )
         )
     units += [
-        template(f"{root}/cli/commands/{c.endpoint.module}.py", "cli/command.py.j2", command=c)
+        template(
+            f"{root}/cli/commands/{c.endpoint.module}.py",
+            "cli/command.py.j2",
+            key=c.endpoint.fingerprint,  # not in the command's repr
+            command=c,
+        )
         for c in commands
     ]
     units += [
-        template(f"docs/{page.path}", "docs/endpoint.md.j2", page=page, import_name=root)
+        template(
+            f"docs/{page.path}",
+            "docs/endpoint.md.j2",
+            key=page.endpoint.fingerprint,  # not in the page's repr
+            page=page,
+            import_name=root,
+        )
         for page in site.pages
     ]
     return units
@@ -147,15 +159,6 @@ _NO_MODELS = ModelCode(imports="", body="")
 
 def _read(path: Path) -> str:
     return path.read_text(encoding="utf-8")
-
-
-def fingerprint(*values: object) -> str:
-    """A digest of IR values, stable across runs and processes.
-
-    The IR is frozen dataclasses over JSON data, tuples and ``MISSING``, whose ``repr`` is
-    complete and deterministic (the IR holds no sets, whose order would vary by hash seed).
-    """
-    return hashlib.sha256(repr(values).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
-from generator.output import MANIFEST, compare_tree
+from generator.output import MANIFEST, compare_tree, write_tree
 from generator.pipeline import generate_tree
 from tests.helpers import GENERATED, ROOT, SPECS
 
@@ -90,6 +90,31 @@ def test_generate_repairs_a_stale_folder(copy_of_generated: Path) -> None:
     assert (
         main(["generate", "--specs", str(SPECS), "--out", str(copy_of_generated), "--check"]) == 0
     )
+
+
+def test_rewriting_keeps_unchanged_files_by_link_and_never_ties_to_outside_links(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    write_tree(out, {MANIFEST: "{}", "same.txt": "same", "changed.txt": "old", "shared.txt": "x"})
+    before = {name: (out / name).stat().st_ino for name in ("same.txt", "changed.txt")}
+    outside = tmp_path / "elsewhere.txt"
+    os.link(out / "shared.txt", outside)  # the user linked a generated file from elsewhere
+
+    write_tree(out, {MANIFEST: "{}", "same.txt": "same", "changed.txt": "new", "shared.txt": "x"})
+
+    assert {p.name: p.read_text() for p in out.iterdir()} == {
+        MANIFEST: "{}",
+        "same.txt": "same",
+        "changed.txt": "new",
+        "shared.txt": "x",
+    }
+    assert (out / "same.txt").stat().st_ino == before["same.txt"]  # linked, not rewritten
+    assert (out / "same.txt").stat().st_nlink == 1  # the old tree is gone
+    assert (out / "changed.txt").stat().st_ino != before["changed.txt"]
+    assert not os.path.samefile(out / "shared.txt", outside)
+    outside.write_text("edited elsewhere")
+    assert (out / "shared.txt").read_text() == "x"
 
 
 def test_refuses_to_replace_a_folder_it_did_not_generate(tmp_path: Path) -> None:
