@@ -189,9 +189,12 @@ class AsyncClient(_ClientBase):
     ) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
-        self.http = http_client or httpx.AsyncClient(
-            timeout=self.config.timeout, limits=POOL_LIMITS
-        )
+        if http_client is None:
+            http_client = httpx.AsyncClient(
+                timeout=self.config.timeout, limits=POOL_LIMITS
+            )
+            _http.limit_concurrency(http_client, POOL_LIMITS.max_connections or 1)
+        self.http = http_client
 
     def with_options(self, **changes: Any) -> Self:
         """A client with some settings changed (any ClientConfig field) that shares this

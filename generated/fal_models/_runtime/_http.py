@@ -13,6 +13,7 @@ import email.utils
 import platform
 import random
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
@@ -245,37 +246,69 @@ async def aopen_response(
     """The async twin of :func:`open_response`."""
     if max_retries is not None:
         config = dataclasses.replace(config, max_retries=max_retries)
+    gate = _GATES.get(http)
     attempt = 0
     while True:
         response: httpx.Response | None = None
+        admitted = False  # through the gate: held while the connection is in use
         try:
-            request = http.build_request(method, url, **kwargs)
-            response = await http.send(
-                request, stream=True, follow_redirects=follow_redirects
-            )
-            if not (stream and response.is_success):
-                await response.aread()
-        except httpx.TransportError as error:
-            if response is not None:
-                await response.aclose()
-            delay = retry_delay(attempt, config, idempotent=idempotent, error=error)
-            if delay is None:
-                raise connection_error(method, url, error) from error
-        else:
-            if response.is_success:
-                try:
-                    yield response
-                finally:
+            try:
+                if gate is not None:
+                    await _admit(gate, kwargs.get("timeout", http.timeout))
+                    admitted = True
+                request = http.build_request(method, url, **kwargs)
+                response = await http.send(
+                    request, stream=True, follow_redirects=follow_redirects
+                )
+                if not (stream and response.is_success):
+                    await response.aread()
+            except httpx.TransportError as error:
+                if response is not None:
                     await response.aclose()
-                return
-            await response.aclose()
-            delay = retry_delay(
-                attempt, config, idempotent=idempotent, response=response
-            )
-            if delay is None:
-                raise error_from_response(response, request_id)
+                delay = retry_delay(attempt, config, idempotent=idempotent, error=error)
+                if delay is None:
+                    raise connection_error(method, url, error) from error
+            else:
+                if response.is_success:
+                    try:
+                        yield response
+                    finally:
+                        await response.aclose()
+                    return
+                await response.aclose()
+                delay = retry_delay(
+                    attempt, config, idempotent=idempotent, response=response
+                )
+                if delay is None:
+                    raise error_from_response(response, request_id)
+        finally:
+            if gate is not None and admitted:
+                gate.release()
         await asyncio.sleep(delay)
         attempt += 1
+
+
+# Requests beyond the size of a pool the client created wait here, not in httpcore's pool:
+# its bookkeeping scans every waiting request whenever a connection is taken or given back,
+# which with a thousand concurrent calls costs more CPU than the calls themselves.
+_GATES: weakref.WeakKeyDictionary[httpx.AsyncClient, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def limit_concurrency(http: httpx.AsyncClient, limit: int) -> None:
+    """Let at most ``limit`` requests through ``http`` at once: the size of its pool."""
+    _GATES[http] = asyncio.Semaphore(limit)
+
+
+async def _admit(gate: asyncio.Semaphore, timeout: Any) -> None:
+    """Wait for ``gate`` within the pool timeout, as httpx waits for a connection; a wait
+    that times out is the same ``httpx.PoolTimeout``."""
+    try:
+        async with asyncio.timeout(httpx.Timeout(timeout).pool):
+            await gate.acquire()
+    except TimeoutError:
+        raise httpx.PoolTimeout("timed out waiting for a free connection") from None
 
 
 def send(
