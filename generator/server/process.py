@@ -14,6 +14,7 @@ dies). Its log goes to the parent's stderr.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import subprocess
@@ -97,6 +98,10 @@ def _read_line(child: subprocess.Popen[bytes], timeout: float) -> str:
     reader.join(timeout)
     line = lines[0].decode().strip() if lines else ""
     if not line.startswith(("http://", "https://")):
+        if lines and not lines[0]:
+            # Its output ended: it is exiting, though its exit status may not be there yet.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(SHUTDOWN_TIMEOUT)
         state = "exited" if child.poll() is not None else f"did not answer within {timeout} s"
         raise RuntimeError(f"the local fal server process {state}: {line!r}")
     return line
