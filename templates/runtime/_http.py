@@ -294,11 +294,33 @@ async def aopen_response(
 _GATES: weakref.WeakKeyDictionary[httpx.AsyncClient, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
+# Status streams hold a connection until COMPLETED: they may take all but a fifth of the pool,
+# so that submissions, polls and results always find one (calls beyond that poll instead).
+_STREAM_PLACES: weakref.WeakKeyDictionary[httpx.AsyncClient, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def limit_concurrency(http: httpx.AsyncClient, limit: int) -> None:
     """Let at most ``limit`` requests through ``http`` at once: the size of its pool."""
     _GATES[http] = asyncio.Semaphore(limit)
+    _STREAM_PLACES[http] = asyncio.Semaphore(max(1, limit - max(1, limit // 5)))
+
+
+@contextlib.asynccontextmanager
+async def stream_place(http: httpx.AsyncClient) -> AsyncIterator[bool]:
+    """Whether a status stream may be opened now, its place held until the block exits; when
+    all places are taken the caller polls instead. Pools the client did not create are not
+    counted."""
+    places = _STREAM_PLACES.get(http)
+    if places is None or places.locked():
+        yield places is None
+        return
+    await places.acquire()  # a place is free: this returns without waiting
+    try:
+        yield True
+    finally:
+        places.release()
 
 
 async def _admit(gate: asyncio.Semaphore, timeout: Any) -> None:

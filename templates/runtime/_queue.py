@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeAlias, T
 import httpx
 import pydantic
 
-from . import errors
+from . import _http, errors
 from ._config import ClientConfig
 from ._outputs import parse_output
 
@@ -462,18 +462,24 @@ class AsyncRequestHandle(Generic[OutT]):
         self, follow: Follow, logs: bool
     ) -> AsyncGenerator[Queued | InProgress | Completed, None]:
         while True:
+            placed = False  # with all stream places taken, this round polls
             if follow.streaming:
                 received = completed = False
-                try:
-                    # After COMPLETED the stream ends by itself (see _stream): let it.
-                    async for status in self._stream(follow, logs):
-                        received, completed = True, isinstance(status, Completed)
-                        yield status
-                        if not completed:
-                            # Each event restarts the stream's read timeout: the deadline is ours.
-                            follow.check_deadline()
-                except STREAM_ERRORS:
-                    pass
+                async with _http.stream_place(self._client.http) as placed:
+                    if placed:
+                        try:
+                            # After COMPLETED the stream ends by itself (see _stream): let it.
+                            async for status in self._stream(follow, logs):
+                                received, completed = True, isinstance(
+                                    status, Completed
+                                )
+                                yield status
+                                if not completed:
+                                    # Each event restarts the read timeout: the deadline is ours.
+                                    follow.check_deadline()
+                        except STREAM_ERRORS:
+                            pass
+            if placed:
                 if completed:
                     return
                 follow.check_deadline()

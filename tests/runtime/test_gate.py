@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -135,3 +136,70 @@ async def test_the_clients_own_pool_is_gated_and_a_given_one_is_not() -> None:
     async with AsyncFalClient(key=KEY, http_client=given) as client:
         assert client.http not in _http._GATES  # the caller sized that pool
     await given.aclose()
+
+
+class HeldStreams:
+    """Status streams that stay IN_PROGRESS until ``done`` is set (then COMPLETED), polls that
+    say the same, and results; counts the streams open at once and the requests polled."""
+
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+        self.open = 0
+        self.most_open = 0
+        self.polled: set[str] = set()
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        request_id = request.url.path.partition("/requests/")[2].split("/")[0]
+        if request.url.path.endswith("/status/stream"):
+            return httpx.Response(
+                200, headers={"content-type": "text/event-stream"}, content=self._events()
+            )
+        if request.url.path.endswith("/status"):
+            self.polled.add(request_id)
+            status = "COMPLETED" if self.done.is_set() else "IN_PROGRESS"
+            return httpx.Response(200, json={"status": status, "logs": None})
+        return httpx.Response(200, json=OUTPUT)
+
+    async def _events(self) -> AsyncIterator[bytes]:
+        self.open += 1
+        self.most_open = max(self.most_open, self.open)
+        try:
+            yield b'data: {"status": "IN_PROGRESS", "logs": null}\n\n'
+            await self.done.wait()
+            yield b'data: {"status": "COMPLETED", "logs": null}\n\n'
+        finally:
+            self.open -= 1
+
+
+OUTPUT = {
+    "images": [{"url": "https://cdn.test/a.png", "width": 8, "height": 8}],
+    "timings": {},
+    "seed": 1,
+    "has_nsfw_concepts": [False],
+    "prompt": "p",
+}
+
+
+@pytest.mark.anyio
+async def test_status_streams_leave_a_fifth_of_the_pool_and_the_others_poll() -> None:
+    from fal_models import AsyncFalClient, ClientConfig
+    from fal_models._runtime import _http
+
+    server = HeldStreams()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(server))
+    _http.limit_concurrency(http, 5)  # four stream places
+    config = ClientConfig(key=KEY, queue_url="https://queue.test", poll_interval=0.001)
+    client = AsyncFalClient(config=config, http_client=http)
+    calls = [
+        asyncio.ensure_future(client.flux_1_schnell.handle(f"r-{n}").result()) for n in range(7)
+    ]
+    for _ in range(50):
+        await asyncio.sleep(0.002)
+    assert server.open == 4  # streams wait; the other three calls poll meanwhile
+    assert len(server.polled) == 3
+    assert (await client._send("GET", URL, idempotent=True)).status_code == 200  # room left
+    server.done.set()
+    outputs = await asyncio.gather(*calls)
+    assert [output.seed for output in outputs] == [1] * 7
+    assert server.most_open == 4 and server.open == 0
+    await http.aclose()
