@@ -14,6 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 GENERATED = ROOT / "generated"
 REALSPECS = ROOT.parent / "shared" / "realspecs"
+# A valid output of fal-ai/flux-1/schnell, for fake servers.
+FLUX_OUTPUT = {
+    "images": [{"url": "https://cdn.test/a.png", "width": 8, "height": 8}],
+    "timings": {},
+    "seed": 1,
+    "has_nsfw_concepts": [False],
+    "prompt": "p",
+}
 
 
 def make_spec(

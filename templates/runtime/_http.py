@@ -254,7 +254,7 @@ async def aopen_response(
         try:
             try:
                 if gate is not None:
-                    await _admit(gate, kwargs.get("timeout", http.timeout))
+                    await _admit(gate.requests, kwargs.get("timeout", http.timeout))
                     admitted = True
                 request = http.build_request(method, url, **kwargs)
                 response = await http.send(
@@ -283,28 +283,33 @@ async def aopen_response(
                     raise error_from_response(response, request_id)
         finally:
             if gate is not None and admitted:
-                gate.release()
+                gate.requests.release()
         await asyncio.sleep(delay)
         attempt += 1
 
 
-# Requests beyond the size of a pool the client created wait here, not in httpcore's pool:
-# its bookkeeping scans every waiting request whenever a connection is taken or given back,
-# which with a thousand concurrent calls costs more CPU than the calls themselves.
-_GATES: weakref.WeakKeyDictionary[httpx.AsyncClient, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
-# Status streams hold a connection until COMPLETED: they may take all but a fifth of the pool,
-# so that submissions, polls and results always find one (calls beyond that poll instead).
-_STREAM_PLACES: weakref.WeakKeyDictionary[httpx.AsyncClient, asyncio.Semaphore] = (
+@dataclasses.dataclass(frozen=True)
+class _Gate:
+    """Places in a pool the client created. Requests beyond its size wait here, not in
+    httpcore's pool, whose bookkeeping scans every waiting request whenever a connection is
+    taken or given back (with a thousand concurrent calls, more CPU than the calls). Status
+    streams hold a connection until COMPLETED: they may take all but a fifth of the pool, so
+    that submissions, polls and results always find one (calls beyond that poll instead).
+    """
+
+    requests: asyncio.Semaphore
+    streams: asyncio.Semaphore
+
+
+_GATES: weakref.WeakKeyDictionary[httpx.AsyncClient, _Gate] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def limit_concurrency(http: httpx.AsyncClient, limit: int) -> None:
     """Let at most ``limit`` requests through ``http`` at once: the size of its pool."""
-    _GATES[http] = asyncio.Semaphore(limit)
-    _STREAM_PLACES[http] = asyncio.Semaphore(max(1, limit - max(1, limit // 5)))
+    streams = max(1, limit - max(1, limit // 5))
+    _GATES[http] = _Gate(asyncio.Semaphore(limit), asyncio.Semaphore(streams))
 
 
 @contextlib.asynccontextmanager
@@ -312,15 +317,15 @@ async def stream_place(http: httpx.AsyncClient) -> AsyncIterator[bool]:
     """Whether a status stream may be opened now, its place held until the block exits; when
     all places are taken the caller polls instead. Pools the client did not create are not
     counted."""
-    places = _STREAM_PLACES.get(http)
-    if places is None or places.locked():
-        yield places is None
+    gate = _GATES.get(http)
+    if gate is None or gate.streams.locked():
+        yield gate is None
         return
-    await places.acquire()  # a place is free: this returns without waiting
+    await gate.streams.acquire()  # a place is free: this returns without waiting
     try:
         yield True
     finally:
-        places.release()
+        gate.streams.release()
 
 
 async def _admit(gate: asyncio.Semaphore, timeout: Any) -> None:

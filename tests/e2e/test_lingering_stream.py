@@ -23,14 +23,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.e2e.conftest import KEY
+from tests.helpers import FLUX_OUTPUT
 
-OUTPUT = {
-    "images": [{"url": "https://cdn.test/a.png", "width": 8, "height": 8}],
-    "timings": {},
-    "seed": 1,
-    "has_nsfw_concepts": [False],
-    "prompt": "p",
-}
 RUNNING = {"status": "IN_PROGRESS", "logs": []}
 DONE = {"status": "COMPLETED", "logs": None, "metrics": {}}
 CALLS = 3
@@ -78,7 +72,7 @@ class LingeringQueue:
 
     async def result(self, request: Request) -> Response:
         self.results += 1
-        return JSONResponse(OUTPUT)
+        return JSONResponse(FLUX_OUTPUT)
 
 
 @pytest.fixture

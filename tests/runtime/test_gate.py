@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers import FLUX_OUTPUT
 from tests.runtime.conftest import KEY
 
 URL = "https://queue.test/x"
@@ -130,7 +131,7 @@ async def test_the_clients_own_pool_is_gated_and_a_given_one_is_not() -> None:
 
     async with AsyncFalClient(key=KEY) as own:
         gate = _http._GATES[own.http]
-        assert gate._value == POOL_LIMITS.max_connections
+        assert gate.requests._value == POOL_LIMITS.max_connections
         assert _http._GATES[own.with_options(timeout=5).http] is gate  # the pool is shared
     given = httpx.AsyncClient()
     async with AsyncFalClient(key=KEY, http_client=given) as client:
@@ -158,7 +159,7 @@ class HeldStreams:
             self.polled.add(request_id)
             status = "COMPLETED" if self.done.is_set() else "IN_PROGRESS"
             return httpx.Response(200, json={"status": status, "logs": None})
-        return httpx.Response(200, json=OUTPUT)
+        return httpx.Response(200, json=FLUX_OUTPUT)
 
     async def _events(self) -> AsyncIterator[bytes]:
         self.open += 1
@@ -169,15 +170,6 @@ class HeldStreams:
             yield b'data: {"status": "COMPLETED", "logs": null}\n\n'
         finally:
             self.open -= 1
-
-
-OUTPUT = {
-    "images": [{"url": "https://cdn.test/a.png", "width": 8, "height": 8}],
-    "timings": {},
-    "seed": 1,
-    "has_nsfw_concepts": [False],
-    "prompt": "p",
-}
 
 
 @pytest.mark.anyio

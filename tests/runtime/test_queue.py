@@ -9,17 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers import FLUX_OUTPUT
 from tests.runtime.conftest import KEY
 
 QUEUE = "https://queue.test"
 BASE = f"{QUEUE}/fal-ai/flux-1/requests/r-1"
-OUTPUT = {
-    "images": [{"url": "https://cdn.test/a.png", "width": 8, "height": 8}],
-    "timings": {},
-    "seed": 1,
-    "has_nsfw_concepts": [False],
-    "prompt": "p",
-}
 QUEUED = {"status": "IN_QUEUE", "queue_position": 2}
 RUNNING = {"status": "IN_PROGRESS", "logs": [{"message": "step", "level": "INFO"}]}
 DONE = {"status": "COMPLETED", "logs": None, "metrics": {"inference_time": 0.5}}
@@ -38,7 +32,7 @@ class FakeQueue:
         self.polls = polls
         self.paths: list[str] = []
         self.queries: list[str] = []
-        self.result = httpx.Response(200, json=OUTPUT)
+        self.result = httpx.Response(200, json=FLUX_OUTPUT)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path

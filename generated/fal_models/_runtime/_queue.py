@@ -470,9 +470,8 @@ class AsyncRequestHandle(Generic[OutT]):
                         try:
                             # After COMPLETED the stream ends by itself (see _stream): let it.
                             async for status in self._stream(follow, logs):
-                                received, completed = True, isinstance(
-                                    status, Completed
-                                )
+                                received = True
+                                completed = isinstance(status, Completed)
                                 yield status
                                 if not completed:
                                     # Each event restarts the read timeout: the deadline is ours.
