@@ -128,28 +128,37 @@ def _defs(module: str, models: Iterable[Model], file_base: str) -> dict[str, Any
     }
 
 
+# Builtin types datamodel-code-generator writes in annotations. An attribute of that name would
+# hide the type from the other annotations of its class (which pydantic evaluates in the class
+# namespace, where the name is the attribute's default).
+_BUILTIN_TYPES = frozenset(
+    {"bool", "bytes", "dict", "float", "frozenset", "int", "list", "object", "set", "str", "tuple"}
+)
+
+
 def _attribute_names(module: str, models: Iterable[Model]) -> dict[str, str]:
-    """Attribute names for properties whose names are not ASCII, as dcg's scoped aliases
-    (``module.Class.property``).
+    """Attribute names for properties that cannot keep their own, as dcg's scoped aliases
+    (``module.Class.property``): names of builtin types (``int`` becomes ``int_``), and names
+    that are not ASCII.
 
     dcg keeps letters such as ``ß`` or ``ﬁ`` in attribute names, but Python folds identifiers
     to NFKC: ``ﬁ`` and ``fi`` would become one attribute and a field would be lost. The names
-    chosen avoid every name dcg may give the model's other (ASCII) properties.
+    chosen avoid every name dcg may give the model's other properties.
     """
     aliases = {}
     for model in models:
         properties = model.schema.get("properties", {})
+        renamed = [name for name in properties if not name.isascii() or name in _BUILTIN_TYPES]
         taken = {
             variant
             for name in properties
-            if name.isascii()
+            if name not in renamed
             for base in (re.sub(r"\W", "_", name, flags=re.ASCII),)
             for variant in (name, base, base + "_", "field" + base, "field_" + base)
-        }
-        for name in properties:
-            if not name.isascii():
-                attribute = unique(ascii_identifier(name), taken, separator="_")
-                aliases[f"{module}.{model.class_name}.{name}"] = attribute
+        } | _BUILTIN_TYPES
+        for name in renamed:
+            wanted = ascii_identifier(name) if not name.isascii() else name + "_"
+            aliases[f"{module}.{model.class_name}.{name}"] = unique(wanted, taken, separator="_")
     return aliases
 
 

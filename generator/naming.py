@@ -58,7 +58,7 @@ def param_name(wire_name: str, reserved: Iterable[str]) -> str:
         return wire_name
     parts = _CAMEL_BOUNDARY.sub("_", wire_name)
     name = snake_name(parts, fallback="field")
-    if keyword.iskeyword(name) or name in taken:
+    while keyword.iskeyword(name) or name in taken:  # ``field`` and ``field_`` may both be taken
         name += "_"
     return name
 

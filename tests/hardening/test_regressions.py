@@ -76,6 +76,21 @@ def specs() -> list[dict[str, Any]]:
                 },
             },
         ),
+        make_spec(
+            "fal-ai/builtins",
+            {
+                # A property named like a builtin type shadowed it in the annotations of the
+                # class (its default, None, became the "type"): the module did not import.
+                "class": {"type": "integer"},
+                "int": {"type": "string"},
+                "str": {"type": "integer", "default": 1},
+                "float": {"type": "boolean"},
+                "bool": {"type": "number"},
+                "dict": {"type": "object", "additionalProperties": {"type": "integer"}},
+                "list": {"type": "array", "items": {"type": "string"}},
+                "bytes": {"type": "string"},
+            },
+        ),
     ]
 
 
@@ -195,3 +210,16 @@ def test_inline_code_shows_its_text_literally_in_a_table(text: str) -> None:
 def test_a_ref_in_a_default_is_data(tmp_path: Path) -> None:
     write_spec(tmp_path, specs()[0])
     load_package(tmp_path, OPTIONS)  # raised KeyError: 'Nope'
+
+
+def test_properties_named_like_builtin_types(package: tuple[Any, dict[str, str]]) -> None:
+    model = model_class(package, "fal-ai/builtins", "BuiltinsInput")
+    sent = {"class": 1, "int": "i", "str": 2, "float": True, "bool": 0.5, "dict": {"a": 1}}
+    parsed = model.model_validate({**sent, "list": ["x"], "bytes": "b"})
+    assert parsed.model_dump(by_alias=True, exclude_unset=True) == {
+        **sent,
+        "list": ["x"],
+        "bytes": "b",
+    }
+    with pytest.raises(ValueError, match="int"):
+        model.model_validate({"int": 5})
