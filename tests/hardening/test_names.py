@@ -33,6 +33,7 @@ def test_pascal_names_are_safe_identifiers(text: str) -> None:
 
 
 @given(TEXT, st.sets(st.sampled_from([*NAME_WORDS, "field", "field_", "class_", "a_b"])))
+@example(":", {"field", "field_"})  # the fallback and its underscored form both taken
 def test_keyword_names_are_safe_and_avoid_the_reserved_ones(text: str, reserved: set[str]) -> None:
     name = param_name(text, reserved)
     assert safe(name) and not name.startswith("_")
