@@ -68,8 +68,18 @@ CLIENT_ATTRIBUTES = frozenset(
 )
 RESERVED_MODULES = frozenset({SHARED_MODULE, "__init__"})
 # Names the generated modules import; models must not shadow them.
+FILE_BASE_CLASS = "FileModel"  # the runtime's base of file objects (download(), save())
 RESERVED_CLASSES = frozenset(
-    {"Annotated", "Any", "BaseModel", "ConfigDict", "Field", "Literal", "RootModel"}
+    {
+        "Annotated",
+        "Any",
+        "BaseModel",
+        "ConfigDict",
+        "Field",
+        "Literal",
+        "RootModel",
+        FILE_BASE_CLASS,
+    }
 )
 
 _PRIMITIVES: dict[str, Primitive] = {

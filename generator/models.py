@@ -20,7 +20,7 @@ from datamodel_code_generator import generate
 from datamodel_code_generator.enums import DataModelType, InputFileType
 from datamodel_code_generator.format import PythonVersion
 
-from .builder import SHARED_MODULE
+from .builder import FILE_BASE_CLASS, SHARED_MODULE
 from .errors import GenerationError
 from .ir import Model, Package
 from .naming import ascii_identifier, unique
@@ -74,7 +74,7 @@ def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCo
     wanted = set(modules)
     if not wanted:
         return {}
-    file_base = f"{package.import_name}._runtime.FileModel"
+    file_base = f"{package.import_name}._runtime.{FILE_BASE_CLASS}"
     by_module = {endpoint.module: endpoint for endpoint in package.endpoints}
     names = sorted(wanted - {SHARED_MODULE})
     workers = os.cpu_count() or 1

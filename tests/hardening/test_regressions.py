@@ -89,6 +89,16 @@ def specs() -> list[dict[str, Any]]:
                 "dict": {"type": "object", "additionalProperties": {"type": "integer"}},
                 "list": {"type": "array", "items": {"type": "string"}},
                 "bytes": {"type": "string"},
+                # A file object named like the runtime's base class of file objects was taken
+                # for that base, and its class was not generated.
+                "file": {"$ref": "#/components/schemas/FileModel"},
+            },
+            schemas={
+                "FileModel": {
+                    "type": "object",
+                    "properties": {"url": {"type": "string"}, "content_type": {"type": "string"}},
+                    "required": ["url"],
+                }
             },
         ),
     ]
@@ -223,3 +233,10 @@ def test_properties_named_like_builtin_types(package: tuple[Any, dict[str, str]]
     }
     with pytest.raises(ValueError, match="int"):
         model.model_validate({"int": 5})
+
+
+def test_a_file_model_named_like_the_runtime_base(package: tuple[Any, dict[str, str]]) -> None:
+    file_class = model_class(package, "fal-ai/builtins", "FileModel")
+    base = importlib.import_module(f"{IMPORT_NAME}._runtime").FileModel
+    assert file_class is not base and issubclass(file_class, base)
+    assert set(file_class.model_fields) == {"url", "content_type"}
