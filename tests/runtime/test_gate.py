@@ -127,11 +127,11 @@ async def test_waiting_longer_than_the_pool_timeout_is_a_pool_timeout_and_retrie
 async def test_the_clients_own_pool_is_gated_and_a_given_one_is_not() -> None:
     from fal_models import AsyncFalClient
     from fal_models._runtime import _http
-    from fal_models._runtime._client import POOL_LIMITS
+    from fal_models._runtime._client import POOL_SIZE
 
     async with AsyncFalClient(key=KEY) as own:
         gate = _http._GATES[own.http]
-        assert gate.requests._value == POOL_LIMITS.max_connections
+        assert gate.requests._value == POOL_SIZE
         assert _http._GATES[own.with_options(timeout=5).http] is gate  # the pool is shared
     given = httpx.AsyncClient()
     async with AsyncFalClient(key=KEY, http_client=given) as client:

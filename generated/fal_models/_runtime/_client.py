@@ -20,7 +20,10 @@ from ._storage import AsyncStorage, SyncStorage
 # concurrent calls use as many connections as there are calls (up to the limit). httpx keeps only
 # 20 of them open by default: with more calls than that, connections are closed as they are
 # freed and opened again, each with a TLS handshake. Keep as many alive as may be open.
-POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+POOL_SIZE = 100
+POOL_LIMITS = httpx.Limits(
+    max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE
+)
 
 
 class _ClientBase:
@@ -193,7 +196,7 @@ class AsyncClient(_ClientBase):
             http_client = httpx.AsyncClient(
                 timeout=self.config.timeout, limits=POOL_LIMITS
             )
-            _http.limit_concurrency(http_client, POOL_LIMITS.max_connections or 1)
+            _http.limit_concurrency(http_client, POOL_SIZE)
         self.http = http_client
 
     def with_options(self, **changes: Any) -> Self:
