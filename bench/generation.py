@@ -2,8 +2,8 @@
 
 Everything runs as a user would run it, one command per subprocess, in a fresh temporary folder:
 
-- ``falgen generate --specs SPECS --out OUT`` on all the synthetic specs (bench/synth.py), into a
-  new output folder: total seconds and seconds per endpoint;
+- ``falgen generate --specs SPECS --out OUT`` on all the synthetic specs
+  (bench/synthetic_specs.py), into a new output folder: total seconds and seconds per endpoint;
 - ``datamodel-codegen --input SPEC --input-file-type openapi --output-model-type
   pydantic_v2.BaseModel --output out.py`` (its default formatting) once per spec of a sample of
   the same specs: seconds per endpoint, and the ratio theirs/ours per endpoint;
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.results import Result, render_table
-from bench.synth import write_specs
+from bench.synthetic_specs import write_specs
 
 FULL_COUNT = 1000
 FULL_SAMPLE = 15

@@ -1,7 +1,7 @@
 """Start-up costs of the generated package: ``import`` and the CLI's ``--help``.
 
 - ``import fal_models`` for the package of the 13 seed endpoints (``generated/``) and for one of
-  1,000 synthetic endpoints (``bench.synth``), against ``import fal_client`` (the official
+  1,000 synthetic endpoints (``bench.synthetic_specs``), against ``import fal_client`` (the official
   package): each in a fresh interpreter, minus the start of a bare interpreter, median of many
   runs. First use is measured too (``FalClient()`` and one endpoint attribute): the package is
   lazy, so that is where its modules load.
@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.results import Result, render_table
-from bench.synth import write_specs
+from bench.synthetic_specs import write_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "generated"

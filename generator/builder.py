@@ -48,6 +48,9 @@ from .naming import is_safe_identifier, param_name, pascal_name, short_hash, sna
 from .settings import Options
 
 SHARED_MODULE = "shared"
+# ``info[CATALOG_KEY]``: the endpoint's entry in fal's model catalogue (Platform API
+# ``metadata``: display_name, category, description, status, tags...), as falgen fetch keeps it.
+CATALOG_KEY = "x-fal-catalog"
 
 # Keyword names the generated client methods use for their own options (see the runtime's
 # SubscribeOptions/SubmitOptions); spec fields with these names get another keyword.
@@ -320,6 +323,8 @@ def _endpoint(doc: _Doc, module: str, shared: dict[_SharedKey, tuple[_Doc, str]]
     models = {name: _model(doc, name, refs[name].class_name, module, refs) for name in local}
     info = spec.document["info"]
     metadata = info.get("x-fal-metadata", {})
+    # fal's catalogue entry (display name, description, status...), kept by falgen fetch.
+    catalog = info.get(CATALOG_KEY, {})
     input_model = models[spec.input_schema]
     return Endpoint(
         endpoint_id=spec.endpoint_id,
@@ -329,8 +334,11 @@ def _endpoint(doc: _Doc, module: str, shared: dict[_SharedKey, tuple[_Doc, str]]
         attribute=module,
         class_name=class_name,
         title=spec.endpoint_id,
-        summary=str(info.get("x-falgen-summary", "")).strip(),
-        category=str(metadata.get("category", "")),
+        summary=str(info.get("x-falgen-summary") or catalog.get("description") or "").strip(),
+        category=str(catalog.get("category") or metadata.get("category", "")),
+        display_name=str(catalog.get("display_name") or spec.endpoint_id),
+        status=str(catalog.get("status") or "active"),
+        tags=tuple(str(tag) for tag in catalog.get("tags", ())),
         input=input_model,
         output=models[spec.output_schema],
         models=tuple(models[name] for name in local),

@@ -202,14 +202,6 @@ class Field:
         """Whether callers may leave the field out (the server's default then applies)."""
         return not self.required or self.has_default
 
-    @property
-    def keyword(self) -> str:
-        """The field as a keyword-only parameter of the generated client methods."""
-        annotation = (accepting_files(self.type) if self.file else self.type).annotation()
-        if self.optional:
-            return f"{self.param}: {annotation} | _rt.NotGiven = _rt.NOT_GIVEN"
-        return f"{self.param}: {annotation}"
-
 
 @dataclass(frozen=True)
 class Model:
@@ -240,6 +232,20 @@ Capability = Literal["streaming", "realtime"]
 
 
 @dataclass(frozen=True)
+class Problem:
+    """Something wrong in a spec that generation worked around (``degraded``) or that kept an
+    endpoint out of the package (``skipped``): one line for the user, the manifest and the docs."""
+
+    source: str  # spec path relative to the specs folder
+    pointer: str  # JSON pointer into the spec
+    message: str  # what is wrong, and what was done about it
+    severity: Literal["degraded", "skipped"]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.pointer}: {self.message}"
+
+
+@dataclass(frozen=True)
 class Endpoint:
     endpoint_id: str
     source: str  # spec path relative to the specs folder
@@ -248,8 +254,11 @@ class Endpoint:
     attribute: str  # attribute of the client object
     class_name: str  # resource class; the async one is prefixed with "Async"
     title: str
-    summary: str
-    category: str
+    summary: str  # one paragraph about the model (fal's catalogue description)
+    category: str  # fal's category, e.g. "text-to-image"; empty when unknown
+    display_name: str  # fal's display name, e.g. "FLUX.1 [schnell]"; the id when unknown
+    status: str  # fal's catalogue status: "active" or "deprecated"
+    tags: tuple[str, ...]
     input: Model
     output: Model
     models: tuple[Model, ...]  # every model local to the endpoint module, input and output included
@@ -262,6 +271,10 @@ class Endpoint:
         """The endpoint's digest, computed once: its module, CLI command and docs page are all
         keyed by it."""
         return fingerprint(self)
+
+    @property
+    def deprecated(self) -> bool:
+        return self.status == "deprecated"
 
     @property
     def renamed(self) -> dict[str, str]:
@@ -290,6 +303,7 @@ class Package:
     endpoints: tuple[Endpoint, ...]
     shared_models: tuple[Model, ...]
     option_names: tuple[str, ...]  # keyword names the runtime reserves in client methods
+    problems: tuple[Problem, ...] = ()  # what generation worked around or skipped, by source
 
 
 def fingerprint(*values: object) -> str:

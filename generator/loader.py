@@ -112,6 +112,16 @@ FAL_OPENAPI_SCHEMA: dict[str, Any] = {
                     "uniqueItems": True,
                 },
                 "x-falgen-summary": {"type": "string"},
+                "x-fal-catalog": {
+                    "type": "object",
+                    "properties": {
+                        "display_name": {"type": "string"},
+                        "category": {"type": "string"},
+                        "description": {"type": "string"},
+                        "status": {"type": "string"},
+                        "tags": {"type": "array", "items": {"type": "string"}},
+                    },
+                },
             },
         },
         "components": {

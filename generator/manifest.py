@@ -27,7 +27,7 @@ from .settings import Options, read_options
 
 GENERATOR_DIR = Path(__file__).parent
 # Tools whose version can change the output's bytes.
-_TOOLS = ("datamodel-code-generator", "black", "jinja2")
+_TOOLS = ("datamodel-code-generator", "ruff", "black", "jinja2")
 
 
 @dataclass(frozen=True)

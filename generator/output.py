@@ -1,4 +1,4 @@
-"""Formatting with black, and writing or checking the output tree.
+"""Formatting, and writing or checking the output tree.
 
 The output folder is owned by the generator: it is replaced as a whole, atomically, and only
 when it is empty, missing, or carries the manifest of an earlier generation.
@@ -7,48 +7,120 @@ when it is empty, missing, or carries the manifest of an earlier generation.
 from __future__ import annotations
 
 import difflib
-import functools
 import os
+import re
 import shutil
 import stat
+import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import GenerationError
 
 MANIFEST = ".falgen-manifest.json"
-_PARALLEL_THRESHOLD = 64  # below this many files, worker start-up costs more than it saves
 
 
-@functools.lru_cache(maxsize=1024)
+# One line length for the generator's code, the runtime it ships and the code it generates.
+LINE_LENGTH = 100
+TARGET_VERSION = "py311"
+
+
+def format_files(files: Mapping[str, str]) -> dict[str, str]:
+    """``files`` with every ``.py`` file formatted as black formats it.
+
+    ruff's formatter does most of the work, all files in one run: it formats a catalogue's tree
+    in well under a second, where black takes a minute. Its output is black's for the code
+    falgen emits (the templates spell the few constructs where the two differ the way both agree
+    on), except in two places: the width of non-ASCII text in code, and a split before a
+    default of ``[]`` or a negative number. Files with either are formatted again by black.
+    The tests run ``black --check`` over every generated tree as the proof.
+    """
+    names = sorted(name for name in files if name.endswith(".py"))
+    if not names:
+        return dict(files)
+    with tempfile.TemporaryDirectory(prefix="falgen-format-") as folder:
+        root = Path(folder)
+        for index, name in enumerate(names):
+            # Flat numbered names: the paths come from specs and are not needed to format.
+            (root / f"{index}.py").write_text(files[name], encoding="utf-8")
+        _ruff_format(root, names)
+        formatted = {
+            name: (root / f"{index}.py").read_text(encoding="utf-8")
+            for index, name in enumerate(names)
+        }
+    for name, text in formatted.items():
+        if _black_differs_on(text):
+            formatted[name] = _black_format(text)
+    return {**files, **formatted}
+
+
 def format_python(source: str) -> str:
-    """``source`` formatted by black; the same text (the runtime files) is formatted once."""
-    # black is imported here, not at the top: checking an up-to-date tree does not need it.
+    """One module's source, formatted as :func:`format_files` does."""
+    return format_files({"module.py": source})["module.py"]
+
+
+# An annotation split before a default of ``[]`` or a negative number: black puts that default
+# in parentheses instead, when that makes the first line fit.
+_SPLIT_BEFORE_DEFAULT = re.compile(r"^ *\] = (\[\]|-[0-9.eE+-]+)$", re.MULTILINE)
+
+
+def _black_differs_on(text: str) -> bool:
+    """Whether ruff's layout of ``text`` may differ from black's: ruff measures some non-ASCII
+    characters narrower than black, and splits a subscript before ``= []`` or ``= -1`` where
+    black parenthesises the default."""
+    if _SPLIT_BEFORE_DEFAULT.search(text):
+        return True
+    if text.isascii():
+        return False
+    in_string = False  # inside a triple-quoted string (docstrings): never re-laid out
+    for line in text.split("\n"):
+        if not (in_string or line.isascii() or line.lstrip().startswith('"""')):
+            return True
+        if line.count('"""') % 2:
+            in_string = not in_string
+    return False
+
+
+def _black_format(source: str) -> str:
+    # black is imported here, not at the top: most trees never need it.
     import black
     from black.mode import TargetVersion
     from black.parsing import InvalidInput
 
-    mode = black.Mode(target_versions={TargetVersion.PY311}, line_length=88)
+    mode = black.Mode(target_versions={TargetVersion.PY311}, line_length=LINE_LENGTH)
     try:
         return black.format_str(source, mode=mode)
     except InvalidInput as problem:
         raise GenerationError(f"generated code does not parse: {problem}") from None
 
 
-def format_files(files: Mapping[str, str], *, workers: int | None = None) -> dict[str, str]:
-    """Run black over every ``.py`` file, in parallel processes for large trees."""
-    # Largest first, one at a time: a big file (the client module) must not end up last.
-    names = sorted((name for name in files if name.endswith(".py")), key=lambda n: -len(files[n]))
-    workers = workers or os.cpu_count() or 1
-    if workers > 1 and len(names) >= _PARALLEL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            formatted = list(pool.map(format_python, (files[n] for n in names)))
-    else:
-        formatted = [format_python(files[name]) for name in names]
-    return {**files, **dict(zip(names, formatted, strict=True))}
+def _ruff_format(folder: Path, names: list[str]) -> None:
+    # ruff is imported here, not at the top: checking an up-to-date tree does not need it.
+    from ruff.__main__ import find_ruff_bin
+
+    command = [
+        find_ruff_bin(),
+        "format",
+        "--isolated",  # no configuration file of the user's or ours changes the output
+        "--no-cache",
+        f"--line-length={LINE_LENGTH}",
+        f"--target-version={TARGET_VERSION}",
+        "--quiet",
+        str(folder),
+    ]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as problem:
+        raise GenerationError(f"cannot run ruff's formatter: {problem}") from None
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        detail = lines[0] if lines else "ruff format failed"
+        # Name the generated file, not the numbered copy that ruff saw.
+        for index, name in enumerate(names):
+            detail = detail.replace(str(folder / f"{index}.py"), name)
+        raise GenerationError(f"generated code does not parse: {detail}")
 
 
 def read_tree(root: Path) -> dict[str, bytes]:

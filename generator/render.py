@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import textwrap
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +21,9 @@ from . import TEMPLATES_DIR
 from .builder import SHARED_MODULE
 from .commands import build_commands
 from .docs import build_site, md_cell, md_code, summary_cell
-from .ir import Endpoint, Field, Package, fingerprint
+from .ir import Endpoint, Field, Package, UnionType, accepting_files, fingerprint
 from .models import ModelCode
+from .output import LINE_LENGTH
 
 RUNTIME_DIR = TEMPLATES_DIR / "runtime"
 CLI_DIR = TEMPLATES_DIR / "cli"
@@ -186,6 +188,7 @@ def _environment() -> jinja2.Environment:
         "summary_cell": summary_cell,
         "yamlstr": tomlstr,  # a TOML basic string is also a YAML double-quoted scalar
         "yamlkey": yamlkey,
+        "parameter": parameter,
     }
     env.filters.update(filters)
     return env
@@ -267,6 +270,33 @@ def _escape_char(char: str) -> str:
     if code < 0x10000:
         return f"\\u{code:04x}"
     return f"\\U{code:08x}"
+
+
+def parameter(field: Field, indent: int) -> str:
+    """``field`` as a keyword-only parameter line of the client methods, as black lays it out.
+
+    black parenthesises a top-level union that does not fit on its line, where ruff's formatter
+    would split it at the ``|`` without parentheses: such an annotation is written in
+    parentheses already, which both keep. Other annotations are left to the formatter.
+    """
+    type_ = accepting_files(field.type) if field.file else field.type
+    annotation = type_.annotation()
+    tail = ","
+    if field.optional:
+        annotation += " | _rt.NotGiven"
+        tail = " = _rt.NOT_GIVEN,"
+    line = f"{field.param}: {annotation}{tail}"
+    is_union = field.optional or isinstance(type_, UnionType)
+    if not is_union or indent + str_width(line) <= LINE_LENGTH:
+        return line
+    return f"{field.param}: (\n{' ' * (indent + 4)}{annotation}\n{' ' * indent}){tail}"
+
+
+def str_width(text: str) -> int:
+    """Columns ``text`` takes, as formatters count them: wide East Asian characters take two."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 # --- documentation text -------------------------------------------------------------------------

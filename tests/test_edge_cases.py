@@ -206,7 +206,7 @@ def test_invalid_input_is_rejected_before_any_request(
     edge_package: tuple[dict[str, str], ModuleType], arguments: dict[str, Any], field: str
 ) -> None:
     _, module = edge_package
-    errors = importlib.import_module(f"{IMPORT_NAME}._runtime.errors")
+    errors = importlib.import_module(f"{IMPORT_NAME}._runtime._errors")
     client, seen = capture(module)
     with pytest.raises(errors.ValidationError) as caught:
         client.edge_case.run(class_="c", **arguments)

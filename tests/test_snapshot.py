@@ -136,15 +136,27 @@ def test_models_generated_in_worker_processes_are_the_same(
     assert generate_tree(SPECS) == generated_files
 
 
-def test_runtime_sources_are_kept_as_black_formats_them() -> None:
+def test_runtime_sources_are_kept_formatted() -> None:
     """They are copied into the package without formatting (see render.plan_package)."""
     from generator import TEMPLATES_DIR
-    from generator.output import format_python
+    from generator.output import format_files
 
     sources = sorted(
         [*(TEMPLATES_DIR / "runtime").glob("*.py"), *(TEMPLATES_DIR / "cli").glob("*.py")]
     )
     assert sources
-    for path in sources:
-        text = path.read_text(encoding="utf-8")
-        assert format_python(text) == text, f"run black on {path} (line length 88)"
+    texts = {path.as_posix(): path.read_text(encoding="utf-8") for path in sources}
+    formatted = format_files(texts)
+    for name, text in texts.items():
+        assert formatted[name] == text, f"run 'ruff format' on {name}"
+
+
+def test_generated_tree_is_black_formatted() -> None:
+    """ruff's formatter writes the tree; black, at the package's settings, must agree."""
+    result = subprocess.run(
+        [sys.executable, "-m", "black", "--check", "--quiet", str(GENERATED)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr

@@ -19,9 +19,7 @@ from .._version import __version__
 from . import _spec
 from .commands import COMMANDS, PROG
 
-_URL = re.compile(
-    r"[A-Za-z][A-Za-z0-9+.-]+:"
-)  # a scheme (http:, data:), not a drive letter
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")  # a scheme (http:, data:), not a drive letter
 QUEUE_COMMANDS = {
     "status": "show the status of a request",
     "result": "wait for a request to complete and print its result",
@@ -43,9 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _main_parser().print_usage(sys.stderr)
         return 2
     except SystemExit as done:  # argparse exits on --help and on usage errors
-        return (
-            done.code if isinstance(done.code, int) else 0 if done.code is None else 2
-        )
+        return done.code if isinstance(done.code, int) else 0 if done.code is None else 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -96,11 +92,7 @@ def _read_input(parser: argparse.ArgumentParser, source: str) -> dict[str, Any]:
     from pathlib import Path
 
     try:
-        text = (
-            sys.stdin.read()
-            if source == "-"
-            else Path(source).read_text(encoding="utf-8")
-        )
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
         data = json.loads(text)
     except OSError as problem:
         parser.error(f"argument --input: cannot read {source}: {problem.strerror}")
@@ -138,18 +130,14 @@ def _local_files(
 
 
 def _queue_command(name: str, args: list[str]) -> int:
-    parser = argparse.ArgumentParser(
-        prog=f"{PROG} {name}", description=QUEUE_COMMANDS[name]
-    )
+    parser = argparse.ArgumentParser(prog=f"{PROG} {name}", description=QUEUE_COMMANDS[name])
     parser.add_argument(
         "endpoint",
         metavar="ENDPOINT",
         type=_endpoint_name,
         help="the endpoint: its command name or its endpoint id",
     )
-    parser.add_argument(
-        "request_id", metavar="REQUEST_ID", help="the id printed by --no-wait"
-    )
+    parser.add_argument("request_id", metavar="REQUEST_ID", help="the id printed by --no-wait")
     if name in ("status", "result"):
         parser.add_argument("--json", action="store_true", help="print raw JSON")
     if name == "status":

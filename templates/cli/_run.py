@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import pydantic
 
 from .._client import FalClient
-from .._runtime import SyncRequestHandle, errors
+from .._runtime import SyncRequestHandle, _errors
 from . import _output, _progress, _spec
 from .commands import PROG
 
@@ -55,14 +55,12 @@ def run_endpoint(
             return 130
         except BrokenPipeError:
             raise  # the reader of stdout went away: not an API failure (see main())
-        except (errors.FalError, OSError) as problem:
+        except (_errors.FalError, OSError) as problem:
             request_id = handle.request_id if handle else None
             return _fail(parser.prog, command, problem, request_id)
 
 
-def run_queue_command(
-    name: str, command: _spec.Command, namespace: argparse.Namespace
-) -> int:
+def run_queue_command(name: str, command: _spec.Command, namespace: argparse.Namespace) -> int:
     """``status``, ``result`` or ``cancel`` of a request submitted earlier."""
     prog = f"{PROG} {name}"
     try:
@@ -72,11 +70,7 @@ def run_queue_command(
             if name == "status":
                 status = handle.status(logs=namespace.logs)
                 if namespace.json:
-                    print(
-                        json.dumps(
-                            status.model_dump(mode="json"), indent=2, ensure_ascii=False
-                        )
-                    )
+                    print(json.dumps(status.model_dump(mode="json"), indent=2, ensure_ascii=False))
                 else:
                     print("\n".join(_output.status_lines(status)))
             elif name == "result":
@@ -89,7 +83,7 @@ def run_queue_command(
         return 130
     except BrokenPipeError:
         raise  # the reader of stdout went away: not an API failure (see main())
-    except (errors.FalError, OSError) as problem:
+    except (_errors.FalError, OSError) as problem:
         return _fail(prog, command, problem, namespace.request_id)
 
 
@@ -118,7 +112,7 @@ def _show(
 def _cancel(handle: SyncRequestHandle[Any]) -> None:
     try:
         handle.cancel()
-    except errors.FalError as problem:
+    except _errors.FalError as problem:
         print(
             f"{PROG}: could not cancel request {handle.request_id}: {problem}",
             file=sys.stderr,
@@ -127,11 +121,9 @@ def _cancel(handle: SyncRequestHandle[Any]) -> None:
         print(f"{PROG}: cancelled request {handle.request_id}", file=sys.stderr)
 
 
-def _fail(
-    prog: str, command: _spec.Command, problem: Exception, request_id: str | None
-) -> int:
+def _fail(prog: str, command: _spec.Command, problem: Exception, request_id: str | None) -> int:
     """Print the error; 2 for invalid input or configuration, 1 for anything the API said."""
-    if isinstance(problem, errors.ValidationError):
+    if isinstance(problem, _errors.ValidationError):
         for error in problem.errors:
             print(
                 f"{prog}: error: {_where(command, error.loc)}: {error.message}",
@@ -143,7 +135,7 @@ def _fail(
                 file=sys.stderr,
             )
         return 2
-    if isinstance(problem, errors.MissingCredentialsError):
+    if isinstance(problem, _errors.MissingCredentialsError):
         print(f"{prog}: error: {problem}", file=sys.stderr)
         return 2
     message = str(problem)

@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
 import pydantic
 
-from . import errors
+from . import _errors
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, SyncClient
@@ -44,9 +44,9 @@ def is_file_input(value: object) -> bool:
     """Whether ``value`` is a local file rather than a URL (``str`` always means a URL)."""
     if isinstance(value, str):
         return False
-    return isinstance(
-        value, pathlib.PurePath | bytes | bytearray | memoryview
-    ) or callable(getattr(value, "read", None))
+    return isinstance(value, pathlib.PurePath | bytes | bytearray | memoryview) or callable(
+        getattr(value, "read", None)
+    )
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,7 @@ class LocalFile:
             try:
                 size = path.stat().st_size
             except OSError as problem:
-                raise errors.FalError(
-                    f"cannot read {path}: {problem.strerror}"
-                ) from None
+                raise _errors.FalError(f"cannot read {path}: {problem.strerror}") from None
             return cls(size, guess_content_type(path.name), path.name, path=path)
         if isinstance(value, bytes | bytearray | memoryview):
             data = bytes(value)
@@ -79,9 +77,7 @@ class LocalFile:
         name = getattr(value, "name", None)
         file_name = os.path.basename(name) if isinstance(name, str) and name else ""
         content_type = guess_content_type(file_name, data)
-        return cls(
-            len(data), content_type, file_name or default_file_name(content_type), data
-        )
+        return cls(len(data), content_type, file_name or default_file_name(content_type), data)
 
     def read(self) -> bytes:
         if self.data is not None:
@@ -127,18 +123,16 @@ def decode_data_uri(uri: str) -> bytes:
     """The content of a ``data:`` URI (base64 or percent-encoded)."""
     header, sep, payload = uri.partition(",")
     if not sep or not header.startswith("data:"):
-        raise errors.FalError("malformed data: URI")
+        raise _errors.FalError("malformed data: URI")
     if header.endswith(";base64"):
         try:
             return base64.b64decode(payload, validate=False)
         except ValueError as problem:
-            raise errors.FalError(f"malformed base64 in data: URI: {problem}") from None
+            raise _errors.FalError(f"malformed base64 in data: URI: {problem}") from None
     return urllib.parse.unquote_to_bytes(payload)
 
 
-def file_slots(
-    data: Mapping[str, Any], fields: tuple[str, ...]
-) -> list[tuple[str, int | None]]:
+def file_slots(data: Mapping[str, Any], fields: tuple[str, ...]) -> list[tuple[str, int | None]]:
     """Where local files sit in an input: (field, None) or (field, index in its list)."""
     slots: list[tuple[str, int | None]] = []
     for name in fields:
@@ -146,9 +140,7 @@ def file_slots(
         if is_file_input(value):
             slots.append((name, None))
         elif isinstance(value, list | tuple):
-            slots.extend(
-                (name, index) for index, item in enumerate(value) if is_file_input(item)
-            )
+            slots.extend((name, index) for index, item in enumerate(value) if is_file_input(item))
     return slots
 
 
@@ -173,9 +165,7 @@ def with_urls(
     return result
 
 
-def save_path(
-    target: str | os.PathLike[str], url: str, file_name: str | None
-) -> pathlib.Path:
+def save_path(target: str | os.PathLike[str], url: str, file_name: str | None) -> pathlib.Path:
     """Where ``save`` writes: the path given, or a file inside it when it is a directory."""
     path = pathlib.Path(target)
     if not path.is_dir():
@@ -225,9 +215,7 @@ class FileModel(pydantic.BaseModel):
         async with AsyncClient() as temporary:
             return await temporary._download(url)
 
-    def save(
-        self, path: str | os.PathLike[str], client: SyncClient | None = None
-    ) -> pathlib.Path:
+    def save(self, path: str | os.PathLike[str], client: SyncClient | None = None) -> pathlib.Path:
         """Write the content to ``path`` (or into it, when it is a directory); return the path."""
         target = save_path(path, self._file_url(), self._file_name())
         target.write_bytes(self.download(client))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeAlias, T
 import httpx
 import pydantic
 
-from . import _http, errors
+from . import _errors, _http
 from ._config import ClientConfig
 from ._outputs import parse_output
 
@@ -92,9 +92,7 @@ def parse_status(data: Any) -> Queued | InProgress | Completed:
     try:
         return _STATUS.validate_python(data)
     except pydantic.ValidationError as problem:
-        raise errors.APIError(
-            f"unexpected request status: {problem}", body=data
-        ) from None
+        raise _errors.APIError(f"unexpected request status: {problem}", body=data) from None
 
 
 @dataclass(frozen=True)
@@ -126,9 +124,7 @@ class RequestURLs:
 
 
 MAX_POLL_INTERVAL = 2.0  # seconds: the slowest polling gets while nothing changes
-MAX_STREAM_RECONNECTS = (
-    5  # then poll: a stream that keeps breaking is not worth reopening
-)
+MAX_STREAM_RECONNECTS = 5  # then poll: a stream that keeps breaking is not worth reopening
 # fal ends a status stream right after COMPLETED. Reading it to its end returns the connection to
 # the pool, so the result is fetched over it rather than over a new connection (a TLS handshake
 # more); the async client waits this long at most for the end, then lets the connection go.
@@ -136,8 +132,8 @@ STREAM_DRAIN_TIMEOUT = 0.1
 # What ends a status stream early (the request keeps running): the follower then polls once
 # or reconnects.
 STREAM_ERRORS: tuple[type[Exception], ...] = (
-    errors.APIError,
-    errors.APIConnectionError,
+    _errors.APIError,
+    _errors.APIConnectionError,
     httpx.HTTPError,
     ValueError,
 )
@@ -148,9 +144,7 @@ class Follow:
     stream or poll, how long to wait between polls, and the optional client-side deadline.
     """
 
-    def __init__(
-        self, config: ClientConfig, request_id: str, timeout: float | None = None
-    ) -> None:
+    def __init__(self, config: ClientConfig, request_id: str, timeout: float | None = None) -> None:
         self.config = config
         self.request_id = request_id
         self.limit = timeout
@@ -163,9 +157,9 @@ class Follow:
     def expired(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
-    def timeout_error(self) -> errors.TimeoutError:
+    def timeout_error(self) -> _errors.TimeoutError:
         what = f"request {self.request_id}" if self.request_id else "the request"
-        return errors.TimeoutError(f"{what} did not complete within {self.limit} s")
+        return _errors.TimeoutError(f"{what} did not complete within {self.limit} s")
 
     def check_deadline(self) -> None:
         if self.expired():
@@ -202,24 +196,24 @@ class Follow:
 
 
 def failure(
-    status: Completed, request_id: str, result_error: errors.FalError | None
-) -> errors.FalError:
+    status: Completed, request_id: str, result_error: _errors.FalError | None
+) -> _errors.FalError:
     """What a request that COMPLETED with an error raises: ValidationError when its result is
     a 422 with located problems, else RequestFailed with the result's detail and status.
     """
-    if isinstance(result_error, errors.ValidationError):
+    if isinstance(result_error, _errors.ValidationError):
         return result_error
-    if isinstance(result_error, errors.APIError) and not isinstance(
-        result_error, errors.AuthenticationError | errors.RateLimitError
+    if isinstance(result_error, _errors.APIError) and not isinstance(
+        result_error, _errors.AuthenticationError | _errors.RateLimitError
     ):
-        return errors.RequestFailed(
+        return _errors.RequestFailed(
             result_error.message,
             status_code=result_error.status_code,
             error_type=result_error.error_type or status.error_type,
             request_id=request_id,
             body=result_error.body,
         )
-    return errors.RequestFailed(
+    return _errors.RequestFailed(
         status.error or "the request failed",
         error_type=status.error_type,
         request_id=request_id,
@@ -253,9 +247,7 @@ def status_from_event(data: str) -> Queued | InProgress | Completed | None:
 class SyncRequestHandle(Generic[OutT]):
     """A submitted request: follow its status, wait for its result, or cancel it."""
 
-    def __init__(
-        self, client: SyncClient, urls: RequestURLs, output_model: type[OutT]
-    ) -> None:
+    def __init__(self, client: SyncClient, urls: RequestURLs, output_model: type[OutT]) -> None:
         self._client = client
         self.urls = urls
         self._output_model = output_model
@@ -271,9 +263,7 @@ class SyncRequestHandle(Generic[OutT]):
         """The current status (with the log lines so far when ``logs``)."""
         return self._status(logs, self._client.config.timeout)
 
-    def iter_events(
-        self, *, logs: bool = False
-    ) -> Iterator[Queued | InProgress | Completed]:
+    def iter_events(self, *, logs: bool = False) -> Iterator[Queued | InProgress | Completed]:
         """Status updates until (and including) COMPLETED, streamed as they happen."""
         return self._follow(Follow(self._client.config, self.request_id), logs)
 
@@ -294,20 +284,16 @@ class SyncRequestHandle(Generic[OutT]):
         follow = Follow(self._client.config, self.request_id, timeout)
         try:
             return self._wait(follow, with_logs, on_queue_update)
-        except errors.FalError as error:
-            if not follow.expired() or isinstance(error, errors.TimeoutError):
+        except _errors.FalError as error:
+            if not follow.expired() or isinstance(error, _errors.TimeoutError):
                 raise
             raise follow.timeout_error() from error
 
     def cancel(self) -> None:
         """Ask the queue to cancel the request; an APIError (400) when it already completed."""
-        self._client._send(
-            "PUT", self.urls.cancel_url, idempotent=True, request_id=self.request_id
-        )
+        self._client._send("PUT", self.urls.cancel_url, idempotent=True, request_id=self.request_id)
 
-    def _wait(
-        self, follow: Follow, logs: bool, on_update: Callback | None = None
-    ) -> OutT:
+    def _wait(self, follow: Follow, logs: bool, on_update: Callback | None = None) -> OutT:
         with contextlib.closing(self._follow(follow, logs)) as statuses:
             for status in statuses:
                 if on_update is not None:
@@ -317,13 +303,11 @@ class SyncRequestHandle(Generic[OutT]):
         response = self._get(self.urls.response_url, timeout=follow.request_timeout())
         return parse_output(self._output_model, response.json(), self.request_id)
 
-    def _failure(self, status: Completed, follow: Follow) -> errors.FalError:
+    def _failure(self, status: Completed, follow: Follow) -> _errors.FalError:
         """The error of a request that completed with one: its result tells the details."""
         try:
-            self._get(
-                self.urls.response_url, timeout=follow.request_timeout(), max_retries=0
-            )
-        except errors.FalError as error:
+            self._get(self.urls.response_url, timeout=follow.request_timeout(), max_retries=0)
+        except _errors.FalError as error:
             return failure(status, self.request_id, error)
         return failure(status, self.request_id, None)
 
@@ -353,9 +337,7 @@ class SyncRequestHandle(Generic[OutT]):
             time.sleep(follow.poll_delay(status))
             follow.check_deadline()
 
-    def _stream(
-        self, follow: Follow, logs: bool
-    ) -> Iterator[Queued | InProgress | Completed]:
+    def _stream(self, follow: Follow, logs: bool) -> Iterator[Queued | InProgress | Completed]:
         from httpx_sse import EventSource
 
         with self._client._open(
@@ -374,23 +356,17 @@ class SyncRequestHandle(Generic[OutT]):
                     yield status
 
     def _status(self, logs: bool, timeout: float) -> Queued | InProgress | Completed:
-        response = self._get(
-            self.urls.status_url, params=status_params(logs), timeout=timeout
-        )
+        response = self._get(self.urls.status_url, params=status_params(logs), timeout=timeout)
         return parse_status(response.json())
 
     def _get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self._client._send(
-            "GET", url, idempotent=True, request_id=self.request_id, **kwargs
-        )
+        return self._client._send("GET", url, idempotent=True, request_id=self.request_id, **kwargs)
 
 
 class AsyncRequestHandle(Generic[OutT]):
     """The async twin of :class:`SyncRequestHandle`."""
 
-    def __init__(
-        self, client: AsyncClient, urls: RequestURLs, output_model: type[OutT]
-    ) -> None:
+    def __init__(self, client: AsyncClient, urls: RequestURLs, output_model: type[OutT]) -> None:
         self._client = client
         self.urls = urls
         self._output_model = output_model
@@ -406,9 +382,7 @@ class AsyncRequestHandle(Generic[OutT]):
         """The current status (with the log lines so far when ``logs``)."""
         return await self._status(logs, self._client.config.timeout)
 
-    def iter_events(
-        self, *, logs: bool = False
-    ) -> AsyncIterator[Queued | InProgress | Completed]:
+    def iter_events(self, *, logs: bool = False) -> AsyncIterator[Queued | InProgress | Completed]:
         """Status updates until (and including) COMPLETED, streamed as they happen."""
         return self._follow(Follow(self._client.config, self.request_id), logs)
 
@@ -423,8 +397,8 @@ class AsyncRequestHandle(Generic[OutT]):
         follow = Follow(self._client.config, self.request_id, timeout)
         try:
             return await self._wait(follow, with_logs, on_queue_update)
-        except errors.FalError as error:
-            if not follow.expired() or isinstance(error, errors.TimeoutError):
+        except _errors.FalError as error:
+            if not follow.expired() or isinstance(error, _errors.TimeoutError):
                 raise
             raise follow.timeout_error() from error
 
@@ -434,27 +408,21 @@ class AsyncRequestHandle(Generic[OutT]):
             "PUT", self.urls.cancel_url, idempotent=True, request_id=self.request_id
         )
 
-    async def _wait(
-        self, follow: Follow, logs: bool, on_update: Callback | None = None
-    ) -> OutT:
+    async def _wait(self, follow: Follow, logs: bool, on_update: Callback | None = None) -> OutT:
         async with contextlib.aclosing(self._follow(follow, logs)) as statuses:
             async for status in statuses:
                 if on_update is not None:
                     on_update(status)
                 if isinstance(status, Completed) and status.error is not None:
                     raise await self._failure(status, follow)
-        response = await self._get(
-            self.urls.response_url, timeout=follow.request_timeout()
-        )
+        response = await self._get(self.urls.response_url, timeout=follow.request_timeout())
         return parse_output(self._output_model, response.json(), self.request_id)
 
-    async def _failure(self, status: Completed, follow: Follow) -> errors.FalError:
+    async def _failure(self, status: Completed, follow: Follow) -> _errors.FalError:
         """The error of a request that completed with one: its result tells the details."""
         try:
-            await self._get(
-                self.urls.response_url, timeout=follow.request_timeout(), max_retries=0
-            )
-        except errors.FalError as error:
+            await self._get(self.urls.response_url, timeout=follow.request_timeout(), max_retries=0)
+        except _errors.FalError as error:
             return failure(status, self.request_id, error)
         return failure(status, self.request_id, None)
 
@@ -515,9 +483,7 @@ class AsyncRequestHandle(Generic[OutT]):
                     await _drain(response, events)
                     return
 
-    async def _status(
-        self, logs: bool, timeout: float
-    ) -> Queued | InProgress | Completed:
+    async def _status(self, logs: bool, timeout: float) -> Queued | InProgress | Completed:
         response = await self._get(
             self.urls.status_url, params=status_params(logs), timeout=timeout
         )

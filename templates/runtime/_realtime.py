@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypedDict, TypeVa
 import httpx
 import pydantic
 
-from . import _http, errors
+from . import _errors, _http
 from ._outputs import partial_output
 from ._types import given_options
 
@@ -60,7 +60,7 @@ def parse_token(data: Any) -> str:
         return data
     if isinstance(data, dict) and isinstance(data.get("token"), str):
         return str(data["token"])
-    raise errors.APIError("unexpected realtime token reply", body=data)
+    raise _errors.APIError("unexpected realtime token reply", body=data)
 
 
 def connection_url(config: ClientConfig, endpoint_id: str, token: str) -> str:
@@ -76,8 +76,8 @@ def _msgpack() -> Any:
     return msgpack
 
 
-def _missing(package: str) -> errors.MissingDependencyError:
-    return errors.MissingDependencyError(
+def _missing(package: str) -> _errors.MissingDependencyError:
+    return _errors.MissingDependencyError(
         f"realtime connections need the {package!r} package "
         "(install this package's 'realtime' extra)"
     )
@@ -94,28 +94,24 @@ def decode(frame: bytes | str) -> dict[str, Any] | None:
     """The message a frame carries; None for informational ones; raises for x-fal-error."""
     try:
         message = (
-            _msgpack().unpackb(frame, raw=False)
-            if isinstance(frame, bytes)
-            else json.loads(frame)
+            _msgpack().unpackb(frame, raw=False) if isinstance(frame, bytes) else json.loads(frame)
         )
     except ValueError as problem:
-        raise errors.RealtimeError(
+        raise _errors.RealtimeError(
             "INVALID_MESSAGE", f"cannot decode a frame: {problem}"
         ) from None
     if not isinstance(message, dict):
-        raise errors.RealtimeError(
-            "INVALID_MESSAGE", "a frame is not an object", message
-        )
+        raise _errors.RealtimeError("INVALID_MESSAGE", "a frame is not an object", message)
     kind = message.get("type")
     if kind == "x-fal-error":
         error = str(message.get("error") or "ERROR")
-        raise errors.RealtimeError(error, str(message.get("reason") or ""), message)
+        raise _errors.RealtimeError(error, str(message.get("reason") or ""), message)
     if kind == "x-fal-message":
         return None
     return message
 
 
-def handshake_error(error: Exception, url: str) -> errors.FalError:
+def handshake_error(error: Exception, url: str) -> _errors.FalError:
     """The error a failed websocket handshake means (the token stays out of the message)."""
     from websockets.exceptions import InvalidStatus
 
@@ -128,22 +124,20 @@ def handshake_error(error: Exception, url: str) -> errors.FalError:
             request=httpx.Request("GET", public),
         )
         return _http.error_from_response(response)
-    return errors.APIConnectionError(
+    return _errors.APIConnectionError(
         f"cannot open the realtime connection: {type(error).__name__}: {error}"
     )
 
 
-def closed_error(error: Exception) -> errors.RealtimeError:
-    return errors.RealtimeError("CONNECTION_CLOSED", str(error))
+def closed_error(error: Exception) -> _errors.RealtimeError:
+    return _errors.RealtimeError("CONNECTION_CLOSED", str(error))
 
 
 class SyncRealtime(Generic[InT, OutT]):
     """A realtime connection: ``with client.<endpoint>.realtime() as connection:``, then
     ``connection.send(...)`` and ``connection.recv()`` (one output per input)."""
 
-    def __init__(
-        self, endpoint: SyncEndpoint[InT, OutT], options: RealtimeOptions
-    ) -> None:
+    def __init__(self, endpoint: SyncEndpoint[InT, OutT], options: RealtimeOptions) -> None:
         self._endpoint = endpoint
         self._options = given_options(options, _REALTIME_OPTIONS)
         self._socket: SyncConnection | None = None
@@ -190,9 +184,7 @@ class SyncRealtime(Generic[InT, OutT]):
 
     def send_input(self, value: InT) -> None:
         """Send an input model instance."""
-        self._send_payload(
-            value.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        )
+        self._send_payload(value.model_dump(mode="json", by_alias=True, exclude_unset=True))
 
     def recv(self, timeout: float | None = None) -> OutT:
         """The next output (possibly partial, see ``partial_output``); RealtimeError for an
@@ -206,9 +198,7 @@ class SyncRealtime(Generic[InT, OutT]):
             except ConnectionClosed as error:
                 raise closed_error(error) from None
             except TimeoutError:
-                raise errors.TimeoutError(
-                    f"no realtime message within {timeout} s"
-                ) from None
+                raise _errors.TimeoutError(f"no realtime message within {timeout} s") from None
             message = decode(frame)
             if message is not None:
                 return partial_output(self._endpoint.output_model, message)
@@ -236,17 +226,13 @@ class SyncRealtime(Generic[InT, OutT]):
         from websockets.exceptions import ConnectionClosed
 
         try:
-            self._open_socket().send(
-                encode(payload, self._options.get("framing", "msgpack"))
-            )
+            self._open_socket().send(encode(payload, self._options.get("framing", "msgpack")))
         except ConnectionClosed as error:
             raise closed_error(error) from None
 
     def _open_socket(self) -> SyncConnection:
         if self._socket is None:
-            raise errors.RealtimeError(
-                "NOT_CONNECTED", "use 'with ....realtime() as connection'"
-            )
+            raise _errors.RealtimeError("NOT_CONNECTED", "use 'with ....realtime() as connection'")
         return self._socket
 
     def _url(self) -> str:
@@ -257,17 +243,13 @@ class SyncRealtime(Generic[InT, OutT]):
             idempotent=True,
             json=token_request(self._endpoint.app_id),
         )
-        return connection_url(
-            client.config, self._endpoint.endpoint_id, parse_token(reply.json())
-        )
+        return connection_url(client.config, self._endpoint.endpoint_id, parse_token(reply.json()))
 
 
 class AsyncRealtime(Generic[InT, OutT]):
     """The async twin of :class:`SyncRealtime`: ``async with client.<endpoint>.realtime()``."""
 
-    def __init__(
-        self, endpoint: AsyncEndpoint[InT, OutT], options: RealtimeOptions
-    ) -> None:
+    def __init__(self, endpoint: AsyncEndpoint[InT, OutT], options: RealtimeOptions) -> None:
         self._endpoint = endpoint
         self._options = given_options(options, _REALTIME_OPTIONS)
         self._socket: AsyncConnection | None = None
@@ -312,9 +294,7 @@ class AsyncRealtime(Generic[InT, OutT]):
 
     async def send_input(self, value: InT) -> None:
         """Send an input model instance."""
-        await self._send_payload(
-            value.model_dump(mode="json", by_alias=True, exclude_unset=True)
-        )
+        await self._send_payload(value.model_dump(mode="json", by_alias=True, exclude_unset=True))
 
     async def recv(self, timeout: float | None = None) -> OutT:
         """The next output; see :meth:`SyncRealtime.recv`."""
@@ -330,9 +310,7 @@ class AsyncRealtime(Generic[InT, OutT]):
             except ConnectionClosed as error:
                 raise closed_error(error) from None
             except TimeoutError:
-                raise errors.TimeoutError(
-                    f"no realtime message within {timeout} s"
-                ) from None
+                raise _errors.TimeoutError(f"no realtime message within {timeout} s") from None
             message = decode(frame)
             if message is not None:
                 return partial_output(self._endpoint.output_model, message)
@@ -360,15 +338,13 @@ class AsyncRealtime(Generic[InT, OutT]):
         from websockets.exceptions import ConnectionClosed
 
         try:
-            await self._open_socket().send(
-                encode(payload, self._options.get("framing", "msgpack"))
-            )
+            await self._open_socket().send(encode(payload, self._options.get("framing", "msgpack")))
         except ConnectionClosed as error:
             raise closed_error(error) from None
 
     def _open_socket(self) -> AsyncConnection:
         if self._socket is None:
-            raise errors.RealtimeError(
+            raise _errors.RealtimeError(
                 "NOT_CONNECTED", "use 'async with ....realtime() as connection'"
             )
         return self._socket
@@ -381,6 +357,4 @@ class AsyncRealtime(Generic[InT, OutT]):
             idempotent=True,
             json=token_request(self._endpoint.app_id),
         )
-        return connection_url(
-            client.config, self._endpoint.endpoint_id, parse_token(reply.json())
-        )
+        return connection_url(client.config, self._endpoint.endpoint_id, parse_token(reply.json()))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from . import _http, errors
+from . import _errors, _http
 from ._files import FileInput, LocalFile, data_uri, file_slots, slot_value, with_urls
 
 if TYPE_CHECKING:
@@ -57,9 +57,7 @@ class CDNToken:
                 expires_at=expires_at,
             )
         except (AttributeError, KeyError, TypeError, ValueError) as problem:
-            raise errors.APIError(
-                f"unexpected storage token reply: {problem!r}"
-            ) from None
+            raise _errors.APIError(f"unexpected storage token reply: {problem!r}") from None
 
     def fresh(self) -> bool:
         return time.time() < self.expires_at - TOKEN_MARGIN
@@ -92,9 +90,7 @@ def access_url(response: httpx.Response) -> str:
     try:
         return str(response.json()["access_url"])
     except (KeyError, TypeError, ValueError):
-        raise errors.APIError(
-            "the upload reply has no access_url", body=response.text
-        ) from None
+        raise _errors.APIError("the upload reply has no access_url", body=response.text) from None
 
 
 def multipart_started(response: httpx.Response) -> tuple[str, str]:
@@ -103,15 +99,13 @@ def multipart_started(response: httpx.Response) -> tuple[str, str]:
         data = response.json()
         return str(data["access_url"]), str(data["uploadId"])
     except (KeyError, TypeError, ValueError):
-        raise errors.APIError(
-            "unexpected multipart upload reply", body=response.text
-        ) from None
+        raise _errors.APIError("unexpected multipart upload reply", body=response.text) from None
 
 
 def part_record(number: int, response: httpx.Response) -> dict[str, Any]:
     etag = response.headers.get("etag")
     if not etag:
-        raise errors.APIError(f"upload of part {number} returned no ETag")
+        raise _errors.APIError(f"upload of part {number} returned no ETag")
     return {"partNumber": number, "etag": etag}
 
 
@@ -143,9 +137,7 @@ class SyncStorage:
             return data_uri(local.read(), local.content_type)
         return self._upload(local)
 
-    def resolve(
-        self, data: Mapping[str, Any], fields: tuple[str, ...]
-    ) -> dict[str, Any]:
+    def resolve(self, data: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
         """The input with the local files in ``fields`` replaced by URLs."""
         slots = file_slots(data, fields)
         urls = [self.url_for(slot_value(data, slot)) for slot in slots]
@@ -166,17 +158,13 @@ class SyncStorage:
 
     def _multipart(self, local: LocalFile, token: CDNToken) -> str:
         url = f"{token.base_url}/files/upload/multipart"
-        location, upload_id = multipart_started(
-            self._cdn("POST", url, token, file_headers(local))
-        )
+        location, upload_id = multipart_started(self._cdn("POST", url, token, file_headers(local)))
         parts = []
         chunks = local.chunks(self._client.config.multipart_chunk_size)
         for number, chunk in enumerate(chunks, start=1):
             part_url = f"{location}/multipart/{upload_id}/{number}"
             headers = {"Content-Type": local.content_type}
-            response = self._cdn(
-                "PUT", part_url, self._cdn_token(), headers, content=chunk
-            )
+            response = self._cdn("PUT", part_url, self._cdn_token(), headers, content=chunk)
             parts.append(part_record(number, response))
         complete_url = f"{location}/multipart/{upload_id}/complete"
         self._cdn("POST", complete_url, self._cdn_token(), None, json={"parts": parts})
@@ -235,9 +223,7 @@ class AsyncStorage:
             return data_uri(await asyncio.to_thread(local.read), local.content_type)
         return await self._upload(local)
 
-    async def resolve(
-        self, data: Mapping[str, Any], fields: tuple[str, ...]
-    ) -> dict[str, Any]:
+    async def resolve(self, data: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
         """The input with the local files in ``fields`` replaced by URLs."""
         slots = file_slots(data, fields)
         urls = [await self.url_for(slot_value(data, slot)) for slot in slots]
@@ -249,9 +235,7 @@ class AsyncStorage:
             return await self._multipart(local, token)
         content = await asyncio.to_thread(local.read)
         url = f"{token.base_url}/files/upload"
-        response = await self._cdn(
-            "POST", url, token, file_headers(local), content=content
-        )
+        response = await self._cdn("POST", url, token, file_headers(local), content=content)
         return access_url(response)
 
     async def _multipart(self, local: LocalFile, token: CDNToken) -> str:
@@ -270,18 +254,14 @@ class AsyncStorage:
             )
             parts.append(part_record(number, response))
         complete_url = f"{location}/multipart/{upload_id}/complete"
-        await self._cdn(
-            "POST", complete_url, await self._cdn_token(), None, json={"parts": parts}
-        )
+        await self._cdn("POST", complete_url, await self._cdn_token(), None, json={"parts": parts})
         return location
 
     async def _cdn_token(self) -> CDNToken:
         async with self._lock:
             if self._token is None or not self._token.fresh():
                 url = self._client.config.rest_url + TOKEN_PATH
-                response = await self._client._send(
-                    "POST", url, idempotent=True, json={}
-                )
+                response = await self._client._send("POST", url, idempotent=True, json={})
                 self._token = CDNToken.from_reply(response.json())
             return self._token
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from generator.builder import build_package
 from generator.ir import ListType, Primitive, SequenceType, UnionType, accepting_files
 from generator.loader import load_specs
+from generator.render import parameter
 from tests.helpers import make_spec, write_spec
 
 FILE_SCHEMA = {
@@ -45,8 +46,8 @@ def test_file_inputs_and_file_outputs(tmp_path: Path) -> None:
     write_spec(tmp_path, document)
     (endpoint,) = build_package(load_specs(tmp_path)).endpoints
     assert endpoint.file_fields == ("image_url", "mask_urls", "reference", "maybe_url")
-    keywords = {field.name: field.keyword for field in endpoint.input.fields}
-    assert keywords["image_url"] == "image_url: str | _rt.FileInput"
+    keywords = {field.name: parameter(field, indent=8) for field in endpoint.input.fields}
+    assert keywords["image_url"] == "image_url: str | _rt.FileInput,"
     assert keywords["mask_urls"].startswith("mask_urls: _t.Sequence[str | _rt.FileInput] |")
     assert keywords["maybe_url"].startswith("maybe_url: str | _rt.FileInput | None |")
     assert keywords["callback_url"].startswith("callback_url: int |")

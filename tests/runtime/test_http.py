@@ -71,7 +71,7 @@ def read_error() -> httpx.ReadError:
 def test_statuses_retried_only_when_safe(
     steps: tuple[int, ...], idempotent: bool, attempts: int, outcome: int | str
 ) -> None:
-    from fal_models._runtime import errors
+    from fal_models._runtime import _errors as errors
 
     handler, seen = scripted(*steps)
     with make_client(handler) as client:

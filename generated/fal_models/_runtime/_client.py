@@ -8,7 +8,7 @@ import dataclasses
 import functools
 import importlib
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
 
@@ -21,15 +21,13 @@ from ._storage import AsyncStorage, SyncStorage
 # 20 of them open by default: with more calls than that, connections are closed as they are
 # freed and opened again, each with a TLS handshake. Keep as many alive as may be open.
 POOL_SIZE = 100
-POOL_LIMITS = httpx.Limits(
-    max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE
-)
+POOL_LIMITS = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
 
 
 class _ClientBase:
     # Endpoint attribute -> (module in the package's ``endpoints``, class name); the generated
     # clients fill it in and declare each attribute's type for type checkers.
-    _endpoints: dict[str, tuple[str, str]] = {}
+    _endpoints: ClassVar[dict[str, tuple[str, str]]] = {}
     _flavour = ""  # the prefix of the endpoint classes: "" or "Async"
 
     def __init__(
@@ -103,30 +101,22 @@ class _ClientBase:
 class SyncClient(_ClientBase):
     """Synchronous client: pass ``http_client`` to bring your own ``httpx.Client``."""
 
-    def __init__(
-        self, *, http_client: httpx.Client | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
-        self.http = http_client or httpx.Client(
-            timeout=self.config.timeout, limits=POOL_LIMITS
-        )
+        self.http = http_client or httpx.Client(timeout=self.config.timeout, limits=POOL_LIMITS)
 
     def with_options(self, **changes: Any) -> Self:
         """A client with some settings changed (any ClientConfig field) that shares this
         one's connection pool: ``client.with_options(timeout=5, max_retries=0)``."""
-        return type(self)(
-            config=dataclasses.replace(self.config, **changes), http_client=self.http
-        )
+        return type(self)(config=dataclasses.replace(self.config, **changes), http_client=self.http)
 
     @functools.cached_property
     def storage(self) -> SyncStorage:
         """Upload files to fal storage: ``client.storage.upload(Path("cat.png"))`` -> URL."""
         return SyncStorage(self)
 
-    def _send(
-        self, method: str, url: str, *, idempotent: bool, **kwargs: Any
-    ) -> httpx.Response:
+    def _send(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
         extra = kwargs.pop("headers", None)
         return _http.send(
             self.http,
@@ -187,24 +177,18 @@ class SyncClient(_ClientBase):
 class AsyncClient(_ClientBase):
     """Asynchronous client: pass ``http_client`` to bring your own ``httpx.AsyncClient``."""
 
-    def __init__(
-        self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
         if http_client is None:
-            http_client = httpx.AsyncClient(
-                timeout=self.config.timeout, limits=POOL_LIMITS
-            )
+            http_client = httpx.AsyncClient(timeout=self.config.timeout, limits=POOL_LIMITS)
             _http.limit_concurrency(http_client, POOL_SIZE)
         self.http = http_client
 
     def with_options(self, **changes: Any) -> Self:
         """A client with some settings changed (any ClientConfig field) that shares this
         one's connection pool: ``client.with_options(timeout=5, max_retries=0)``."""
-        return type(self)(
-            config=dataclasses.replace(self.config, **changes), http_client=self.http
-        )
+        return type(self)(config=dataclasses.replace(self.config, **changes), http_client=self.http)
 
     @functools.cached_property
     def storage(self) -> AsyncStorage:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .errors import MissingCredentialsError
+from ._errors import MissingCredentialsError
 
 DEFAULT_QUEUE_URL = "https://queue.fal.run"
 DEFAULT_RUN_URL = "https://fal.run"
@@ -26,20 +26,14 @@ class ClientConfig:
     realtime_url: str = DEFAULT_REALTIME_URL
     timeout: float = 120.0  # seconds per HTTP request
     max_retries: int = 10
-    poll_interval: float = (
-        0.1  # first delay between status polls when streaming is unavailable
-    )
+    poll_interval: float = 0.1  # first delay between status polls when streaming is unavailable
     stream_status: bool = True  # follow the status over Server-Sent Events (else poll)
-    upload_threshold: int = (
-        1024 * 1024
-    )  # bytes: smaller local files are sent as data: URIs
+    upload_threshold: int = 1024 * 1024  # bytes: smaller local files are sent as data: URIs
     multipart_threshold: int = 100 * 1024 * 1024  # bytes: larger uploads go in parts
     multipart_chunk_size: int = 10 * 1024 * 1024
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, **overrides: Any
-    ) -> ClientConfig:
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ClientConfig:
         """Explicit arguments win over environment variables, which win over defaults.
 
         Keys: ``FAL_KEY``, or ``FAL_KEY_ID`` and ``FAL_KEY_SECRET`` joined as ``id:secret``.
@@ -49,25 +43,18 @@ class ClientConfig:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {
             "key": _key_from_env(env),
-            "queue_url": env.get("FAL_QUEUE_URL")
-            or _host_url(env.get("FAL_QUEUE_RUN_HOST")),
+            "queue_url": env.get("FAL_QUEUE_URL") or _host_url(env.get("FAL_QUEUE_RUN_HOST")),
             "run_url": env.get("FAL_RUN_URL") or _host_url(env.get("FAL_RUN_HOST")),
             "rest_url": env.get("FAL_REST_URL"),
             "realtime_url": env.get("FAL_REALTIME_URL"),
         }
-        values |= {
-            name: value for name, value in overrides.items() if value is not None
-        }
-        config = cls(
-            **{name: value for name, value in values.items() if value is not None}
-        )
+        values |= {name: value for name, value in overrides.items() if value is not None}
+        config = cls(**{name: value for name, value in values.items() if value is not None})
         return config.normalised()
 
     def normalised(self) -> ClientConfig:
         if self.timeout <= 0 or self.max_retries < 0 or self.multipart_chunk_size <= 0:
-            raise ValueError(
-                "timeout and multipart_chunk_size must be positive, max_retries >= 0"
-            )
+            raise ValueError("timeout and multipart_chunk_size must be positive, max_retries >= 0")
         return replace(
             self,
             queue_url=self.queue_url.rstrip("/"),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar, ca
 import httpx
 import pydantic
 
-from . import errors
+from . import _errors
 from ._outputs import parse_output, partial_output
 from ._queue import (
     AsyncRequestHandle,
@@ -28,7 +28,7 @@ from ._queue import (
     is_event_stream,
 )
 from ._types import NOT_GIVEN, Priority, given_options
-from .webhooks import WebhookPayload
+from ._webhooks import WebhookPayload
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, SyncClient
@@ -92,11 +92,7 @@ def subscribe_submit_options(options: Mapping[str, Any]) -> dict[str, Any]:
     server-side start timeout, so that a request the client gave up on never starts."""
     result = {k: v for k, v in options.items() if k in _SUBMIT_OPTIONS}
     timeout = options.get("timeout")
-    if (
-        "start_timeout" not in result
-        and timeout is not None
-        and timeout > MIN_START_TIMEOUT
-    ):
+    if "start_timeout" not in result and timeout is not None and timeout > MIN_START_TIMEOUT:
         result["start_timeout"] = timeout
     return result
 
@@ -127,21 +123,17 @@ def stream_event(model: type[OutT], event: str, data: str) -> OutT | None:
     try:
         value = json.loads(data)
     except ValueError:
-        raise errors.APIError("a streamed event is not JSON", body=data) from None
+        raise _errors.APIError("a streamed event is not JSON", body=data) from None
     if event == "error" or (isinstance(value, dict) and value.get("type") == "error"):
-        detail = (
-            value.get("detail") or value.get("error")
-            if isinstance(value, dict)
-            else value
-        )
-        raise errors.APIError(str(detail or "the stream reported an error"), body=value)
+        detail = value.get("detail") or value.get("error") if isinstance(value, dict) else value
+        raise _errors.APIError(str(detail or "the stream reported an error"), body=value)
     return partial_output(model, value)
 
 
 def require_event_stream(response: httpx.Response) -> None:
     if not is_event_stream(response):
         kind = response.headers.get("content-type", "no content type")
-        raise errors.APIError(f"expected an event stream, got {kind}")
+        raise _errors.APIError(f"expected an event stream, got {kind}")
 
 
 class _EndpointBase(Generic[InT, OutT]):
@@ -149,16 +141,10 @@ class _EndpointBase(Generic[InT, OutT]):
     app_id: ClassVar[str]
     input_model: type[InT]
     output_model: type[OutT]
-    renamed: ClassVar[Mapping[str, str]] = (
-        {}
-    )  # keyword name -> JSON name, where they differ
-    file_fields: ClassVar[
-        tuple[str, ...]
-    ] = ()  # JSON names of inputs that take file URLs
+    renamed: ClassVar[Mapping[str, str]] = {}  # keyword name -> JSON name, where they differ
+    file_fields: ClassVar[tuple[str, ...]] = ()  # JSON names of inputs that take file URLs
 
-    def parse_webhook(
-        self, body: bytes | str | Mapping[str, Any]
-    ) -> WebhookPayload[OutT]:
+    def parse_webhook(self, body: bytes | str | Mapping[str, Any]) -> WebhookPayload[OutT]:
         """Parse what fal POSTs to a webhook for this endpoint (verify it first, see
         ``verify_webhook``)."""
         # Parametrised at runtime with this endpoint's model (mypy wants a static type here).
@@ -169,7 +155,7 @@ class _EndpointBase(Generic[InT, OutT]):
                 return model.model_validate(body)
             return model.model_validate_json(body)
         except pydantic.ValidationError as problem:
-            raise errors.APIError(
+            raise _errors.APIError(
                 f"not a webhook payload of {self.endpoint_id}: {problem}"
             ) from None
 
@@ -186,9 +172,9 @@ class _EndpointBase(Generic[InT, OutT]):
         try:
             model = self.input_model.model_validate(data)
         except pydantic.ValidationError as problem:
-            raise errors.ValidationError(
+            raise _errors.ValidationError(
                 [
-                    errors.FieldError(tuple(item["loc"]), item["msg"], item["type"])
+                    _errors.FieldError(tuple(item["loc"]), item["msg"], item["type"])
                     for item in problem.errors()
                 ]
             ) from None
@@ -198,15 +184,13 @@ class _EndpointBase(Generic[InT, OutT]):
         self, payload: dict[str, Any], options: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Keyword arguments of the submit POST."""
-        params = (
-            {"fal_webhook": options["webhook_url"]} if "webhook_url" in options else {}
-        )
+        params = {"fal_webhook": options["webhook_url"]} if "webhook_url" in options else {}
         return {"json": payload, "headers": request_headers(options), "params": params}
 
     def _urls(self, queue_url: str, reply: Any) -> RequestURLs:
         request_id = str(reply.get("request_id", "")) if isinstance(reply, dict) else ""
         if not request_id:
-            raise errors.APIError("the queue's reply has no request_id", body=reply)
+            raise _errors.APIError("the queue's reply has no request_id", body=reply)
         return RequestURLs.from_reply(
             reply, RequestURLs.for_app(queue_url, self.app_id, request_id)
         )
@@ -226,15 +210,11 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
 
     def handle(self, request_id: str) -> SyncRequestHandle[OutT]:
         """Re-attach to a request submitted earlier, e.g. by another process."""
-        urls = RequestURLs.for_app(
-            self._client.config.queue_url, self.app_id, request_id
-        )
+        urls = RequestURLs.for_app(self._client.config.queue_url, self.app_id, request_id)
         return SyncRequestHandle(self._client, urls, self.output_model)
 
     def _payload(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        data = self._client.storage.resolve(
-            self._arguments(arguments), self.file_fields
-        )
+        data = self._client.storage.resolve(self._arguments(arguments), self.file_fields)
         return self._validated(data)
 
     def _submit(
@@ -258,9 +238,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
             self._client, self._urls(queue_url, response.json()), self.output_model
         )
 
-    def _subscribe(
-        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
-    ) -> OutT:
+    def _subscribe(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
         options = given_options(options, _SUBSCRIBE_OPTIONS)
         follow = Follow(self._client.config, "", options.get("timeout"))
         handle = None
@@ -272,13 +250,13 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
                 on_enqueue(handle.request_id)
             logs = bool(options.get("with_logs"))
             return handle._wait(follow, logs, options.get("on_queue_update"))
-        except errors.FalError as error:
+        except _errors.FalError as error:
             if not follow.expired():
                 raise
             if handle is not None:
-                with contextlib.suppress(errors.FalError):
+                with contextlib.suppress(_errors.FalError):
                     handle.cancel()
-            if isinstance(error, errors.TimeoutError):
+            if isinstance(error, _errors.TimeoutError):
                 raise
             raise follow.timeout_error() from error
 
@@ -297,9 +275,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
             self.output_model, response.json(), response.headers.get("x-fal-request-id")
         )
 
-    def _stream(
-        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
-    ) -> Iterator[OutT]:
+    def _stream(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Iterator[OutT]:
         from httpx_sse import EventSource, SSEError
 
         options = given_options(options, _RUN_OPTIONS)
@@ -319,9 +295,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
                     if output is not None:
                         yield output
             except (httpx.TransportError, SSEError) as error:
-                raise errors.APIConnectionError(
-                    f"the stream broke: {error!r}"
-                ) from error
+                raise _errors.APIConnectionError(f"the stream broke: {error!r}") from error
 
 
 class AsyncEndpoint(_EndpointBase[InT, OutT]):
@@ -335,15 +309,11 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
 
     def handle(self, request_id: str) -> AsyncRequestHandle[OutT]:
         """Re-attach to a request submitted earlier, e.g. by another process."""
-        urls = RequestURLs.for_app(
-            self._client.config.queue_url, self.app_id, request_id
-        )
+        urls = RequestURLs.for_app(self._client.config.queue_url, self.app_id, request_id)
         return AsyncRequestHandle(self._client, urls, self.output_model)
 
     async def _payload(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        data = await self._client.storage.resolve(
-            self._arguments(arguments), self.file_fields
-        )
+        data = await self._client.storage.resolve(self._arguments(arguments), self.file_fields)
         return self._validated(data)
 
     async def _submit(
@@ -367,9 +337,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
             self._client, self._urls(queue_url, response.json()), self.output_model
         )
 
-    async def _subscribe(
-        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
-    ) -> OutT:
+    async def _subscribe(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
         options = given_options(options, _SUBSCRIBE_OPTIONS)
         follow = Follow(self._client.config, "", options.get("timeout"))
         handle = None
@@ -381,19 +349,17 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
                 on_enqueue(handle.request_id)
             logs = bool(options.get("with_logs"))
             return await handle._wait(follow, logs, options.get("on_queue_update"))
-        except errors.FalError as error:
+        except _errors.FalError as error:
             if not follow.expired():
                 raise
             if handle is not None:
-                with contextlib.suppress(errors.FalError):
+                with contextlib.suppress(_errors.FalError):
                     await handle.cancel()
-            if isinstance(error, errors.TimeoutError):
+            if isinstance(error, _errors.TimeoutError):
                 raise
             raise follow.timeout_error() from error
 
-    async def _run(
-        self, arguments: Mapping[str, Any], options: Mapping[str, Any]
-    ) -> OutT:
+    async def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
         options = given_options(options, _RUN_OPTIONS)
         config = self._client.config
         response = await self._client._send(
@@ -430,6 +396,4 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
                     if output is not None:
                         yield output
             except (httpx.TransportError, SSEError) as error:
-                raise errors.APIConnectionError(
-                    f"the stream broke: {error!r}"
-                ) from error
+                raise _errors.APIConnectionError(f"the stream broke: {error!r}") from error

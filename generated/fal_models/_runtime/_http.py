@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from .._version import __version__
-from . import errors
+from . import _errors
 from ._config import ClientConfig
 
 USER_AGENT = f"fal-models/{__version__} python/{platform.python_version()}"
@@ -28,9 +28,7 @@ RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 MAX_BACKOFF = 30.0
 
 
-def headers(
-    config: ClientConfig, extra: Mapping[str, str] | None = None
-) -> dict[str, str]:
+def headers(config: ClientConfig, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     result = {"Authorization": f"Key {config.require_key()}", "User-Agent": USER_AGENT}
     result.update(extra or {})
     return result
@@ -90,9 +88,7 @@ def retry_delay(
 
 
 REDACTED = "[redacted]"
-MIN_SECRET_PART = (
-    8  # characters: shorter halves of an ``id:secret`` key are not searched for
-)
+MIN_SECRET_PART = 8  # characters: shorter halves of an ``id:secret`` key are not searched for
 
 
 def credentials(response: httpx.Response) -> tuple[str, ...]:
@@ -124,7 +120,7 @@ def redact(value: Any, secrets: tuple[str, ...]) -> Any:
 
 def error_from_response(
     response: httpx.Response, request_id: str | None = None
-) -> errors.APIError:
+) -> _errors.APIError:
     """The exception that an error response means, with fal's ``detail`` and error type.
 
     Some gateways echo the credentials of a refused request ("invalid key ..."): those are
@@ -150,31 +146,25 @@ def error_from_response(
         "body": body,
     }
     if status == 422 and isinstance(detail, list):
-        return errors.ValidationError.from_detail(detail, **kwargs)
+        return _errors.ValidationError.from_detail(detail, **kwargs)
     message = (
-        detail
-        if isinstance(detail, str) and detail
-        else f"HTTP {status} from {response.url.path}"
+        detail if isinstance(detail, str) and detail else f"HTTP {status} from {response.url.path}"
     )
     if status in (401, 403):
-        return errors.AuthenticationError(message, **kwargs)
+        return _errors.AuthenticationError(message, **kwargs)
     if status == 404:
-        return errors.NotFoundError(message, **kwargs)
+        return _errors.NotFoundError(message, **kwargs)
     if status == 429:
-        return errors.RateLimitError(
-            message, retry_after=retry_after(response), **kwargs
-        )
+        return _errors.RateLimitError(message, retry_after=retry_after(response), **kwargs)
     if status >= 500:
-        return errors.ServerError(message, **kwargs)
-    return errors.APIError(message, **kwargs)
+        return _errors.ServerError(message, **kwargs)
+    return _errors.APIError(message, **kwargs)
 
 
-def connection_error(
-    method: str, url: str, error: Exception
-) -> errors.APIConnectionError:
+def connection_error(method: str, url: str, error: Exception) -> _errors.APIConnectionError:
     # Only the path: query strings may carry tokens.
     path = httpx.URL(url).copy_with(query=None)
-    return errors.APIConnectionError(f"{method} {path} failed: {error!r}")
+    return _errors.APIConnectionError(f"{method} {path} failed: {error!r}")
 
 
 @contextlib.contextmanager
@@ -201,9 +191,7 @@ def open_response(
         response: httpx.Response | None = None
         try:
             request = http.build_request(method, url, **kwargs)
-            response = http.send(
-                request, stream=True, follow_redirects=follow_redirects
-            )
+            response = http.send(request, stream=True, follow_redirects=follow_redirects)
             if not (stream and response.is_success):
                 response.read()
         except httpx.TransportError as error:
@@ -220,9 +208,7 @@ def open_response(
                     response.close()
                 return
             response.close()
-            delay = retry_delay(
-                attempt, config, idempotent=idempotent, response=response
-            )
+            delay = retry_delay(attempt, config, idempotent=idempotent, response=response)
             if delay is None:
                 raise error_from_response(response, request_id)
         time.sleep(delay)
@@ -257,9 +243,7 @@ async def aopen_response(
                     await _admit(gate.requests, kwargs.get("timeout", http.timeout))
                     admitted = True
                 request = http.build_request(method, url, **kwargs)
-                response = await http.send(
-                    request, stream=True, follow_redirects=follow_redirects
-                )
+                response = await http.send(request, stream=True, follow_redirects=follow_redirects)
                 if not (stream and response.is_success):
                     await response.aread()
             except httpx.TransportError as error:
@@ -276,9 +260,7 @@ async def aopen_response(
                         await response.aclose()
                     return
                 await response.aclose()
-                delay = retry_delay(
-                    attempt, config, idempotent=idempotent, response=response
-                )
+                delay = retry_delay(attempt, config, idempotent=idempotent, response=response)
                 if delay is None:
                     raise error_from_response(response, request_id)
         finally:
@@ -301,9 +283,7 @@ class _Gate:
     streams: asyncio.Semaphore
 
 
-_GATES: weakref.WeakKeyDictionary[httpx.AsyncClient, _Gate] = (
-    weakref.WeakKeyDictionary()
-)
+_GATES: weakref.WeakKeyDictionary[httpx.AsyncClient, _Gate] = weakref.WeakKeyDictionary()
 
 
 def limit_concurrency(http: httpx.AsyncClient, limit: int) -> None:

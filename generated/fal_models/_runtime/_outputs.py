@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import pydantic
 
-from . import errors
+from . import _errors
 
 OutT = TypeVar("OutT", bound=pydantic.BaseModel)
 
@@ -18,7 +18,7 @@ def parse_output(model: type[OutT], data: Any, request_id: str | None = None) ->
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as problem:
-        raise errors.APIError(
+        raise _errors.APIError(
             f"the output does not match {model.__name__}: {problem}",
             request_id=request_id,
             body=data,
@@ -34,7 +34,7 @@ def partial_output(model: type[OutT], data: Any) -> OutT:
     except pydantic.ValidationError:
         pass
     if not isinstance(data, Mapping):
-        raise errors.APIError(f"expected a JSON object for {model.__name__}", body=data)
+        raise _errors.APIError(f"expected a JSON object for {model.__name__}", body=data)
     values: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name
@@ -48,8 +48,6 @@ def partial_output(model: type[OutT], data: Any) -> OutT:
 
 
 @functools.lru_cache(maxsize=512)
-def _field_adapter(
-    model: type[pydantic.BaseModel], name: str
-) -> pydantic.TypeAdapter[Any]:
+def _field_adapter(model: type[pydantic.BaseModel], name: str) -> pydantic.TypeAdapter[Any]:
     annotation = model.model_fields[name].annotation
     return pydantic.TypeAdapter(Any if annotation is None else annotation)

@@ -34,9 +34,7 @@ NOT_GIVEN: Final = NotGiven()
 Priority = Literal["normal", "low"]
 
 
-def given_options(
-    options: Mapping[str, Any], allowed: frozenset[str]
-) -> dict[str, Any]:
+def given_options(options: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
     """The options given: unknown keyword arguments (which ``**options`` would otherwise
     swallow) are rejected, and None means "not given", as it does for fal-client."""
     unknown = sorted(set(options) - allowed)

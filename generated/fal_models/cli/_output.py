@@ -17,9 +17,7 @@ from .._runtime import Completed, FileModel, InProgress, Queued, SyncClient
 JSONPath = tuple[str | int, ...]
 
 
-def file_models(
-    value: Any, path: JSONPath = ()
-) -> Iterator[tuple[JSONPath, FileModel]]:
+def file_models(value: Any, path: JSONPath = ()) -> Iterator[tuple[JSONPath, FileModel]]:
     """Every file object of a result, with its path in the result's JSON."""
     if isinstance(value, FileModel):
         yield path, value
@@ -43,9 +41,7 @@ def save_files(
     saved: dict[JSONPath, Path] = {}
     for path, file in file_models(result):
         name = "-".join([stem, *(_safe(str(part)) for part in path)])
-        saved[path] = file.save(
-            directory / (name + _extension(file.model_dump())), client
-        )
+        saved[path] = file.save(directory / (name + _extension(file.model_dump())), client)
     return saved
 
 
@@ -77,19 +73,14 @@ def summary(result: Mapping[str, Any], saved: Mapping[JSONPath, Path]) -> list[s
     return lines
 
 
-def _describe(
-    label: str, value: Any, path: JSONPath, saved: Mapping[JSONPath, Path]
-) -> list[str]:
+def _describe(label: str, value: Any, path: JSONPath, saved: Mapping[JSONPath, Path]) -> list[str]:
     if isinstance(value, Mapping):
         if isinstance(value.get("url"), str):
             return [
-                f"{label}: {_file_text(value)}"
-                + (f" -> {saved[path]}" if path in saved else "")
+                f"{label}: {_file_text(value)}" + (f" -> {saved[path]}" if path in saved else "")
             ]
         if all(_is_scalar(item) for item in value.values()):
-            return [
-                f"{label}: " + ", ".join(f"{k}={_scalar(v)}" for k, v in value.items())
-            ]
+            return [f"{label}: " + ", ".join(f"{k}={_scalar(v)}" for k, v in value.items())]
         return [
             line
             for key, item in value.items()
@@ -133,10 +124,6 @@ def status_lines(status: Queued | InProgress | Completed) -> list[str]:
     elif isinstance(status, InProgress):
         head = "IN_PROGRESS"
     else:
-        head = (
-            "COMPLETED"
-            if status.error is None
-            else f"COMPLETED with error: {status.error}"
-        )
+        head = "COMPLETED" if status.error is None else f"COMPLETED with error: {status.error}"
     logs = [] if isinstance(status, Queued) else status.logs
     return [head, *(f"[{log.level}] {log.message}" for log in logs)]

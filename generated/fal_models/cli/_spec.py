@@ -19,9 +19,7 @@ from typing import Any, Literal, NamedTuple
 from .commands import PROG
 
 Kind = Literal["str", "int", "float", "bool", "choice", "file", "object", "json"]
-INPUT_PREFIX = (
-    "input:"  # argparse destinations of input fields, apart from the command's own
-)
+INPUT_PREFIX = "input:"  # argparse destinations of input fields, apart from the command's own
 _SIZE = re.compile(r"(\d+)[xX](\d+)")
 
 
@@ -85,8 +83,7 @@ def parser_for(command: Command) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"{PROG} {command.name}",
         description=command.description,
-        epilog=command.example
-        and f"Example:\n\n{textwrap.indent(command.example, '  ')}",
+        epilog=command.example and f"Example:\n\n{textwrap.indent(command.example, '  ')}",
         formatter_class=_Formatter,
     )
     fields = parser.add_argument_group(
@@ -129,9 +126,7 @@ def parser_for(command: Command) -> argparse.ArgumentParser:
     parser.add_argument(
         "--webhook-url", metavar="URL", help="fal POSTs the result to URL when done"
     )
-    parser.add_argument(
-        "--quiet", "-q", action="store_true", help="no progress on standard error"
-    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress on standard error")
     return parser
 
 
@@ -160,16 +155,12 @@ def _scalar(option: Option, text: str) -> Any:
         try:
             return int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected an integer, got {text!r}"
-            ) from None
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
     if kind == "float":
         try:
             return float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected a number, got {text!r}"
-            ) from None
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if kind == "choice":
         for choice in option.choices:
             if str(choice) == text:
@@ -204,9 +195,7 @@ def _json(text: str) -> Any:
     try:
         return json.loads(text)
     except ValueError as problem:
-        raise argparse.ArgumentTypeError(
-            f"invalid JSON ({problem}): {text!r}"
-        ) from None
+        raise argparse.ArgumentTypeError(f"invalid JSON ({problem}): {text!r}") from None
 
 
 def collect(
@@ -218,18 +207,14 @@ def collect(
     """The input: fields of ``base`` (from ``--input``), overridden by the options given."""
     unknown = sorted(set(base) - {option.name for option in command.options})
     if unknown:
-        parser.error(
-            f"argument --input: unknown field(s) {', '.join(map(repr, unknown))}"
-        )
+        parser.error(f"argument --input: unknown field(s) {', '.join(map(repr, unknown))}")
     given = vars(namespace)
     values = dict(base)
     for option in command.options:
         if option.dest in given:
             values[option.name] = given[option.dest]
     missing = [
-        option.flag
-        for option in command.options
-        if option.required and option.name not in values
+        option.flag for option in command.options if option.required and option.name not in values
     ]
     if missing:
         parser.error(f"the following arguments are required: {', '.join(missing)}")

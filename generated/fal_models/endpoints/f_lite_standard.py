@@ -75,9 +75,7 @@ class FLiteStandardInput(BaseModel):
     """
     The same seed and the same prompt given to the same version of the model will output the same image every time.
     """
-    guidance_scale: Annotated[
-        float | None, Field(examples=[3.5], title="Guidance Scale")
-    ] = 3.5
+    guidance_scale: Annotated[float | None, Field(examples=[3.5], title="Guidance Scale")] = 3.5
     """
     The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you.
     """

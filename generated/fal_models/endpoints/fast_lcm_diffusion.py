@@ -28,13 +28,9 @@ class FastLcmDiffusionInput(BaseModel):
         use_attribute_docstrings=True,
     )
     model_name: Annotated[
-        Literal[
-            "stabilityai/stable-diffusion-xl-base-1.0", "runwayml/stable-diffusion-v1-5"
-        ]
+        Literal["stabilityai/stable-diffusion-xl-base-1.0", "runwayml/stable-diffusion-v1-5"]
         | None,
-        Field(
-            examples=["stabilityai/stable-diffusion-xl-base-1.0"], title="Model Name"
-        ),
+        Field(examples=["stabilityai/stable-diffusion-xl-base-1.0"], title="Model Name"),
     ] = "stabilityai/stable-diffusion-xl-base-1.0"
     """
     The name of the model to use.
@@ -42,9 +38,7 @@ class FastLcmDiffusionInput(BaseModel):
     prompt: Annotated[
         str,
         Field(
-            examples=[
-                "Self-portrait oil painting, a beautiful cyborg with golden hair, 8k."
-            ],
+            examples=["Self-portrait oil painting, a beautiful cyborg with golden hair, 8k."],
             title="Prompt",
         ),
     ]
@@ -77,9 +71,7 @@ class FastLcmDiffusionInput(BaseModel):
     """
     The size of the generated image.
     """
-    num_inference_steps: Annotated[
-        int | None, Field(examples=[6], title="Num Inference Steps")
-    ] = 6
+    num_inference_steps: Annotated[int | None, Field(examples=[6], title="Num Inference Steps")] = 6
     """
     The number of inference steps to perform.
     """
@@ -87,9 +79,7 @@ class FastLcmDiffusionInput(BaseModel):
     """
     The same seed and the same prompt given to the same version of Stable Diffusion will output the same image every time.
     """
-    guidance_scale: Annotated[
-        float | None, Field(examples=[1.5], title="Guidance Scale")
-    ] = 1.5
+    guidance_scale: Annotated[float | None, Field(examples=[1.5], title="Guidance Scale")] = 1.5
     """
     The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you.
     """
@@ -108,8 +98,7 @@ class FastLcmDiffusionInput(BaseModel):
     If set to true, the safety checker will be enabled.
     """
     safety_checker_version: Annotated[
-        Literal["v1", "v2"] | None,
-        Field(examples=["v1"], title="Safety Checker Version"),
+        Literal["v1", "v2"] | None, Field(examples=["v1"], title="Safety Checker Version")
     ] = "v1"
     """
     The version of the safety checker to use. v1 is the default CompVis safety checker. v2 uses a custom ViT model.
@@ -118,9 +107,9 @@ class FastLcmDiffusionInput(BaseModel):
     """
     If set to true, the prompt will be expanded with additional prompts.
     """
-    format: Annotated[
-        Literal["jpeg", "png"] | None, Field(examples=["jpeg"], title="Format")
-    ] = "jpeg"
+    format: Annotated[Literal["jpeg", "png"] | None, Field(examples=["jpeg"], title="Format")] = (
+        "jpeg"
+    )
     """
     The format of the generated image.
     """
@@ -157,19 +146,14 @@ class FastLcmDiffusionOutput(BaseModel):
     """
 
 
-class FastLcmDiffusionRealtime(
-    _rt.SyncRealtime[FastLcmDiffusionInput, FastLcmDiffusionOutput]
-):
+class FastLcmDiffusionRealtime(_rt.SyncRealtime[FastLcmDiffusionInput, FastLcmDiffusionOutput]):
     """A realtime connection to fal-ai/fast-lcm-diffusion: ``send`` inputs, ``recv`` outputs."""
 
     def send(
         self,
         *,
         model_name: (
-            _t.Literal[
-                "stabilityai/stable-diffusion-xl-base-1.0",
-                "runwayml/stable-diffusion-v1-5",
-            ]
+            _t.Literal["stabilityai/stable-diffusion-xl-base-1.0", "runwayml/stable-diffusion-v1-5"]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
         prompt: str,
@@ -218,10 +202,7 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
         self,
         *,
         model_name: (
-            _t.Literal[
-                "stabilityai/stable-diffusion-xl-base-1.0",
-                "runwayml/stable-diffusion-v1-5",
-            ]
+            _t.Literal["stabilityai/stable-diffusion-xl-base-1.0", "runwayml/stable-diffusion-v1-5"]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
         prompt: str,
@@ -290,10 +271,7 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
         self,
         *,
         model_name: (
-            _t.Literal[
-                "stabilityai/stable-diffusion-xl-base-1.0",
-                "runwayml/stable-diffusion-v1-5",
-            ]
+            _t.Literal["stabilityai/stable-diffusion-xl-base-1.0", "runwayml/stable-diffusion-v1-5"]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
         prompt: str,
@@ -330,10 +308,7 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
         self,
         *,
         model_name: (
-            _t.Literal[
-                "stabilityai/stable-diffusion-xl-base-1.0",
-                "runwayml/stable-diffusion-v1-5",
-            ]
+            _t.Literal["stabilityai/stable-diffusion-xl-base-1.0", "runwayml/stable-diffusion-v1-5"]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
         prompt: str,
@@ -366,9 +341,7 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
         """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
         return self._run(locals(), options)
 
-    def realtime(
-        self, **options: _t.Unpack[_rt.RealtimeOptions]
-    ) -> FastLcmDiffusionRealtime:
+    def realtime(self, **options: _t.Unpack[_rt.RealtimeOptions]) -> FastLcmDiffusionRealtime:
         """A realtime (websocket) connection; use it as a context manager."""
         return FastLcmDiffusionRealtime(self, options)
 
@@ -382,10 +355,7 @@ class AsyncFastLcmDiffusionRealtime(
         self,
         *,
         model_name: (
-            _t.Literal[
-                "stabilityai/stable-diffusion-xl-base-1.0",
-                "runwayml/stable-diffusion-v1-5",
-            ]
+            _t.Literal["stabilityai/stable-diffusion-xl-base-1.0", "runwayml/stable-diffusion-v1-5"]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
         prompt: str,
@@ -418,9 +388,7 @@ class AsyncFastLcmDiffusionRealtime(
         await self._send_arguments(locals())
 
 
-class AsyncFastLcmDiffusion(
-    _rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionOutput]
-):
+class AsyncFastLcmDiffusion(_rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionOutput]):
     """fal-ai/fast-lcm-diffusion on the asynchronous client.
 
     Call it to submit and wait for the output; ``submit`` returns a handle instead,
@@ -436,10 +404,7 @@ class AsyncFastLcmDiffusion(
         self,
         *,
         model_name: (
-            _t.Literal[
-                "stabilityai/stable-diffusion-xl-base-1.0",
-                "runwayml/stable-diffusion-v1-5",
-            ]
+            _t.Literal["stabilityai/stable-diffusion-xl-base-1.0", "runwayml/stable-diffusion-v1-5"]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
         prompt: str,
@@ -508,10 +473,7 @@ class AsyncFastLcmDiffusion(
         self,
         *,
         model_name: (
-            _t.Literal[
-                "stabilityai/stable-diffusion-xl-base-1.0",
-                "runwayml/stable-diffusion-v1-5",
-            ]
+            _t.Literal["stabilityai/stable-diffusion-xl-base-1.0", "runwayml/stable-diffusion-v1-5"]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
         prompt: str,
@@ -548,10 +510,7 @@ class AsyncFastLcmDiffusion(
         self,
         *,
         model_name: (
-            _t.Literal[
-                "stabilityai/stable-diffusion-xl-base-1.0",
-                "runwayml/stable-diffusion-v1-5",
-            ]
+            _t.Literal["stabilityai/stable-diffusion-xl-base-1.0", "runwayml/stable-diffusion-v1-5"]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
         prompt: str,
@@ -584,8 +543,6 @@ class AsyncFastLcmDiffusion(
         """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
         return await self._run(locals(), options)
 
-    def realtime(
-        self, **options: _t.Unpack[_rt.RealtimeOptions]
-    ) -> AsyncFastLcmDiffusionRealtime:
+    def realtime(self, **options: _t.Unpack[_rt.RealtimeOptions]) -> AsyncFastLcmDiffusionRealtime:
         """A realtime (websocket) connection; use it as an async context manager."""
         return AsyncFastLcmDiffusionRealtime(self, options)

@@ -55,9 +55,7 @@ class Flux1SchnellInput(BaseModel):
     """
     The size of the generated image.
     """
-    num_inference_steps: Annotated[
-        int | None, Field(examples=[4], title="Num Inference Steps")
-    ] = 4
+    num_inference_steps: Annotated[int | None, Field(examples=[4], title="Num Inference Steps")] = 4
     """
     The number of inference steps to perform.
     """
@@ -86,8 +84,7 @@ class Flux1SchnellInput(BaseModel):
     The format of the generated image.
     """
     acceleration: Annotated[
-        Literal["none", "regular", "high"] | None,
-        Field(examples=["regular"], title="Acceleration"),
+        Literal["none", "regular", "high"] | None, Field(examples=["regular"], title="Acceleration")
     ] = "regular"
     """
     The speed of the generation. The higher the speed, the faster the generation.
@@ -156,9 +153,7 @@ class Flux1Schnell(_rt.SyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]):
         num_images: int | _rt.NotGiven = _rt.NOT_GIVEN,
         enable_safety_checker: bool | _rt.NotGiven = _rt.NOT_GIVEN,
         output_format: _t.Literal["jpeg", "png"] | _rt.NotGiven = _rt.NOT_GIVEN,
-        acceleration: (
-            _t.Literal["none", "regular", "high"] | _rt.NotGiven
-        ) = _rt.NOT_GIVEN,
+        acceleration: _t.Literal["none", "regular", "high"] | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubscribeOptions],
     ) -> Flux1SchnellOutput:
         """Run fal-ai/flux-1/schnell through the queue and return its output.
@@ -206,9 +201,7 @@ class Flux1Schnell(_rt.SyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]):
         num_images: int | _rt.NotGiven = _rt.NOT_GIVEN,
         enable_safety_checker: bool | _rt.NotGiven = _rt.NOT_GIVEN,
         output_format: _t.Literal["jpeg", "png"] | _rt.NotGiven = _rt.NOT_GIVEN,
-        acceleration: (
-            _t.Literal["none", "regular", "high"] | _rt.NotGiven
-        ) = _rt.NOT_GIVEN,
+        acceleration: _t.Literal["none", "regular", "high"] | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubmitOptions],
     ) -> _rt.SyncRequestHandle[Flux1SchnellOutput]:
         """Submit to the queue and return a handle without waiting; arguments as for the call."""
@@ -236,9 +229,7 @@ class Flux1Schnell(_rt.SyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]):
         num_images: int | _rt.NotGiven = _rt.NOT_GIVEN,
         enable_safety_checker: bool | _rt.NotGiven = _rt.NOT_GIVEN,
         output_format: _t.Literal["jpeg", "png"] | _rt.NotGiven = _rt.NOT_GIVEN,
-        acceleration: (
-            _t.Literal["none", "regular", "high"] | _rt.NotGiven
-        ) = _rt.NOT_GIVEN,
+        acceleration: _t.Literal["none", "regular", "high"] | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.RunOptions],
     ) -> Flux1SchnellOutput:
         """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
@@ -281,9 +272,7 @@ class AsyncFlux1Schnell(_rt.AsyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]
         num_images: int | _rt.NotGiven = _rt.NOT_GIVEN,
         enable_safety_checker: bool | _rt.NotGiven = _rt.NOT_GIVEN,
         output_format: _t.Literal["jpeg", "png"] | _rt.NotGiven = _rt.NOT_GIVEN,
-        acceleration: (
-            _t.Literal["none", "regular", "high"] | _rt.NotGiven
-        ) = _rt.NOT_GIVEN,
+        acceleration: _t.Literal["none", "regular", "high"] | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubscribeOptions],
     ) -> Flux1SchnellOutput:
         """Run fal-ai/flux-1/schnell through the queue and return its output.
@@ -331,9 +320,7 @@ class AsyncFlux1Schnell(_rt.AsyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]
         num_images: int | _rt.NotGiven = _rt.NOT_GIVEN,
         enable_safety_checker: bool | _rt.NotGiven = _rt.NOT_GIVEN,
         output_format: _t.Literal["jpeg", "png"] | _rt.NotGiven = _rt.NOT_GIVEN,
-        acceleration: (
-            _t.Literal["none", "regular", "high"] | _rt.NotGiven
-        ) = _rt.NOT_GIVEN,
+        acceleration: _t.Literal["none", "regular", "high"] | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubmitOptions],
     ) -> _rt.AsyncRequestHandle[Flux1SchnellOutput]:
         """Submit to the queue and return a handle without waiting; arguments as for the call."""
@@ -361,9 +348,7 @@ class AsyncFlux1Schnell(_rt.AsyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]
         num_images: int | _rt.NotGiven = _rt.NOT_GIVEN,
         enable_safety_checker: bool | _rt.NotGiven = _rt.NOT_GIVEN,
         output_format: _t.Literal["jpeg", "png"] | _rt.NotGiven = _rt.NOT_GIVEN,
-        acceleration: (
-            _t.Literal["none", "regular", "high"] | _rt.NotGiven
-        ) = _rt.NOT_GIVEN,
+        acceleration: _t.Literal["none", "regular", "high"] | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.RunOptions],
     ) -> Flux1SchnellOutput:
         """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""

@@ -37,9 +37,7 @@ class HidreamI1FastInput(BaseModel):
     """
     The prompt to generate an image from.
     """
-    negative_prompt: Annotated[
-        str | None, Field(examples=[""], title="Negative Prompt")
-    ] = ""
+    negative_prompt: Annotated[str | None, Field(examples=[""], title="Negative Prompt")] = ""
     """
     The negative prompt to use. Use it to address details that you don't want in the image. This could be colors, objects, scenery and even the small details (e.g. moustache, blurry, low resolution).
     """

@@ -38,9 +38,7 @@ class HidreamI1FullInput(BaseModel):
     """
     The prompt to generate an image from.
     """
-    negative_prompt: Annotated[
-        str | None, Field(examples=[""], title="Negative Prompt")
-    ] = ""
+    negative_prompt: Annotated[str | None, Field(examples=[""], title="Negative Prompt")] = ""
     """
     The negative prompt to use. Use it to address details that you don't want in the image. This could be colors, objects, scenery and even the small details (e.g. moustache, blurry, low resolution).
     """
@@ -70,9 +68,7 @@ class HidreamI1FullInput(BaseModel):
     """
     The same seed and the same prompt given to the same version of the model will output the same image every time.
     """
-    guidance_scale: Annotated[
-        float | None, Field(examples=[5], title="Guidance Scale")
-    ] = 5
+    guidance_scale: Annotated[float | None, Field(examples=[5], title="Guidance Scale")] = 5
     """
     The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you.
     """
@@ -96,9 +92,7 @@ class HidreamI1FullInput(BaseModel):
     """
     The format of the generated image.
     """
-    loras: Annotated[list[LoraWeight] | None, Field(examples=[[]], title="Loras")] = (
-        None
-    )
+    loras: Annotated[list[LoraWeight] | None, Field(examples=[[]], title="Loras")] = None
     """
     A list of LoRAs to apply to the model. Each LoRA specifies its path, scale, and optional weight name.
     """

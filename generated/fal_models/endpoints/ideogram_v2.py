@@ -61,28 +61,14 @@ class IdeogramV2Input(BaseModel):
         ),
     ]
     aspect_ratio: Annotated[
-        Literal[
-            "10:16",
-            "16:10",
-            "9:16",
-            "16:9",
-            "4:3",
-            "3:4",
-            "1:1",
-            "1:3",
-            "3:1",
-            "3:2",
-            "2:3",
-        ]
+        Literal["10:16", "16:10", "9:16", "16:9", "4:3", "3:4", "1:1", "1:3", "3:1", "3:2", "2:3"]
         | None,
         Field(examples=["1:1"], title="Aspect Ratio"),
     ] = "1:1"
     """
     The aspect ratio of the generated image
     """
-    expand_prompt: Annotated[
-        bool | None, Field(examples=[True], title="Expand Prompt")
-    ] = True
+    expand_prompt: Annotated[bool | None, Field(examples=[True], title="Expand Prompt")] = True
     """
     Whether to expand the prompt with MagicPrompt functionality.
     """
@@ -114,13 +100,7 @@ class IdeogramV2Output(BaseModel):
     images: Annotated[
         list[File],
         Field(
-            examples=[
-                [
-                    {
-                        "url": "https://fal.media/files/monkey/cNaoxPl0YAWYb-QVBvO9F_image.png"
-                    }
-                ]
-            ],
+            examples=[[{"url": "https://fal.media/files/monkey/cNaoxPl0YAWYb-QVBvO9F_image.png"}]],
             title="Images",
         ),
     ]
@@ -151,17 +131,7 @@ class IdeogramV2(_rt.SyncEndpoint[IdeogramV2Input, IdeogramV2Output]):
         prompt: str,
         aspect_ratio: (
             _t.Literal[
-                "10:16",
-                "16:10",
-                "9:16",
-                "16:9",
-                "4:3",
-                "3:4",
-                "1:1",
-                "1:3",
-                "3:1",
-                "3:2",
-                "2:3",
+                "10:16", "16:10", "9:16", "16:9", "4:3", "3:4", "1:1", "1:3", "3:1", "3:2", "2:3"
             ]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
@@ -200,17 +170,7 @@ class IdeogramV2(_rt.SyncEndpoint[IdeogramV2Input, IdeogramV2Output]):
         prompt: str,
         aspect_ratio: (
             _t.Literal[
-                "10:16",
-                "16:10",
-                "9:16",
-                "16:9",
-                "4:3",
-                "3:4",
-                "1:1",
-                "1:3",
-                "3:1",
-                "3:2",
-                "2:3",
+                "10:16", "16:10", "9:16", "16:9", "4:3", "3:4", "1:1", "1:3", "3:1", "3:2", "2:3"
             ]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
@@ -233,17 +193,7 @@ class IdeogramV2(_rt.SyncEndpoint[IdeogramV2Input, IdeogramV2Output]):
         prompt: str,
         aspect_ratio: (
             _t.Literal[
-                "10:16",
-                "16:10",
-                "9:16",
-                "16:9",
-                "4:3",
-                "3:4",
-                "1:1",
-                "1:3",
-                "3:1",
-                "3:2",
-                "2:3",
+                "10:16", "16:10", "9:16", "16:9", "4:3", "3:4", "1:1", "1:3", "3:1", "3:2", "2:3"
             ]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
@@ -282,17 +232,7 @@ class AsyncIdeogramV2(_rt.AsyncEndpoint[IdeogramV2Input, IdeogramV2Output]):
         prompt: str,
         aspect_ratio: (
             _t.Literal[
-                "10:16",
-                "16:10",
-                "9:16",
-                "16:9",
-                "4:3",
-                "3:4",
-                "1:1",
-                "1:3",
-                "3:1",
-                "3:2",
-                "2:3",
+                "10:16", "16:10", "9:16", "16:9", "4:3", "3:4", "1:1", "1:3", "3:1", "3:2", "2:3"
             ]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
@@ -331,17 +271,7 @@ class AsyncIdeogramV2(_rt.AsyncEndpoint[IdeogramV2Input, IdeogramV2Output]):
         prompt: str,
         aspect_ratio: (
             _t.Literal[
-                "10:16",
-                "16:10",
-                "9:16",
-                "16:9",
-                "4:3",
-                "3:4",
-                "1:1",
-                "1:3",
-                "3:1",
-                "3:2",
-                "2:3",
+                "10:16", "16:10", "9:16", "16:9", "4:3", "3:4", "1:1", "1:3", "3:1", "3:2", "2:3"
             ]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,
@@ -364,17 +294,7 @@ class AsyncIdeogramV2(_rt.AsyncEndpoint[IdeogramV2Input, IdeogramV2Output]):
         prompt: str,
         aspect_ratio: (
             _t.Literal[
-                "10:16",
-                "16:10",
-                "9:16",
-                "16:9",
-                "4:3",
-                "3:4",
-                "1:1",
-                "1:3",
-                "3:1",
-                "3:2",
-                "2:3",
+                "10:16", "16:10", "9:16", "16:9", "4:3", "3:4", "1:1", "1:3", "3:1", "3:2", "2:3"
             ]
             | _rt.NotGiven
         ) = _rt.NOT_GIVEN,

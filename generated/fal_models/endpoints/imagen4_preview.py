@@ -99,11 +99,7 @@ class Imagen4PreviewOutput(BaseModel):
         list[File],
         Field(
             examples=[
-                [
-                    {
-                        "url": "https://v3.fal.media/files/rabbit/rmgBxhwGYb2d3pl3x9sKf_output.png"
-                    }
-                ]
+                [{"url": "https://v3.fal.media/files/rabbit/rmgBxhwGYb2d3pl3x9sKf_output.png"}]
             ],
             title="Images",
         ),

@@ -68,11 +68,7 @@ class Imagen4PreviewFastOutput(BaseModel):
         list[shared.File],
         Field(
             examples=[
-                [
-                    {
-                        "url": "https://v3.fal.media/files/elephant/MNWc2sdR8v_VLWqVp7ag8_output.png"
-                    }
-                ]
+                [{"url": "https://v3.fal.media/files/elephant/MNWc2sdR8v_VLWqVp7ag8_output.png"}]
             ],
             title="Images",
         ),
@@ -83,9 +79,7 @@ class Imagen4PreviewFastOutput(BaseModel):
     """
 
 
-class Imagen4PreviewFast(
-    _rt.SyncEndpoint[Imagen4PreviewFastInput, Imagen4PreviewFastOutput]
-):
+class Imagen4PreviewFast(_rt.SyncEndpoint[Imagen4PreviewFastInput, Imagen4PreviewFastOutput]):
     """fal-ai/imagen4/preview/fast on the synchronous client.
 
     Generate images using Google's Imagen 4 Fast model.
@@ -156,9 +150,7 @@ class Imagen4PreviewFast(
         return self._run(locals(), options)
 
 
-class AsyncImagen4PreviewFast(
-    _rt.AsyncEndpoint[Imagen4PreviewFastInput, Imagen4PreviewFastOutput]
-):
+class AsyncImagen4PreviewFast(_rt.AsyncEndpoint[Imagen4PreviewFastInput, Imagen4PreviewFastOutput]):
     """fal-ai/imagen4/preview/fast on the asynchronous client.
 
     Generate images using Google's Imagen 4 Fast model.

@@ -32,9 +32,7 @@ class OmnigenV2Input(BaseModel):
     input_image_urls: Annotated[
         list[str] | None,
         Field(
-            examples=[
-                ["https://storage.googleapis.com/falserverless/omnigen/input.png"]
-            ],
+            examples=[["https://storage.googleapis.com/falserverless/omnigen/input.png"]],
             title="Input Image Urls",
         ),
     ] = None
@@ -95,15 +93,12 @@ class OmnigenV2Input(BaseModel):
     """
     CFG range start value.
     """
-    cfg_range_end: Annotated[
-        float | None, Field(examples=[1], title="Cfg Range End")
-    ] = 1
+    cfg_range_end: Annotated[float | None, Field(examples=[1], title="Cfg Range End")] = 1
     """
     CFG range end value.
     """
     scheduler: Annotated[
-        Literal["euler", "dpmsolver"] | None,
-        Field(examples=["euler"], title="Scheduler"),
+        Literal["euler", "dpmsolver"] | None, Field(examples=["euler"], title="Scheduler")
     ] = "euler"
     """
     The scheduler to use for the diffusion process.
@@ -173,9 +168,7 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
         self,
         *,
         prompt: str,
-        input_image_urls: (
-            _t.Sequence[str | _rt.FileInput] | _rt.NotGiven
-        ) = _rt.NOT_GIVEN,
+        input_image_urls: _t.Sequence[str | _rt.FileInput] | _rt.NotGiven = _rt.NOT_GIVEN,
         image_size: (
             shared.ImageSize
             | _t.Literal[
@@ -239,9 +232,7 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
         self,
         *,
         prompt: str,
-        input_image_urls: (
-            _t.Sequence[str | _rt.FileInput] | _rt.NotGiven
-        ) = _rt.NOT_GIVEN,
+        input_image_urls: _t.Sequence[str | _rt.FileInput] | _rt.NotGiven = _rt.NOT_GIVEN,
         image_size: (
             shared.ImageSize
             | _t.Literal[
@@ -275,9 +266,7 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
         self,
         *,
         prompt: str,
-        input_image_urls: (
-            _t.Sequence[str | _rt.FileInput] | _rt.NotGiven
-        ) = _rt.NOT_GIVEN,
+        input_image_urls: _t.Sequence[str | _rt.FileInput] | _rt.NotGiven = _rt.NOT_GIVEN,
         image_size: (
             shared.ImageSize
             | _t.Literal[
@@ -325,9 +314,7 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
         self,
         *,
         prompt: str,
-        input_image_urls: (
-            _t.Sequence[str | _rt.FileInput] | _rt.NotGiven
-        ) = _rt.NOT_GIVEN,
+        input_image_urls: _t.Sequence[str | _rt.FileInput] | _rt.NotGiven = _rt.NOT_GIVEN,
         image_size: (
             shared.ImageSize
             | _t.Literal[
@@ -391,9 +378,7 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
         self,
         *,
         prompt: str,
-        input_image_urls: (
-            _t.Sequence[str | _rt.FileInput] | _rt.NotGiven
-        ) = _rt.NOT_GIVEN,
+        input_image_urls: _t.Sequence[str | _rt.FileInput] | _rt.NotGiven = _rt.NOT_GIVEN,
         image_size: (
             shared.ImageSize
             | _t.Literal[
@@ -427,9 +412,7 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
         self,
         *,
         prompt: str,
-        input_image_urls: (
-            _t.Sequence[str | _rt.FileInput] | _rt.NotGiven
-        ) = _rt.NOT_GIVEN,
+        input_image_urls: _t.Sequence[str | _rt.FileInput] | _rt.NotGiven = _rt.NOT_GIVEN,
         image_size: (
             shared.ImageSize
             | _t.Literal[

@@ -114,9 +114,7 @@ class RecraftV2TextToImageInput(BaseModel):
     """
     The style of the generated images. Vector images cost 2X as much.
     """
-    colors: Annotated[list[RGBColor] | None, Field(examples=[[]], title="Colors")] = (
-        None
-    )
+    colors: Annotated[list[RGBColor] | None, Field(examples=[[]], title="Colors")] = None
     """
     An array of preferable colors
     """
@@ -124,9 +122,7 @@ class RecraftV2TextToImageInput(BaseModel):
     """
     The ID of the custom style reference (optional)
     """
-    enable_safety_checker: Annotated[
-        bool | None, Field(title="Enable Safety Checker")
-    ] = None
+    enable_safety_checker: Annotated[bool | None, Field(title="Enable Safety Checker")] = None
     """
     If set to true, the safety checker will be enabled.
     """
@@ -140,20 +136,14 @@ class RecraftV2TextToImageOutput(BaseModel):
         list[shared.File],
         Field(
             examples=[
-                [
-                    {
-                        "url": "https://fal.media/files/penguin/852yy3l5DGLmrwAK42RTB_image.webp"
-                    }
-                ]
+                [{"url": "https://fal.media/files/penguin/852yy3l5DGLmrwAK42RTB_image.webp"}]
             ],
             title="Images",
         ),
     ]
 
 
-class RecraftV2TextToImage(
-    _rt.SyncEndpoint[RecraftV2TextToImageInput, RecraftV2TextToImageOutput]
-):
+class RecraftV2TextToImage(_rt.SyncEndpoint[RecraftV2TextToImageInput, RecraftV2TextToImageOutput]):
     """fal-ai/recraft/v2/text-to-image on the synchronous client.
 
     Call it to submit and wait for the output; ``submit`` returns a handle instead,

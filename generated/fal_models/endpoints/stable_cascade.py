@@ -27,10 +27,7 @@ class StableCascadeInput(BaseModel):
     )
     prompt: Annotated[
         str,
-        Field(
-            examples=["An image of a shiba inu, donning a spacesuit and helmet"],
-            title="Prompt",
-        ),
+        Field(examples=["An image of a shiba inu, donning a spacesuit and helmet"], title="Prompt"),
     ]
     """
     The prompt to use for generating the image. Be as descriptive as possible for best results.
@@ -41,21 +38,15 @@ class StableCascadeInput(BaseModel):
     """
     The negative prompt to use. Use it to address details that you don't want in the image. This could be colors, objects, scenery and even the small details (e.g. moustache, blurry, low resolution).
     """
-    first_stage_steps: Annotated[
-        int | None, Field(examples=[20], title="First Stage Steps")
-    ] = 20
+    first_stage_steps: Annotated[int | None, Field(examples=[20], title="First Stage Steps")] = 20
     """
     Number of steps to run the first stage for.
     """
-    second_stage_steps: Annotated[
-        int | None, Field(examples=[10], title="Second Stage Steps")
-    ] = 10
+    second_stage_steps: Annotated[int | None, Field(examples=[10], title="Second Stage Steps")] = 10
     """
     Number of steps to run the second stage for.
     """
-    guidance_scale: Annotated[
-        float | None, Field(examples=[4], title="Guidance Scale")
-    ] = 4
+    guidance_scale: Annotated[float | None, Field(examples=[4], title="Guidance Scale")] = 4
     """
     The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you.
     """

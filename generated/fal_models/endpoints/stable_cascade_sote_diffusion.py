@@ -49,21 +49,15 @@ class StableCascadeSoteDiffusionInput(BaseModel):
     """
     The negative prompt to use. Use it to address details that you don't want in the image. This could be colors, objects, scenery and even the small details (e.g. moustache, blurry, low resolution).
     """
-    first_stage_steps: Annotated[
-        int | None, Field(examples=[25], title="First Stage Steps")
-    ] = 25
+    first_stage_steps: Annotated[int | None, Field(examples=[25], title="First Stage Steps")] = 25
     """
     Number of steps to run the first stage for.
     """
-    second_stage_steps: Annotated[
-        int | None, Field(examples=[10], title="Second Stage Steps")
-    ] = 10
+    second_stage_steps: Annotated[int | None, Field(examples=[10], title="Second Stage Steps")] = 10
     """
     Number of steps to run the second stage for.
     """
-    guidance_scale: Annotated[
-        float | None, Field(examples=[8], title="Guidance Scale")
-    ] = 8
+    guidance_scale: Annotated[float | None, Field(examples=[8], title="Guidance Scale")] = 8
     """
     The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you.
     """

@@ -70,15 +70,13 @@ class IPAdapter(BaseModel):
     """
     Path to the Image Encoder for the IP-Adapter, for example 'openai/clip-vit-large-patch14'
     """
-    image_encoder_subfolder: Annotated[
-        str | None, Field(title="Image Encoder Subfolder")
-    ] = None
+    image_encoder_subfolder: Annotated[str | None, Field(title="Image Encoder Subfolder")] = None
     """
     Subfolder in which the image encoder weights exist.
     """
-    image_encoder_weight_name: Annotated[
-        str | None, Field(title="Image Encoder Weight Name")
-    ] = None
+    image_encoder_weight_name: Annotated[str | None, Field(title="Image Encoder Weight Name")] = (
+        None
+    )
     """
     Name of the image encoder.
     """
@@ -130,9 +128,7 @@ class StableDiffusionV35LargeInput(BaseModel):
     """
     The prompt to generate an image from.
     """
-    negative_prompt: Annotated[
-        str | None, Field(examples=[""], title="Negative Prompt")
-    ] = ""
+    negative_prompt: Annotated[str | None, Field(examples=[""], title="Negative Prompt")] = ""
     """
     The negative prompt to use. Use it to address details that you don't want in the image. This could be colors, objects, scenery and even the small details (e.g. moustache, blurry, low resolution).
     """
@@ -146,9 +142,7 @@ class StableDiffusionV35LargeInput(BaseModel):
     """
     The same seed and the same prompt given to the same version of the model will output the same image every time.
     """
-    guidance_scale: Annotated[
-        float | None, Field(examples=[3.5], title="Guidance Scale")
-    ] = 3.5
+    guidance_scale: Annotated[float | None, Field(examples=[3.5], title="Guidance Scale")] = 3.5
     """
     The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you.
     """

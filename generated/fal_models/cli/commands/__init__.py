@@ -32,11 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Generate images using Google's Imagen 4 Fast model.",
     ),
     "omnigen-v2": ("omnigen_v2", "fal-ai/omnigen-v2", ""),
-    "recraft-v2-text-to-image": (
-        "recraft_v2_text_to_image",
-        "fal-ai/recraft/v2/text-to-image",
-        "",
-    ),
+    "recraft-v2-text-to-image": ("recraft_v2_text_to_image", "fal-ai/recraft/v2/text-to-image", ""),
     "stable-cascade": ("stable_cascade", "fal-ai/stable-cascade", ""),
     "stable-cascade-sote-diffusion": (
         "stable_cascade_sote_diffusion",

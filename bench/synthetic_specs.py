@@ -12,7 +12,7 @@ The same ``(count, seed)`` always gives the same bytes. Most endpoints use the c
 types, so they end up in the generated ``shared`` module; a seeded share of endpoints uses a
 drifted variant (same class name, different structure), which stays local to the endpoint.
 
-    python -m bench.synth OUT --count 1000 [--seed 0] [--force]
+    python -m bench.synthetic_specs OUT --count 1000 [--seed 0] [--force]
 """
 
 from __future__ import annotations
@@ -1031,7 +1031,9 @@ def write_specs(folder: Path, count: int, seed: int = 0, *, force: bool = False)
     """
     if folder.exists() and any(folder.iterdir()):
         if not (folder / MARKER).is_file():
-            raise FileExistsError(f"{folder} is not empty and was not written by bench.synth")
+            raise FileExistsError(
+                f"{folder} is not empty and was not written by bench.synthetic_specs"
+            )
         if not force:
             raise FileExistsError(f"{folder} is not empty (force=True / --force replaces it)")
         shutil.rmtree(folder)
@@ -1048,7 +1050,7 @@ def write_specs(folder: Path, count: int, seed: int = 0, *, force: bool = False)
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.synth", description=__doc__.split("\n")[0]
+        prog="python -m bench.synthetic_specs", description=__doc__.split("\n")[0]
     )
     parser.add_argument("out", type=Path, help="specs folder to write (missing or empty)")
     parser.add_argument("--count", type=int, default=1000)
@@ -1058,7 +1060,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ids = write_specs(args.out, args.count, args.seed, force=args.force)
     except FileExistsError as problem:
-        print(f"bench.synth: {problem}", file=sys.stderr)
+        print(f"bench.synthetic_specs: {problem}", file=sys.stderr)
         return 1
     print(f"wrote {len(ids)} specs to {args.out}")
     return 0

@@ -17,7 +17,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import pydantic
 
-from . import errors
+from . import _errors
 
 OutT = TypeVar("OutT", bound=pydantic.BaseModel)
 
@@ -50,11 +50,7 @@ class WebhookPayload(pydantic.BaseModel, Generic[OutT]):
     @pydantic.model_validator(mode="before")
     @classmethod
     def _error_payload(cls, data: Any) -> Any:
-        if (
-            isinstance(data, Mapping)
-            and data.get("status") != "OK"
-            and "payload" in data
-        ):
+        if isinstance(data, Mapping) and data.get("status") != "OK" and "payload" in data:
             data = {**data, "error_payload": data["payload"], "payload": None}
         return data
 
@@ -63,9 +59,7 @@ class WebhookPayload(pydantic.BaseModel, Generic[OutT]):
         if self.status == "OK" and self.payload is not None:
             return self.payload
         message = self.error or self.payload_error or "the webhook carries no output"
-        raise errors.RequestFailed(
-            message, request_id=self.request_id, body=self.error_payload
-        )
+        raise _errors.RequestFailed(message, request_id=self.request_id, body=self.error_payload)
 
 
 def verify_webhook(
@@ -84,40 +78,28 @@ def verify_webhook(
     """
     lowered = {name.lower(): value for name, value in headers.items()}
     values = [lowered.get(name, "").strip() for name in _SIGNED_HEADERS]
-    missing = [
-        name for name, value in zip(_SIGNED_HEADERS, values, strict=True) if not value
-    ]
+    missing = [name for name, value in zip(_SIGNED_HEADERS, values, strict=True) if not value]
     if missing:
-        raise errors.WebhookVerificationError(
-            f"missing webhook headers: {', '.join(missing)}"
-        )
+        raise _errors.WebhookVerificationError(f"missing webhook headers: {', '.join(missing)}")
     request_id, user_id, timestamp, signature_hex = values
     try:
         sent_at = int(timestamp)
     except ValueError:
-        raise errors.WebhookVerificationError(
-            "the webhook timestamp is not a number"
-        ) from None
+        raise _errors.WebhookVerificationError("the webhook timestamp is not a number") from None
     current = time.time() if now is None else now
     if abs(current - sent_at) > tolerance:
-        raise errors.WebhookVerificationError(
+        raise _errors.WebhookVerificationError(
             f"the webhook timestamp is {int(current - sent_at)} s off (tolerance {tolerance} s)"
         )
     try:
         signature = bytes.fromhex(signature_hex)
     except ValueError:
-        raise errors.WebhookVerificationError(
-            "the webhook signature is not hex"
-        ) from None
-    message = "\n".join(
-        [request_id, user_id, timestamp, hashlib.sha256(body).hexdigest()]
-    ).encode()
+        raise _errors.WebhookVerificationError("the webhook signature is not hex") from None
+    message = "\n".join([request_id, user_id, timestamp, hashlib.sha256(body).hexdigest()]).encode()
     for public_key in _public_keys(jwks):
         if _ed25519_valid(public_key, signature, message):
             return
-    raise errors.WebhookVerificationError(
-        "the webhook signature matches none of the keys"
-    )
+    raise _errors.WebhookVerificationError("the webhook signature matches none of the keys")
 
 
 def fetch_jwks(url: str = JWKS_URL, *, timeout: float = 10.0) -> dict[str, Any]:
@@ -129,11 +111,9 @@ def fetch_jwks(url: str = JWKS_URL, *, timeout: float = 10.0) -> dict[str, Any]:
         response.raise_for_status()
         data = response.json()
     except (httpx.HTTPError, ValueError) as problem:
-        raise errors.APIConnectionError(
-            f"cannot fetch webhook keys: {problem!r}"
-        ) from None
+        raise _errors.APIConnectionError(f"cannot fetch webhook keys: {problem!r}") from None
     if not isinstance(data, dict):
-        raise errors.APIError("the JWKS document is not an object", body=data)
+        raise _errors.APIError("the JWKS document is not an object", body=data)
     return data
 
 
@@ -149,11 +129,7 @@ def _public_keys(jwks: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[
     keys = jwks.get("keys", []) if isinstance(jwks, Mapping) else jwks
     result = []
     for key in keys:
-        if (
-            not isinstance(key, Mapping)
-            or key.get("kty") != "OKP"
-            or key.get("crv") != "Ed25519"
-        ):
+        if not isinstance(key, Mapping) or key.get("kty") != "OKP" or key.get("crv") != "Ed25519":
             continue
         encoded = str(key.get("x", ""))
         try:
@@ -163,7 +139,7 @@ def _public_keys(jwks: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[
         if len(raw) == 32:
             result.append(raw)
     if not result:
-        raise errors.WebhookVerificationError("the JWKS holds no Ed25519 key")
+        raise _errors.WebhookVerificationError("the JWKS holds no Ed25519 key")
     return result
 
 
@@ -172,7 +148,7 @@ def _ed25519_valid(public_key: bytes, signature: bytes, message: bytes) -> bool:
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     except ImportError:
-        raise errors.MissingDependencyError(
+        raise _errors.MissingDependencyError(
             "verifying webhooks needs the 'cryptography' package "
             "(install this package's 'webhooks' extra)"
         ) from None

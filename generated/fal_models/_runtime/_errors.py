@@ -81,9 +81,7 @@ class NotFoundError(APIError):
 class RateLimitError(APIError):
     """Too many requests (HTTP 429); ``retry_after`` is the server's hint in seconds."""
 
-    def __init__(
-        self, message: str, *, retry_after: float | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
@@ -125,14 +123,10 @@ class ValidationError(APIError, ValueError):
             if not isinstance(item, Mapping):
                 errors.append(FieldError((), str(item)))
                 continue
-            loc = tuple(
-                part for part in item.get("loc", ()) if isinstance(part, str | int)
-            )
+            loc = tuple(part for part in item.get("loc", ()) if isinstance(part, str | int))
             if loc[:1] == ("body",):
                 loc = loc[1:]
-            errors.append(
-                FieldError(loc, str(item.get("msg", "")), str(item.get("type", "")))
-            )
+            errors.append(FieldError(loc, str(item.get("msg", "")), str(item.get("type", ""))))
         return cls(errors, **kwargs)
 
 
