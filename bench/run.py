@@ -45,6 +45,31 @@ def machine() -> str:
     return f"{cpu_model()}, {cores} cores, {python}, {platform.platform(terse=True)}"
 
 
+VERSIONED = (
+    "falgen",
+    "ruff",
+    "black",
+    "datamodel-code-generator",
+    "openapi-python-client",
+    "fal-client",
+    "httpx",
+    "pydantic",
+)
+
+
+def versions() -> str:
+    """The versions of the tools that shape the figures."""
+    from importlib import metadata
+
+    found = []
+    for name in VERSIONED:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} (not installed)")
+    return ", ".join(found)
+
+
 def available(names: Sequence[str] = MODULES) -> list[str]:
     """The benchmark modules that exist in this checkout, in the standard order."""
     return [name for name in names if importlib.util.find_spec(f"bench.{name}") is not None]
@@ -63,7 +88,7 @@ def run_all(names: Sequence[str], *, quick: bool) -> tuple[list[Result], list[st
         except Exception:
             traceback.print_exc()
             failed.append(name)
-            results.append(Result(name=f"bench.{name}", value=float("nan"), unit="", note="failed"))
+            results.append(Result(name=f"bench.{name}", compares="", ours="failed"))
         print(f"bench.{name}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     return results, failed
 
@@ -74,6 +99,8 @@ def report(results: Sequence[Result], *, quick: bool, when: datetime) -> str:
         f"Measured {when:%Y-%m-%d %H:%M} UTC on {machine()}"
         + (" (`--quick`: smoke sizes, targets not judged)" if quick else "")
         + ".",
+        "",
+        f"Versions: {versions()}.",
         "",
         render_table(results),
     ]

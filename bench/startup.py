@@ -1,15 +1,19 @@
-"""Start-up costs of the generated package: ``import`` and the CLI's ``--help``.
+"""Start-up costs of the generated package beside the official fal-client's.
 
-- ``import fal_models`` for the package of the 13 seed endpoints (``generated/``) and for one of
-  1,000 synthetic endpoints (``bench.synthetic_specs``), against ``import fal_client`` (the official
-  package): each in a fresh interpreter, minus the start of a bare interpreter, median of many
-  runs. First use is measured too (``FalClient()`` and one endpoint attribute): the package is
-  lazy, so that is where its modules load.
-- ``fal-models flux-1-schnell --help``, as the console script runs it: wall time of the whole
-  process, median.
+Each figure is a fresh interpreter (``python -c ...``), ours and theirs interleaved round by
+round, median and spread of the rounds, CPU beside wall:
+
+- ``import``: ``import fal_models`` (the 13 seed endpoints in generated/, and 1,000 synthetic
+  ones from bench/synthetic_specs.py) against ``import fal_client``, both less a bare
+  interpreter's start measured in the same rounds;
+- first use: ours = import, a client, one endpoint, and its first request built and sent (to an
+  ``httpx.MockTransport`` answering like the queue, so no network is involved) against fal-client's
+  import and client (what the target names), both less the bare interpreter;
+- ``fal-models --help`` (all commands listed) and one command's ``--help`` at 1,000 endpoints:
+  the whole process, interpreter start included, as a user waits for it.
 
 The 1,000-endpoint package is generated once into ``$TMPDIR/falgen-bench-cache`` (keyed by the
-generator's salt, so a changed generator makes a new one).
+generator's salt).
 
     python -m bench.startup [--quick]
 """
@@ -19,89 +23,124 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.results import Result, render_table
+from bench.measure import Sample, interleaved, run_command
+from bench.results import Result, render_table, timing
 from bench.synthetic_specs import write_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ROOT / "generated"
 CACHE = Path(tempfile.gettempdir()) / "falgen-bench-cache"
-IMPORT_TARGET = 0.050  # seconds, at 1,000 endpoints
-HELP_TARGET = 0.300  # seconds
-FIRST_USE = "from fal_models import FalClient; FalClient(key='k').{attribute}"
+FIRST_USE = """
+import httpx
+from fal_models import FalClient
 
-
-def run(quick: bool = False) -> list[Result]:
-    runs = 5 if quick else 25
-    count = 20 if quick else 1000
-    big = _package(count)
-    first_attribute = _first_attribute(big)
-    bare = _median(["-c", "pass"], None, runs)
-    official = _median(["-c", "import fal_client"], None, runs) - bare
-    results = []
-    for label, root in (("13 endpoints", GENERATED), (f"{count} endpoints", big)):
-        ours = _median(["-c", "import fal_models"], root, runs) - bare
-        results.append(
-            Result(
-                name=f"import fal_models, {label}",
-                value=ours * 1000,
-                unit="ms",
-                baseline=f"import fal_client: {official * 1000:.1f} ms",
-                ratio=official / ours if ours > 0 else None,
-                target=f"<= {IMPORT_TARGET * 1000:.0f} ms" if root is big else "",
-                met=ours <= IMPORT_TARGET if root is big else None,
-            )
-        )
-    attribute = first_attribute
-    used = _median(["-c", FIRST_USE.format(attribute=attribute)], big, runs) - bare
-    results.append(
-        Result(
-            name=f"first use (client + one endpoint), {count} endpoints",
-            value=used * 1000,
-            unit="ms",
-            note="loads httpx, pydantic, the runtime and that endpoint's module",
-        )
+def queue(request):
+    base = "https://queue.fal.run/fal-ai/flux-1/requests/r"
+    return httpx.Response(
+        200,
+        json={
+            "request_id": "r",
+            "status_url": base + "/status",
+            "response_url": base,
+            "cancel_url": base + "/cancel",
+        },
     )
-    for label, root, command in (
-        ("13 endpoints", GENERATED, "flux-1-schnell"),
-        (f"{count} endpoints", big, attribute.replace("_", "-")),
-    ):
-        code = f"from fal_models.cli import main; raise SystemExit(main([{command!r}, '--help']))"
-        seconds = _median(["-c", code], root, runs)
-        results.append(
-            Result(
-                name=f"fal-models {command} --help, {label}",
-                value=seconds * 1000,
-                unit="ms",
-                target=f"< {HELP_TARGET * 1000:.0f} ms",
-                met=seconds < HELP_TARGET,
-                note="whole process, interpreter start included",
-            )
-        )
-    return results
+
+client = FalClient(key="k", http_client=httpx.Client(transport=httpx.MockTransport(queue)))
+client.flux_1_schnell.submit(prompt="a lighthouse")
+"""
+THEIR_FIRST_USE = "import fal_client; fal_client.SyncClient(key='k')"
 
 
-def _median(arguments: Sequence[str], root: Path | None, runs: int) -> float:
-    """Median wall time of ``python ARGUMENTS`` with ``root`` first on the path."""
+def python(code: str, root: Path | None) -> Sample:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
     if root is not None:
         env["PYTHONPATH"] = str(root)
-    env["PYTHONDONTWRITEBYTECODE"] = "0"
-    command = [sys.executable, *arguments]
-    subprocess.run(command, env=env, check=True, capture_output=True)  # compile caches first
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(command, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return run_command([sys.executable, "-c", code], env=env)
+
+
+def script(arguments: Sequence[str], root: Path) -> Sample:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
+    env["PYTHONPATH"] = str(root)
+    code = f"from fal_models.cli import main; raise SystemExit(main({list(arguments)!r}))"
+    return run_command([sys.executable, "-c", code], env=env)
+
+
+def run(quick: bool = False) -> list[Result]:
+    rounds = 5 if quick else 30
+    count = 20 if quick else 1000
+    big = _package(count)
+    command = _first_command(big)
+    for code in ("import fal_client", "import fal_models", FIRST_USE):  # compile caches first
+        python(code, GENERATED)
+    stats = interleaved(
+        {
+            "bare": lambda _: python("pass", None),
+            "theirs import": lambda _: python("import fal_client", None),
+            "ours import 13": lambda _: python("import fal_models", GENERATED),
+            "ours import big": lambda _: python("import fal_models", big),
+            "theirs first use": lambda _: python(THEIR_FIRST_USE, None),
+            "ours first use": lambda _: python(FIRST_USE, GENERATED),
+            "help all": lambda _: script(["--help"], big),
+            "help one": lambda _: script([command, "--help"], big),
+        },
+        rounds,
+    )
+    bare = stats["bare"]
+    theirs_import = stats["theirs import"].minus(bare)
+    theirs_first = stats["theirs first use"].minus(bare)
+    results = []
+    for label, key in (
+        ("13 endpoints", "ours import 13"),
+        (f"{count} endpoints", "ours import big"),
+    ):
+        ours = stats[key].minus(bare)
+        results.append(
+            Result(
+                name=f"import, {label}",
+                compares="import fal_models against import fal_client, less a bare interpreter",
+                ours=timing(ours, unit="ms"),
+                baseline=timing(theirs_import, unit="ms"),
+                ratio=theirs_import.wall / ours.wall if ours.wall > 0 else None,
+            )
+        )
+    ours_first = stats["ours first use"].minus(bare)
+    results.append(
+        Result(
+            name="first use",
+            compares=(
+                "ours: import, client, one endpoint, first request built and sent to a mock "
+                "transport; theirs: import fal_client and a client; both less a bare interpreter"
+            ),
+            ours=timing(ours_first, unit="ms"),
+            baseline=timing(theirs_first, unit="ms"),
+            ratio=theirs_first.wall / ours_first.wall if ours_first.wall > 0 else None,
+            target="<= fal-client's",
+            met=None if quick else ours_first.wall <= theirs_first.wall,
+        )
+    )
+    for key, label in (
+        ("help all", "fal-models --help"),
+        ("help one", f"fal-models {command} --help"),
+    ):
+        results.append(
+            Result(
+                name=f"{label}, {count} endpoints",
+                compares="the whole process, interpreter start included",
+                ours=timing(stats[key], unit="ms"),
+                baseline=f"bare interpreter: {timing(bare, unit='ms')}",
+                target="<= 100 ms" if key == "help all" else "",
+                met=(stats[key].wall <= 0.1) if not quick and key == "help all" else None,
+                note=f"{rounds} rounds",
+            )
+        )
+    return results
 
 
 def _package(count: int) -> Path:
@@ -121,18 +160,20 @@ def _package(count: int) -> Path:
     return root / "out"
 
 
-def _first_attribute(root: Path) -> str:
-    """The first endpoint attribute of the client, read from the generated table."""
-    for line in (root / "fal_models" / "_client.py").read_text(encoding="utf-8").splitlines():
-        stripped = line.strip()
-        if stripped.startswith('"') and '": (' in stripped:
-            return stripped.split('"')[1]
-    raise RuntimeError(f"no endpoint in {root}")
+def _first_command(root: Path) -> str:
+    """The first CLI command of the package at ``root`` (from its command table)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
+    env["PYTHONPATH"] = str(root)
+    code = "from fal_models.cli.commands import COMMANDS; print(next(iter(COMMANDS)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="few runs, 20 endpoints")
+    parser.add_argument("--quick", action="store_true", help="few rounds, 20 endpoints")
     args = parser.parse_args(argv)
     print(render_table(run(quick=args.quick)))
     return 0
