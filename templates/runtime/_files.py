@@ -8,9 +8,13 @@ storage (see ``_storage``). Output ``File``/``Image`` models derive from :class:
 from __future__ import annotations
 
 import base64
+import contextlib
+import errno
 import mimetypes
 import os
 import pathlib
+import re
+import tempfile
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -165,23 +169,146 @@ def with_urls(
     return result
 
 
-def save_path(target: str | os.PathLike[str], url: str, file_name: str | None) -> pathlib.Path:
-    """Where ``save`` writes: the path given, or a file inside it when it is a directory."""
+# Saved files get their extension from this table only: a name taken from a reply could end in
+# ``.pth`` (run at Python's start) or ``.desktop``. Unknown types are saved as ``.bin``.
+EXTENSIONS: Mapping[str, str] = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/jpg": ".jpg",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "image/bmp": ".bmp",
+    "image/tiff": ".tiff",
+    "image/avif": ".avif",
+    "image/heic": ".heic",
+    "video/mp4": ".mp4",
+    "video/webm": ".webm",
+    "video/quicktime": ".mov",
+    "video/x-matroska": ".mkv",
+    "video/x-msvideo": ".avi",
+    "video/mpeg": ".mpeg",
+    "audio/mpeg": ".mp3",
+    "audio/mp3": ".mp3",
+    "audio/wav": ".wav",
+    "audio/wave": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/ogg": ".ogg",
+    "audio/opus": ".opus",
+    "audio/flac": ".flac",
+    "audio/x-flac": ".flac",
+    "audio/aac": ".aac",
+    "audio/mp4": ".m4a",
+    "audio/x-m4a": ".m4a",
+    "audio/webm": ".weba",
+    "model/gltf-binary": ".glb",
+    "model/gltf+json": ".gltf",
+    "model/obj": ".obj",
+    "model/stl": ".stl",
+    "model/vnd.usdz+zip": ".usdz",
+    "application/zip": ".zip",
+    "application/x-zip-compressed": ".zip",
+    "application/gzip": ".gz",
+    "application/x-tar": ".tar",
+    "application/x-7z-compressed": ".7z",
+    "application/pdf": ".pdf",
+    "application/json": ".json",
+    "text/plain": ".txt",
+    "text/csv": ".csv",
+    "text/markdown": ".md",
+    "application/octet-stream": ".bin",
+}
+# Types too vague to name a format (``model.obj`` often comes as text/plain): then a suffix of the
+# file's name or URL is kept when it is a known data format.
+GENERIC_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "text/plain"})
+DATA_SUFFIXES = frozenset({*EXTENSIONS.values(), ".jpeg", ".safetensors", ".fbx", ".ply"})
+MAX_STEM = 100  # characters of a file name taken from a reply
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL", *(f"{d}{n}" for d in ("COM", "LPT") for n in "123456789")}
+)
+
+
+def safe_stem(text: str) -> str:
+    """``text`` as part of a file name: letters, digits, ``_`` and ``-`` only (no dots, no
+    separators), never empty nor a name Windows reserves."""
+    stem = _UNSAFE.sub("_", text).strip("_-")[:MAX_STEM] or "file"
+    return f"file-{stem}" if stem.upper() in _RESERVED else stem
+
+
+def media_type(content_type: str | None, url: str = "") -> str:
+    """The bare media type of a file (``image/png``), also from a ``data:`` URL."""
+    if not content_type and url.startswith("data:"):
+        content_type = url[5:].partition(",")[0]
+    return (content_type or "").partition(";")[0].strip().lower()
+
+
+def file_extension(content_type: str | None, *names: str | None) -> str:
+    """The extension a file is saved with: from its content type, or from a name's suffix when
+    the type is missing or generic, but always one of the known data formats."""
+    kind = media_type(content_type)
+    if kind not in GENERIC_TYPES and kind in EXTENSIONS:
+        return EXTENSIONS[kind]
+    for name in names:
+        suffix = pathlib.PurePosixPath(name or "").suffix.lower()
+        if suffix in DATA_SUFFIXES:
+            return suffix
+    return EXTENSIONS.get(kind, ".bin")
+
+
+def file_in(directory: pathlib.Path, name: str) -> pathlib.Path:
+    """``directory / name``, refused unless it stays directly inside ``directory``."""
+    folder = directory.resolve()
+    path = folder / name
+    if name in ("", ".", "..") or path.parent != folder:
+        raise _errors.FalError(f"refusing to write {name!r} outside {folder}")
+    return path
+
+
+@contextlib.contextmanager
+def writing(path: pathlib.Path, *, overwrite: bool) -> Iterator[IO[bytes]]:
+    """A file to write ``path``'s content to: a temporary file beside it, moved into place when
+    the block succeeds, so that a failed download leaves nothing behind. An existing file (or
+    link) is replaced only when ``overwrite``; a link is replaced, never followed."""
+    if not overwrite and (path.exists() or path.is_symlink()):
+        raise FileExistsError(errno.EEXIST, "file exists (pass overwrite to replace it)", str(path))
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            yield file
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)  # fails if the name was taken meanwhile
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def save_target(
+    target: str | os.PathLike[str], file: FileModel, overwrite: bool | None
+) -> tuple[pathlib.Path, bool]:
+    """Where ``save`` writes, and whether it may replace a file there: the path given (replaced
+    unless ``overwrite`` is False), or inside it when it is a folder, under a name made from the
+    reply's (safe characters only, a known extension; replaced only when ``overwrite``)."""
     path = pathlib.Path(target)
     if not path.is_dir():
-        return path
-    name = file_name or ""
+        return path, overwrite is not False
+    url = file._file_url()
+    name = file._file_name() or ""
     if not name and not url.startswith("data:"):
-        name = os.path.basename(urllib.parse.urlsplit(url).path)
-    name = os.path.basename(name.replace("\\", "/"))
-    return path / (name if name not in ("", ".", "..") else "file.bin")
+        name = urllib.parse.unquote(os.path.basename(urllib.parse.urlsplit(url).path))
+    name = name.replace("\\", "/").rpartition("/")[2]
+    stem = safe_stem(name.rpartition(".")[0] or name)
+    extension = file._extension()
+    return file_in(path, stem + extension), bool(overwrite)
 
 
 class FileModel(pydantic.BaseModel):
     """Base of output file objects (``File``, ``Image``, ...): download or save the content.
 
     ``data:`` URLs (``sync_mode``) are decoded locally; other URLs are fetched without the API
-    key, through ``client``'s connection pool when given.
+    key, through ``client``'s connection pool when given, at most ``max_bytes`` (default: the
+    client's ``max_download_bytes``). ``save`` streams to disk in chunks.
     """
 
     def _file_url(self) -> str:
@@ -191,7 +318,17 @@ class FileModel(pydantic.BaseModel):
         name = getattr(self, "file_name", None)
         return name if isinstance(name, str) else None
 
-    def download(self, client: SyncClient | None = None) -> bytes:
+    def _content_type(self) -> str:
+        content_type = getattr(self, "content_type", None)
+        return media_type(content_type if isinstance(content_type, str) else None, self._file_url())
+
+    def _extension(self) -> str:
+        """The extension the content is saved with (see :func:`file_extension`)."""
+        url = self._file_url()
+        path = "" if url.startswith("data:") else urllib.parse.urlsplit(url).path
+        return file_extension(self._content_type(), self._file_name(), path)
+
+    def download(self, client: SyncClient | None = None, *, max_bytes: int | None = None) -> bytes:
         """The file's content."""
         url = self._file_url()
         if url.startswith("data:"):
@@ -199,11 +336,13 @@ class FileModel(pydantic.BaseModel):
         from ._client import SyncClient
 
         if client is not None:
-            return client._download(url)
+            return client._download(url, max_bytes)
         with SyncClient() as temporary:
-            return temporary._download(url)
+            return temporary._download(url, max_bytes)
 
-    async def adownload(self, client: AsyncClient | None = None) -> bytes:
+    async def adownload(
+        self, client: AsyncClient | None = None, *, max_bytes: int | None = None
+    ) -> bytes:
         """The file's content (async)."""
         url = self._file_url()
         if url.startswith("data:"):
@@ -211,20 +350,65 @@ class FileModel(pydantic.BaseModel):
         from ._client import AsyncClient
 
         if client is not None:
-            return await client._download(url)
+            return await client._download(url, max_bytes)
         async with AsyncClient() as temporary:
-            return await temporary._download(url)
+            return await temporary._download(url, max_bytes)
 
-    def save(self, path: str | os.PathLike[str], client: SyncClient | None = None) -> pathlib.Path:
-        """Write the content to ``path`` (or into it, when it is a directory); return the path."""
-        target = save_path(path, self._file_url(), self._file_name())
-        target.write_bytes(self.download(client))
+    def save(
+        self,
+        path: str | os.PathLike[str],
+        client: SyncClient | None = None,
+        *,
+        overwrite: bool | None = None,
+        max_bytes: int | None = None,
+    ) -> pathlib.Path:
+        """Write the content to ``path``, or into it when it is a folder, under a name made from
+        the file's (safe characters, an extension of a known format); return the path.
+
+        ``overwrite``: None replaces a file at a path you named but never one whose name came
+        from the reply; True replaces both, False neither (FileExistsError).
+        """
+        target, replace = save_target(path, self, overwrite)
+        url = self._file_url()
+        if url.startswith("data:"):
+            with writing(target, overwrite=replace) as file:
+                file.write(decode_data_uri(url))
+            return target
+        from ._client import SyncClient
+
+        with contextlib.ExitStack() as stack:
+            if client is None:
+                client = stack.enter_context(SyncClient())
+            with (
+                client._open_download(url, max_bytes) as chunks,
+                writing(target, overwrite=replace) as file,
+            ):
+                for chunk in chunks:
+                    file.write(chunk)
         return target
 
     async def asave(
-        self, path: str | os.PathLike[str], client: AsyncClient | None = None
+        self,
+        path: str | os.PathLike[str],
+        client: AsyncClient | None = None,
+        *,
+        overwrite: bool | None = None,
+        max_bytes: int | None = None,
     ) -> pathlib.Path:
-        """Write the content to ``path`` (or into it, when it is a directory); return the path."""
-        target = save_path(path, self._file_url(), self._file_name())
-        target.write_bytes(await self.adownload(client))
+        """The async twin of :meth:`save`."""
+        target, replace = save_target(path, self, overwrite)
+        url = self._file_url()
+        if url.startswith("data:"):
+            with writing(target, overwrite=replace) as file:
+                file.write(decode_data_uri(url))
+            return target
+        from ._client import AsyncClient
+
+        async with contextlib.AsyncExitStack() as stack:
+            if client is None:
+                client = await stack.enter_async_context(AsyncClient())
+            async with client._open_download(url, max_bytes) as chunks:
+                with writing(target, overwrite=replace) as file:
+                    async for chunk in chunks:
+                        file.write(chunk)
         return target

@@ -105,16 +105,16 @@ class FakeStorage:
                 json={
                     "token": "cdn-token",
                     "token_type": "Bearer",
-                    "base_url": "https://cdn.test",
+                    "base_url": "https://v3.fal.media",
                     "expires_at": "2999-01-01T00:00:00+00:00",
                 },
             )
         if path == "/files/upload":
             name = request.headers["x-fal-file-name"]
-            return httpx.Response(200, json={"access_url": f"https://cdn.test/f/{name}"})
+            return httpx.Response(200, json={"access_url": f"https://v3.fal.media/f/{name}"})
         if path == "/files/upload/multipart":
             return httpx.Response(
-                200, json={"access_url": "https://cdn.test/f/big", "uploadId": "u1"}
+                200, json={"access_url": "https://v3.fal.media/f/big", "uploadId": "u1"}
             )
         if path.startswith("/f/big/multipart/u1/") and request.method == "PUT":
             number = int(path.rsplit("/", 1)[1])
@@ -142,7 +142,7 @@ def test_upload_sends_the_token_not_the_key(tmp_path: Path) -> None:
     with storage_client(fake) as client:
         first = client.storage.upload(photo)
         second = client.storage.upload(b"raw", content_type="text/plain", file_name="n.txt")
-    assert (first, second) == ("https://cdn.test/f/cat.png", "https://cdn.test/f/n.txt")
+    assert (first, second) == ("https://v3.fal.media/f/cat.png", "https://v3.fal.media/f/n.txt")
     token_request, upload, again = fake.requests
     assert token_request.headers["authorization"] == f"Key {KEY}"
     assert upload.headers["authorization"] == "Bearer cdn-token"
@@ -156,7 +156,7 @@ def test_multipart_upload_in_order() -> None:
     content = bytes(range(250)) * 4
     with storage_client(fake, multipart_threshold=500, multipart_chunk_size=300) as client:
         url = client.storage.upload(content)
-    assert url == "https://cdn.test/f/big"
+    assert url == "https://v3.fal.media/f/big"
     assert sorted(fake.parts) == [1, 2, 3, 4]
     assert b"".join(fake.parts[n] for n in sorted(fake.parts)) == content
     complete = fake.requests[-1]
@@ -193,7 +193,7 @@ def test_inputs_inline_small_files_and_upload_large_ones(tmp_path: Path) -> None
     assert sent == [
         {
             "prompt": "p",
-            "input_image_urls": [inline, "https://cdn.test/f/large.png", "https://x/y.png"],
+            "input_image_urls": [inline, "https://v3.fal.media/f/large.png", "https://x/y.png"],
         }
     ]
 

@@ -45,7 +45,7 @@ def gated(handler: Counting, limit: int, **options: Any) -> Any:
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     _http.limit_concurrency(http, limit)
-    return AsyncFalClient(key=KEY, http_client=http, **options)
+    return AsyncFalClient(key=KEY, queue_url="https://queue.test", http_client=http, **options)
 
 
 async def settle() -> None:

@@ -253,7 +253,7 @@ async def test_async_retries_follow_the_same_rules() -> None:
 
     handler, seen = scripted(503, read_error(), 200, read_error())
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    async with AsyncFalClient(key=KEY, http_client=http) as client:
+    async with AsyncFalClient(key=KEY, queue_url="https://queue.test", http_client=http) as client:
         response = await client._send("GET", "https://queue.test/x", idempotent=True)
         assert response.status_code == 200
         with pytest.raises(APIConnectionError):

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import functools
 import importlib
+from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -22,6 +23,7 @@ from ._storage import AsyncStorage, SyncStorage
 # freed and opened again, each with a TLS handshake. Keep as many alive as may be open.
 POOL_SIZE = 100
 POOL_LIMITS = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
+DOWNLOAD_LIMIT = "max_download_bytes"  # the setting named when a download is too large
 
 
 class _ClientBase:
@@ -41,12 +43,16 @@ class _ClientBase:
         timeout: float | None = None,
         max_retries: int | None = None,
         upload_threshold: int | None = None,
+        max_response_bytes: int | None = None,
+        max_download_bytes: int | None = None,
         config: ClientConfig | None = None,
     ) -> None:
         """Arguments win over ``config``, which wins over the environment (see ClientConfig).
 
         ``upload_threshold``: local files up to this many bytes are sent inline as ``data:``
-        URIs, larger ones are uploaded to fal storage first.
+        URIs, larger ones are uploaded to fal storage first. ``max_response_bytes``: the
+        largest API reply read (ResponseTooLargeError beyond); ``max_download_bytes``: the
+        largest output file downloaded or saved.
         """
         overrides: dict[str, Any] = {
             "key": key,
@@ -57,6 +63,8 @@ class _ClientBase:
             "timeout": timeout,
             "max_retries": max_retries,
             "upload_threshold": upload_threshold,
+            "max_response_bytes": max_response_bytes,
+            "max_download_bytes": max_download_bytes,
         }
         self.config = (
             ClientConfig.from_env(**overrides)
@@ -144,18 +152,26 @@ class SyncClient(_ClientBase):
             **kwargs,
         )
 
-    def _download(self, url: str) -> bytes:
-        """GET a file URL (a CDN, not the API: no key is sent)."""
-        headers = {"User-Agent": _http.USER_AGENT}
-        return _http.send(
+    @contextlib.contextmanager
+    def _open_download(self, url: str, max_bytes: int | None = None) -> Iterator[Iterator[bytes]]:
+        """GET a file URL (a CDN, not the API: no key is sent): its content in chunks, at most
+        ``max_bytes`` (default: ``config.max_download_bytes``)."""
+        limit = self.config.max_download_bytes if max_bytes is None else max_bytes
+        with _http.open_response(
             self.http,
             self.config,
             "GET",
             url,
             idempotent=True,
+            stream=True,
             follow_redirects=True,
-            headers=headers,
-        ).content
+            headers={"User-Agent": _http.USER_AGENT},
+        ) as response:
+            yield _http.limited(response, response.iter_bytes(), limit, DOWNLOAD_LIMIT)
+
+    def _download(self, url: str, max_bytes: int | None = None) -> bytes:
+        with self._open_download(url, max_bytes) as chunks:
+            return b"".join(chunks)
 
     def close(self) -> None:
         """Close the connection pool (only when this client created it)."""
@@ -211,19 +227,27 @@ class AsyncClient(_ClientBase):
             **kwargs,
         )
 
-    async def _download(self, url: str) -> bytes:
-        """GET a file URL (a CDN, not the API: no key is sent)."""
-        headers = {"User-Agent": _http.USER_AGENT}
-        response = await _http.asend(
+    @contextlib.asynccontextmanager
+    async def _open_download(
+        self, url: str, max_bytes: int | None = None
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
+        """The async twin of :meth:`SyncClient._open_download`."""
+        limit = self.config.max_download_bytes if max_bytes is None else max_bytes
+        async with _http.aopen_response(
             self.http,
             self.config,
             "GET",
             url,
             idempotent=True,
+            stream=True,
             follow_redirects=True,
-            headers=headers,
-        )
-        return response.content
+            headers={"User-Agent": _http.USER_AGENT},
+        ) as response:
+            yield _http.alimited(response, response.aiter_bytes(), limit, DOWNLOAD_LIMIT)
+
+    async def _download(self, url: str, max_bytes: int | None = None) -> bytes:
+        async with self._open_download(url, max_bytes) as chunks:
+            return b"".join([chunk async for chunk in chunks])
 
     async def _send(
         self, method: str, url: str, *, idempotent: bool, **kwargs: Any

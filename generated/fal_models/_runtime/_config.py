@@ -31,6 +31,10 @@ class ClientConfig:
     upload_threshold: int = 1024 * 1024  # bytes: smaller local files are sent as data: URIs
     multipart_threshold: int = 100 * 1024 * 1024  # bytes: larger uploads go in parts
     multipart_chunk_size: int = 10 * 1024 * 1024
+    # Replies are read whole (JSON, also outputs with inline data: files) up to this size;
+    # downloads of output files stream to disk up to theirs.
+    max_response_bytes: int = 256 * 1024 * 1024
+    max_download_bytes: int = 8 * 1024 * 1024 * 1024
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> ClientConfig:
@@ -53,8 +57,12 @@ class ClientConfig:
         return config.normalised()
 
     def normalised(self) -> ClientConfig:
-        if self.timeout <= 0 or self.max_retries < 0 or self.multipart_chunk_size <= 0:
-            raise ValueError("timeout and multipart_chunk_size must be positive, max_retries >= 0")
+        sizes = (self.multipart_chunk_size, self.max_response_bytes, self.max_download_bytes)
+        if self.timeout <= 0 or self.max_retries < 0 or min(sizes) <= 0:
+            raise ValueError(
+                "timeout, multipart_chunk_size and the size limits must be positive, "
+                "max_retries >= 0"
+            )
         return replace(
             self,
             queue_url=self.queue_url.rstrip("/"),

@@ -19,8 +19,10 @@ __all__ = [
     "RateLimitError",
     "RealtimeError",
     "RequestFailed",
+    "ResponseTooLargeError",
     "ServerError",
     "TimeoutError",
+    "UntrustedURLError",
     "ValidationError",
     "WebhookVerificationError",
 ]
@@ -36,6 +38,12 @@ class MissingCredentialsError(FalError):
 
 class MissingDependencyError(FalError, ImportError):
     """An optional feature needs a package that is not installed; the message names the extra."""
+
+
+class UntrustedURLError(FalError):
+    """Credentials were not sent: the URL is neither a configured host nor one of fal's
+    domains, or it is plain http to a host that is not loopback. Raised before any byte is
+    sent."""
 
 
 class APIConnectionError(FalError):
@@ -88,6 +96,11 @@ class RateLimitError(APIError):
 
 class ServerError(APIError):
     """The server failed (HTTP 5xx)."""
+
+
+class ResponseTooLargeError(APIError):
+    """A reply or download was larger than the client's limit (``max_response_bytes``,
+    ``max_download_bytes``); reading stopped there."""
 
 
 @dataclass(frozen=True)

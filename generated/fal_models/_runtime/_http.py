@@ -10,11 +10,15 @@ import asyncio
 import contextlib
 import dataclasses
 import email.utils
+import functools
+import ipaddress
+import json
+import logging
 import platform
 import random
 import time
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -29,9 +33,110 @@ MAX_BACKOFF = 30.0
 
 
 def headers(config: ClientConfig, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    result = {"Authorization": f"Key {config.require_key()}", "User-Agent": USER_AGENT}
+    key = config.require_key()
+    keep_out_of_logs(key)
+    result = {"Authorization": f"Key {key}", "User-Agent": USER_AGENT}
     result.update(extra or {})
     return result
+
+
+# --- where credentials may go ------------------------------------------------------------------
+
+FAL_DOMAINS = ("fal.ai", "fal.run", "fal.media")  # fal's own: credentials go there over TLS
+_SECURE = {"https": 443, "wss": 443}
+_PLAIN = {"http": 80, "ws": 80}
+
+
+def require_trusted(config: ClientConfig, url: httpx.URL | str) -> None:
+    """Raise UntrustedURLError unless credentials (the key, a token) may be sent to ``url``:
+    a host the client was configured with or one of fal's domains, over TLS, or over plain
+    http/ws to a loopback host. Every request that carries credentials passes here first, so a
+    reply cannot send the key elsewhere (its status_url, a storage base_url)."""
+    url = httpx.URL(url)
+    scheme, host = url.scheme, url.host
+    secure = scheme in _SECURE
+    shown = f"{scheme}://{url.netloc.decode('ascii', 'replace')}"
+    if not secure and not (scheme in _PLAIN and _is_loopback(host)):
+        raise _errors.UntrustedURLError(
+            f"refusing to send credentials to {shown}: only https (http for loopback hosts)"
+        )
+    port = url.port or {**_SECURE, **_PLAIN}[scheme]
+    if (host, port) in _configured(
+        config.queue_url, config.run_url, config.rest_url, config.realtime_url
+    ):
+        return
+    if secure and any(host == domain or host.endswith("." + domain) for domain in FAL_DOMAINS):
+        return
+    raise _errors.UntrustedURLError(
+        f"refusing to send credentials to {shown}: neither a configured host nor a fal domain"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _configured(*urls: str) -> frozenset[tuple[str, int]]:
+    hosts = set()
+    for text in urls:
+        url = httpx.URL(text)
+        if url.scheme in _SECURE or url.scheme in _PLAIN:
+            hosts.add((url.host, url.port or {**_SECURE, **_PLAIN}[url.scheme]))
+    return frozenset(hosts)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# --- credentials out of logs ---------------------------------------------------------------
+
+# The libraries below log at DEBUG what a server answered (headers too) and websocket URLs (with
+# their token): a gateway echoing the key would put it in a log. Their records are scrubbed of
+# every credential this process used.
+LIBRARY_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+    "websockets.client",
+)
+MAX_REMEMBERED = 256  # credentials: tokens are fetched anew, keys are few
+
+
+class _Scrubber(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[str, None] = {}  # insertion-ordered, the oldest dropped first
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            message = record.getMessage()
+            scrubbed = redact(message, tuple(self.secrets))
+            if scrubbed != message:
+                record.msg, record.args = scrubbed, None
+        return True
+
+
+_SCRUBBER = _Scrubber()
+
+
+def keep_out_of_logs(secret: str) -> None:
+    """Scrub ``secret`` (and the halves of an ``id:secret`` key) from the libraries' logs."""
+    if not secret or secret in _SCRUBBER.secrets:
+        return
+    if not _SCRUBBER.secrets:
+        for name in LIBRARY_LOGGERS:
+            logging.getLogger(name).addFilter(_SCRUBBER)
+    halves = secret.split(":") if ":" in secret else []
+    for item in (secret, *(half for half in halves if len(half) >= MIN_SECRET_PART)):
+        _SCRUBBER.secrets[item] = None
+    while len(_SCRUBBER.secrets) > MAX_REMEMBERED:
+        del _SCRUBBER.secrets[next(iter(_SCRUBBER.secrets))]
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> float:
@@ -128,9 +233,9 @@ def error_from_response(
     """
     body: Any
     try:
-        body = response.json()
+        body = json.loads(response.content)
     except ValueError:
-        body = response.text[:2000]
+        body = response.text[:MAX_BODY_SHOWN]
     secrets = credentials(response)
     body = redact(body, secrets)
     # Only fal's JSON ``detail`` makes the message: other bodies (proxy HTML pages) stay in .body.
@@ -145,8 +250,10 @@ def error_from_response(
         "request_id": request_id or response.headers.get("x-fal-request-id"),
         "body": body,
     }
-    if status == 422 and isinstance(detail, list):
-        return _errors.ValidationError.from_detail(detail, **kwargs)
+    if status == 422 and isinstance(detail, list | str) and detail:
+        return _errors.ValidationError.from_detail(
+            detail if isinstance(detail, list) else [detail], **kwargs
+        )
     message = (
         detail if isinstance(detail, str) and detail else f"HTTP {status} from {response.url.path}"
     )
@@ -159,6 +266,112 @@ def error_from_response(
     if status >= 500:
         return _errors.ServerError(message, **kwargs)
     return _errors.APIError(message, **kwargs)
+
+
+# --- bounded reads ---------------------------------------------------------------------------
+
+MAX_BODY_SHOWN = 2000  # characters of a body that is not what was expected, kept in the error
+
+
+class Reply(httpx.Response):
+    """A reply read whole within the size limit. ``json()`` raises APIError, with the start of
+    the body, when the body is not JSON (an HTML page, a reply cut short)."""
+
+    request_id: str | None = None
+
+    def json(self, **kwargs: Any) -> Any:
+        try:
+            return super().json(**kwargs)
+        except ValueError:
+            body = redact(self.text[:MAX_BODY_SHOWN], credentials(self))
+            raise _errors.APIError(
+                f"the reply from {self.url.copy_with(query=None)} is not valid JSON",
+                status_code=self.status_code,
+                request_id=self.request_id or self.headers.get("x-fal-request-id"),
+                body=body,
+            ) from None
+
+
+def too_large(response: httpx.Response, limit: int, setting: str) -> _errors.ResponseTooLargeError:
+    return _errors.ResponseTooLargeError(
+        f"the reply from {response.url.copy_with(query=None)} is larger than {limit} bytes "
+        f"(the client's {setting})",
+        status_code=response.status_code,
+        request_id=response.headers.get("x-fal-request-id"),
+    )
+
+
+def check_length(response: httpx.Response, limit: int, setting: str) -> None:
+    """Refuse a reply that announces more than ``limit`` bytes, before reading any of it."""
+    try:
+        length = int(response.headers.get("content-length", "0"))
+    except ValueError:
+        length = 0
+    if length > limit and "content-encoding" not in response.headers:
+        raise too_large(response, limit, setting)
+
+
+def limited(
+    response: httpx.Response, chunks: Iterable[bytes], limit: int, setting: str
+) -> Iterator[bytes]:
+    """``chunks`` of ``response``'s (decoded) body, raising once more than ``limit`` came."""
+    check_length(response, limit, setting)
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise too_large(response, limit, setting)
+        yield chunk
+
+
+async def alimited(
+    response: httpx.Response, chunks: AsyncIterator[bytes], limit: int, setting: str
+) -> AsyncIterator[bytes]:
+    """The async twin of :func:`limited`."""
+    check_length(response, limit, setting)
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise too_large(response, limit, setting)
+        yield chunk
+
+
+def _reply(response: httpx.Response, content: bytes, request_id: str | None) -> Reply:
+    # The content is decoded already: the headers must not announce an encoding any more.
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    reply = Reply(
+        response.status_code,
+        headers=headers,
+        content=content,
+        request=response.request,
+        extensions=response.extensions,
+        history=response.history,
+    )
+    reply.request_id = request_id
+    return reply
+
+
+def read_reply(response: httpx.Response, config: ClientConfig, request_id: str | None) -> Reply:
+    """The body of ``response``, at most ``config.max_response_bytes``."""
+    chunks = limited(
+        response, response.iter_bytes(), config.max_response_bytes, "max_response_bytes"
+    )
+    return _reply(response, b"".join(chunks), request_id)
+
+
+async def aread_reply(
+    response: httpx.Response, config: ClientConfig, request_id: str | None
+) -> Reply:
+    """The async twin of :func:`read_reply`."""
+    chunks = alimited(
+        response, response.aiter_bytes(), config.max_response_bytes, "max_response_bytes"
+    )
+    return _reply(response, b"".join([chunk async for chunk in chunks]), request_id)
 
 
 def connection_error(method: str, url: str, error: Exception) -> _errors.APIConnectionError:
@@ -191,9 +404,12 @@ def open_response(
         response: httpx.Response | None = None
         try:
             request = http.build_request(method, url, **kwargs)
+            if "authorization" in request.headers:
+                require_trusted(config, request.url)
             response = http.send(request, stream=True, follow_redirects=follow_redirects)
             if not (stream and response.is_success):
-                response.read()
+                with contextlib.closing(response):
+                    response = read_reply(response, config, request_id)
         except httpx.TransportError as error:
             if response is not None:
                 response.close()
@@ -243,9 +459,15 @@ async def aopen_response(
                     await _admit(gate.requests, kwargs.get("timeout", http.timeout))
                     admitted = True
                 request = http.build_request(method, url, **kwargs)
+                if "authorization" in request.headers:
+                    require_trusted(config, request.url)
                 response = await http.send(request, stream=True, follow_redirects=follow_redirects)
                 if not (stream and response.is_success):
-                    await response.aread()
+                    streamed = response
+                    try:
+                        response = await aread_reply(streamed, config, request_id)
+                    finally:
+                        await streamed.aclose()
             except httpx.TransportError as error:
                 if response is not None:
                     await response.aclose()
