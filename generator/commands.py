@@ -37,7 +37,17 @@ Kind = Literal["str", "int", "float", "bool", "choice", "file", "object", "json"
 QUEUE_COMMANDS = ("status", "result", "cancel")  # commands of the CLI itself
 # Options of the endpoint commands themselves; a field whose flag would clash gets a prefix.
 RESERVED_FLAGS = frozenset(
-    {"--help", "--input", "--json", "--output-dir", "--no-wait", "--quiet", "--webhook-url", "-h"}
+    {
+        "--help",
+        "--input",
+        "--json",
+        "--output-dir",
+        "--overwrite",
+        "--no-wait",
+        "--quiet",
+        "--webhook-url",
+        "-h",
+    }
 )
 FIELD_PREFIX = "--field-"
 

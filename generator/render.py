@@ -39,8 +39,10 @@ ERROR_NAMES = (
     "RateLimitError",
     "RealtimeError",
     "RequestFailed",
+    "ResponseTooLargeError",
     "ServerError",
     "TimeoutError",
+    "UntrustedURLError",
     "ValidationError",
     "WebhookVerificationError",
 )

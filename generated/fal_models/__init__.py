@@ -44,8 +44,10 @@ if _t.TYPE_CHECKING:
         RateLimitError as RateLimitError,
         RealtimeError as RealtimeError,
         RequestFailed as RequestFailed,
+        ResponseTooLargeError as ResponseTooLargeError,
         ServerError as ServerError,
         TimeoutError as TimeoutError,
+        UntrustedURLError as UntrustedURLError,
         ValidationError as ValidationError,
         WebhookVerificationError as WebhookVerificationError,
     )
@@ -75,8 +77,10 @@ _EXPORTS = {
     "RateLimitError": "._runtime._errors",
     "RealtimeError": "._runtime._errors",
     "RequestFailed": "._runtime._errors",
+    "ResponseTooLargeError": "._runtime._errors",
     "ServerError": "._runtime._errors",
     "TimeoutError": "._runtime._errors",
+    "UntrustedURLError": "._runtime._errors",
     "ValidationError": "._runtime._errors",
     "WebhookVerificationError": "._runtime._errors",
 }

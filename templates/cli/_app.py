@@ -80,6 +80,8 @@ def _endpoint_command(name: str, args: list[str]) -> int:
     command = load_command(name)
     parser = _spec.parser_for(command)
     namespace = parser.parse_args(args)
+    if namespace.output_dir:
+        namespace.output_dir = _spec.output_folder(parser, namespace.output_dir)
     base = _read_input(parser, namespace.input) if namespace.input else {}
     values = _spec.collect(parser, command, namespace, base)
     values = _local_files(parser, command, values)
@@ -143,12 +145,10 @@ def _queue_command(name: str, args: list[str]) -> int:
     if name == "status":
         parser.add_argument("--logs", action="store_true", help="include the log lines")
     if name == "result":
-        parser.add_argument(
-            "--output-dir",
-            metavar="DIR",
-            help="download the files of the result into DIR",
-        )
+        _spec.add_output_options(parser)
     namespace = parser.parse_args(args)
+    if getattr(namespace, "output_dir", None):
+        namespace.output_dir = _spec.output_folder(parser, namespace.output_dir)
     from ._run import run_queue_command
 
     return run_queue_command(name, load_command(namespace.endpoint), namespace)

@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import json
-import mimetypes
 import re
-import urllib.parse
 from collections.abc import Iterator, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import pydantic
 
 from .._runtime import Completed, FileModel, InProgress, Queued, SyncClient
+from .._runtime._files import file_in, safe_stem
+
+# What a server's text must not bring to a terminal: C0 controls but newline and tab (escape
+# sequences, carriage returns that overwrite lines), DEL, C1 controls (8-bit CSI) and the bidi
+# overrides that reorder what is shown.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NOT_ESCAPED_BY_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: control characters shown as escapes (``\\x1b``)."""
+    return _CONTROLS.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
+
+
+def json_text(value: Any) -> str:
+    """``value`` as indented JSON, safe to print: json escapes C0 controls itself, and the rest
+    are escaped here (they only occur inside strings, where ``\\uXXXX`` is valid)."""
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    return _NOT_ESCAPED_BY_JSON.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
 
 JSONPath = tuple[str | int, ...]
 
@@ -33,36 +51,23 @@ def file_models(value: Any, path: JSONPath = ()) -> Iterator[tuple[JSONPath, Fil
 
 
 def save_files(
-    result: pydantic.BaseModel, directory: Path, stem: str, client: SyncClient
+    result: pydantic.BaseModel,
+    directory: Path,
+    stem: str,
+    client: SyncClient,
+    *,
+    overwrite: bool = False,
 ) -> dict[JSONPath, Path]:
     """Save every file of ``result`` into ``directory`` as ``<stem>-<json path><ext>``, e.g.
-    ``<request id>-images-0.png``."""
-    directory.mkdir(parents=True, exist_ok=True)
+    ``<request id>-images-0.png``. Every part comes from the reply, so the name is made of safe
+    characters only, stays inside ``directory``, has an extension of a known format (``.bin``
+    otherwise), and replaces an existing file only when ``overwrite``."""
     saved: dict[JSONPath, Path] = {}
     for path, file in file_models(result):
-        name = "-".join([stem, *(_safe(str(part)) for part in path)])
-        saved[path] = file.save(directory / (name + _extension(file.model_dump())), client)
+        name = "-".join([safe_stem(stem), *(safe_stem(str(part)) for part in path)])
+        target = file_in(directory, name + file._extension())
+        saved[path] = file.save(target, client, overwrite=overwrite)
     return saved
-
-
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.]+", "_", text).strip("._") or "file"
-
-
-def _extension(file: Mapping[str, Any]) -> str:
-    url = str(file.get("url", ""))
-    content_type = file.get("content_type")
-    if not content_type and url.startswith("data:"):
-        content_type = url[5:].split(",", 1)[0].split(";", 1)[0]
-    if isinstance(content_type, str) and content_type:
-        guessed = mimetypes.guess_extension(content_type.split(";", 1)[0].strip())
-        if guessed:
-            return guessed
-    for name in (file.get("file_name"), urllib.parse.urlsplit(url).path):
-        suffix = PurePosixPath(name).suffix if isinstance(name, str) else ""
-        if re.fullmatch(r"\.[A-Za-z0-9]{1,8}", suffix):
-            return suffix.lower()
-    return ".bin"
 
 
 def summary(result: Mapping[str, Any], saved: Mapping[JSONPath, Path]) -> list[str]:
@@ -74,6 +79,9 @@ def summary(result: Mapping[str, Any], saved: Mapping[JSONPath, Path]) -> list[s
 
 
 def _describe(label: str, value: Any, path: JSONPath, saved: Mapping[JSONPath, Path]) -> list[str]:
+    if isinstance(value, str) and "\n" in value.strip():
+        # Text (an LLM's answer): under its label, indented, as written.
+        return [f"{label}:", *(f"  {line}" for line in value.strip("\n").splitlines())]
     if isinstance(value, Mapping):
         if isinstance(value.get("url"), str):
             return [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,7 +42,7 @@ def run_endpoint(
             endpoint: _Endpoint = getattr(client, command.attribute)
             handle = endpoint.submit(**params)
             if namespace.no_wait:
-                print(handle.request_id)
+                print(_output.printable(handle.request_id))
                 return 0
             with _progress.reporter(quiet=namespace.quiet) as progress:
                 progress.submitted(handle.request_id)
@@ -70,14 +69,14 @@ def run_queue_command(name: str, command: _spec.Command, namespace: argparse.Nam
             if name == "status":
                 status = handle.status(logs=namespace.logs)
                 if namespace.json:
-                    print(json.dumps(status.model_dump(mode="json"), indent=2, ensure_ascii=False))
+                    print(_output.json_text(status.model_dump(mode="json")))
                 else:
-                    print("\n".join(_output.status_lines(status)))
+                    print(_output.printable("\n".join(_output.status_lines(status))))
             elif name == "result":
                 return _show(client, handle.result(), namespace, handle.request_id)
             else:
                 handle.cancel()
-                print(f"cancellation requested for {handle.request_id}")
+                print(_output.printable(f"cancellation requested for {handle.request_id}"))
             return 0
     except KeyboardInterrupt:
         return 130
@@ -95,17 +94,21 @@ def _show(
 ) -> int:
     """Print the result (and save its files); the exit status."""
     saved = (
-        _output.save_files(result, Path(namespace.output_dir), request_id, client)
+        _output.save_files(
+            result, Path(namespace.output_dir), request_id, client, overwrite=namespace.overwrite
+        )
         if namespace.output_dir
         else {}
     )
     data = result.model_dump(mode="json", by_alias=True, exclude_unset=True)
     if namespace.json:
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        print(_output.json_text(data))
         for path in saved.values():
             print(f"saved {path}", file=sys.stderr)
+    elif isinstance(data, dict):
+        print(_output.printable("\n".join(_output.summary(data, saved))))
     else:
-        print("\n".join(_output.summary(data, saved)))
+        print(_output.json_text(data))  # an output that is not an object
     return 0
 
 
@@ -113,36 +116,38 @@ def _cancel(handle: SyncRequestHandle[Any]) -> None:
     try:
         handle.cancel()
     except _errors.FalError as problem:
-        print(
-            f"{PROG}: could not cancel request {handle.request_id}: {problem}",
-            file=sys.stderr,
-        )
+        text = f"{PROG}: could not cancel request {handle.request_id}: {problem}"
+        print(_output.printable(text), file=sys.stderr)
     else:
-        print(f"{PROG}: cancelled request {handle.request_id}", file=sys.stderr)
+        print(_output.printable(f"{PROG}: cancelled request {handle.request_id}"), file=sys.stderr)
 
 
 def _fail(prog: str, command: _spec.Command, problem: Exception, request_id: str | None) -> int:
-    """Print the error; 2 for invalid input or configuration, 1 for anything the API said."""
+    """Print the error (server text made printable); 2 for invalid input or configuration, 1
+    for anything the API said or a file that could not be written."""
     if isinstance(problem, _errors.ValidationError):
         for error in problem.errors:
-            print(
-                f"{prog}: error: {_where(command, error.loc)}: {error.message}",
-                file=sys.stderr,
-            )
+            _error(f"{prog}: error: {_where(command, error.loc)}: {error.message}")
         if problem.request_id:
-            print(
-                f"{prog}: rejected by the API (request {problem.request_id})",
-                file=sys.stderr,
-            )
+            _error(f"{prog}: rejected by the API (request {problem.request_id})")
         return 2
     if isinstance(problem, _errors.MissingCredentialsError):
-        print(f"{prog}: error: {problem}", file=sys.stderr)
+        _error(f"{prog}: error: {problem}")
         return 2
-    message = str(problem)
+    if isinstance(problem, FileExistsError):
+        message = f"{problem.filename} exists (pass --overwrite to replace it)"
+    elif isinstance(problem, OSError) and problem.strerror:
+        message = f"cannot write {problem.filename}: {problem.strerror}"
+    else:
+        message = str(problem)
     if request_id and request_id not in message:
         message += f" (request {request_id})"
-    print(f"{prog}: error: {message}", file=sys.stderr)
+    _error(f"{prog}: error: {message}")
     return 1
+
+
+def _error(text: str) -> None:
+    print(_output.printable(text), file=sys.stderr)
 
 
 def _where(command: _spec.Command, loc: tuple[str | int, ...]) -> str:

@@ -51,8 +51,9 @@ _REALTIME_OPTIONS = frozenset(RealtimeOptions.__annotations__)
 
 
 def token_request(app_id: str) -> dict[str, Any]:
-    alias = app_id.split("/")[1] if "/" in app_id else app_id
-    return {"allowed_apps": [alias], "token_expiration": TOKEN_TTL}
+    """A token scoped to the app's alias: the last part of ``owner/alias``, also of the
+    namespaced ``workflows/owner/alias`` and ``comfy/owner/alias`` (as fal's own client does)."""
+    return {"allowed_apps": [app_id.rpartition("/")[2]], "token_expiration": TOKEN_TTL}
 
 
 def parse_token(data: Any) -> str:
@@ -64,8 +65,12 @@ def parse_token(data: Any) -> str:
 
 
 def connection_url(config: ClientConfig, endpoint_id: str, token: str) -> str:
+    """The websocket's URL, which carries the token: only to a trusted host (see _http)."""
+    _http.keep_out_of_logs(token)
     query = urllib.parse.urlencode({"fal_jwt_token": token})
-    return f"{config.realtime_url}/{endpoint_id}/realtime?{query}"
+    url = f"{config.realtime_url}/{endpoint_id}/realtime?{query}"
+    _http.require_trusted(config, url)
+    return url
 
 
 def _msgpack() -> Any:

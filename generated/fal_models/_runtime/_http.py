@@ -33,9 +33,7 @@ MAX_BACKOFF = 30.0
 
 
 def headers(config: ClientConfig, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    key = config.require_key()
-    keep_out_of_logs(key)
-    result = {"Authorization": f"Key {key}", "User-Agent": USER_AGENT}
+    result = {"Authorization": f"Key {config.require_key()}", "User-Agent": USER_AGENT}
     result.update(extra or {})
     return result
 
@@ -70,6 +68,15 @@ def require_trusted(config: ClientConfig, url: httpx.URL | str) -> None:
     raise _errors.UntrustedURLError(
         f"refusing to send credentials to {shown}: neither a configured host nor a fal domain"
     )
+
+
+def guard(config: ClientConfig, request: httpx.Request) -> None:
+    """Before a request with credentials is sent: its URL must be trusted, and its credential
+    (the key, a storage token) is kept out of the libraries' logs."""
+    header = request.headers.get("authorization")
+    if header is not None:
+        require_trusted(config, request.url)
+        keep_out_of_logs(header.partition(" ")[2].strip())
 
 
 @functools.lru_cache(maxsize=64)
@@ -404,8 +411,7 @@ def open_response(
         response: httpx.Response | None = None
         try:
             request = http.build_request(method, url, **kwargs)
-            if "authorization" in request.headers:
-                require_trusted(config, request.url)
+            guard(config, request)
             response = http.send(request, stream=True, follow_redirects=follow_redirects)
             if not (stream and response.is_success):
                 with contextlib.closing(response):
@@ -459,8 +465,7 @@ async def aopen_response(
                     await _admit(gate.requests, kwargs.get("timeout", http.timeout))
                     admitted = True
                 request = http.build_request(method, url, **kwargs)
-                if "authorization" in request.headers:
-                    require_trusted(config, request.url)
+                guard(config, request)
                 response = await http.send(request, stream=True, follow_redirects=follow_redirects)
                 if not (stream and response.is_success):
                     streamed = response

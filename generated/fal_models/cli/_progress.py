@@ -11,6 +11,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Self, TextIO
 
 from .._runtime import Completed, InProgress, Log, Queued
+from ._output import printable
 
 if TYPE_CHECKING:
     from rich.status import Status as RichStatus
@@ -56,7 +57,7 @@ class Progress:
         self.line(text)
 
     def line(self, text: str) -> None:
-        print(text, file=self._stream, flush=True)
+        print(printable(text), file=self._stream, flush=True)
 
     def close(self) -> None:
         """Stop any live display."""
@@ -82,10 +83,10 @@ class RichProgress(Progress):
         self._status.start()
 
     def state(self, text: str) -> None:
-        self._status.update(text)
+        self._status.update(printable(text))
 
     def line(self, text: str) -> None:
-        self._status.console.print(text, markup=False, highlight=False)
+        self._status.console.print(printable(text), markup=False, highlight=False)
 
     def close(self) -> None:
         self._status.stop()

@@ -117,9 +117,7 @@ def parser_for(command: Command) -> argparse.ArgumentParser:
         help="read the input from a JSON file ('-' for standard input); options override it",
     )
     parser.add_argument("--json", action="store_true", help="print the raw JSON result")
-    parser.add_argument(
-        "--output-dir", metavar="DIR", help="download the files of the result into DIR"
-    )
+    add_output_options(parser)
     parser.add_argument(
         "--no-wait", action="store_true", help="submit, print the request id and exit"
     )
@@ -128,6 +126,36 @@ def parser_for(command: Command) -> argparse.ArgumentParser:
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on standard error")
     return parser
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        help="download the files of the result into DIR (created if needed), named "
+        "<request id>-<field><ext>",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace files that exist in --output-dir"
+    )
+
+
+def output_folder(parser: argparse.ArgumentParser, text: str) -> str:
+    """``--output-dir``, checked (and created) before anything is submitted: a run is paid for,
+    its files must have a place to go."""
+    import os
+    from pathlib import Path
+
+    path = Path(text).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        parser.error(f"argument --output-dir: {text} exists and is not a folder")
+    except OSError as problem:
+        parser.error(f"argument --output-dir: cannot create {text}: {problem.strerror}")
+    if not os.access(path, os.W_OK | os.X_OK):
+        parser.error(f"argument --output-dir: {text} is not writable")
+    return str(path)
 
 
 def escape_help(text: str) -> str:
