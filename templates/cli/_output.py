@@ -79,9 +79,9 @@ def summary(result: Mapping[str, Any], saved: Mapping[JSONPath, Path]) -> list[s
 
 
 def _describe(label: str, value: Any, path: JSONPath, saved: Mapping[JSONPath, Path]) -> list[str]:
-    if isinstance(value, str) and "\n" in value.strip():
+    if isinstance(value, str) and "\n" in value.strip("\n"):
         # Text (an LLM's answer): under its label, indented, as written.
-        return [f"{label}:", *(f"  {line}" for line in value.strip("\n").splitlines())]
+        return [f"{label}:", *(f"  {line}" for line in value.strip("\n").split("\n"))]
     if isinstance(value, Mapping):
         if isinstance(value.get("url"), str):
             return [

@@ -140,7 +140,7 @@ def _fail(prog: str, command: _spec.Command, problem: Exception, request_id: str
         message = f"cannot write {problem.filename}: {problem.strerror}"
     else:
         message = str(problem)
-    if request_id and request_id not in message:
+    if request_id and f"request {request_id}" not in message:
         message += f" (request {request_id})"
     _error(f"{prog}: error: {message}")
     return 1
