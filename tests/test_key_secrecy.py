@@ -4,7 +4,8 @@ Distinctive fake keys (``FAL_KEY`` style, and ``FAL_KEY_ID`` + ``FAL_KEY_SECRET`
 path a user meets: successful calls of each kind, sync and async; every error class (401, 403,
 404, 422, 429, 5xx, a refused connection, a read timeout, the call's deadline, RequestFailed,
 missing credentials); the reprs of the clients, configs, resources, handles, statuses and
-outputs; everything logged at DEBUG (httpx, httpcore, websockets, fal_models) and written to
+outputs; everything logged at DEBUG (httpx, httpcore, websockets, fal_models: also the headers
+of a gateway that echoes the key back) and written to
 stdout and stderr; and the installed ``fal-models`` command. All of that text is then searched
 for the keys and for either half of ``id:secret``. (tests/e2e/test_errors.py checks the
 messages of single errors; this is the sweep.)
@@ -13,13 +14,16 @@ messages of single errors; this is the sweep.)
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import subprocess
+import threading
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -355,6 +359,52 @@ async def test_async_calls_and_errors_show_no_key(
         with pytest.raises(APIConnectionError) as unreachable:
             await client.flux_1_schnell(prompt="a fox")
         seen.add("async refused", unreachable.value)
+
+
+def test_a_gateway_echoing_the_key_in_headers_leaves_no_trace_in_debug_logs(seen: Seen) -> None:
+    """httpcore logs every response's headers at DEBUG: a real gateway on loopback answers with
+    the credential it was sent, in headers and bodies, for accepted and refused requests."""
+    from fal_models import AuthenticationError, FalClient
+    from fal_models.endpoints.flux_1_schnell import Flux1SchnellOutput
+
+    echoed: list[str] = []
+
+    class Echo(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length") or 0))
+            credential = self.headers.get("authorization", "")
+            echoed.append(credential)
+            refused = WRONG_KEY in credential
+            body = {"detail": f"{credential} refused"} if refused else {"status": "COMPLETED"}
+            data = json.dumps(body).encode()
+            self.send_response(403 if refused else 200)
+            self.send_header("X-Echo", credential)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for key in (KEY, f"{KEY_ID}:{KEY_SECRET}"):
+            with FalClient(key=key, queue_url=url) as client:
+                seen.add("echoed status", client.flux_1_schnell.handle("r").status())
+        with FalClient(key=WRONG_KEY, queue_url=url, max_retries=0) as client:
+            expect(
+                seen, "echoed 403", AuthenticationError, client.flux_1_schnell.handle("r").status
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert any(KEY in credential for credential in echoed)  # the gateway did echo the keys
+    assert Flux1SchnellOutput  # the endpoint module loaded (its records are swept too)
 
 
 def test_the_command_line_shows_no_key(
