@@ -50,6 +50,7 @@ RESERVED_FLAGS = frozenset(
     }
 )
 FIELD_PREFIX = "--field-"
+DEPRECATION_NOTE = "Deprecated: fal marks this endpoint as deprecated; it may stop working."
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,33 @@ class Command:
 
     @property
     def description(self) -> str:
-        """The ``--help`` text above the options: the endpoint's summary, then its id."""
+        """The ``--help`` text above the options: a deprecation note, the display name and
+        summary, then the id and category."""
+        endpoint = self.endpoint
+        where = f"Endpoint: {endpoint.endpoint_id}" + (
+            f" ({endpoint.category})." if endpoint.category else "."
+        )
+        named = endpoint.display_name and endpoint.display_name != endpoint.endpoint_id
         return "\n\n".join(
-            [
-                *re.split(r"\n\s*\n", self.endpoint.summary.strip()),
-                f"Endpoint: {self.endpoint.endpoint_id}.",
-            ]
-        ).strip()
+            part
+            for part in (
+                DEPRECATION_NOTE if endpoint.deprecated else "",
+                f"{endpoint.display_name}." if named else "",
+                *re.split(r"\n\s*\n", endpoint.summary.strip()),
+                where,
+            )
+            if part.strip()
+        )
+
+    @property
+    def help_line(self) -> str:
+        """The command's line in ``fal-models --help``: deprecation, display name, summary."""
+        endpoint = self.endpoint
+        named = endpoint.display_name and endpoint.display_name != endpoint.endpoint_id
+        line = ": ".join(
+            part for part in (endpoint.display_name if named else "", self.summary) if part
+        )
+        return f"[deprecated] {line}".strip() if endpoint.deprecated else line
 
     @property
     def example(self) -> str:

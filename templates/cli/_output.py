@@ -13,16 +13,7 @@ import pydantic
 from .._runtime import Completed, FileModel, InProgress, Queued, SyncClient
 from .._runtime._files import file_in, safe_stem
 
-# What a server's text must not bring to a terminal: C0 controls but newline and tab (escape
-# sequences, carriage returns that overwrite lines), DEL, C1 controls (8-bit CSI) and the bidi
-# overrides that reorder what is shown.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_NOT_ESCAPED_BY_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """``text`` safe to print: control characters shown as escapes (``\\x1b``)."""
-    return _CONTROLS.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
+_NOT_ESCAPED_BY_JSON = re.compile("[\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]")
 
 
 def json_text(value: Any) -> str:

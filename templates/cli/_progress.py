@@ -11,7 +11,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Self, TextIO
 
 from .._runtime import Completed, InProgress, Log, Queued
-from ._output import printable
+from ._spec import printable
 
 if TYPE_CHECKING:
     from rich.status import Status as RichStatus

@@ -42,7 +42,7 @@ def run_endpoint(
             endpoint: _Endpoint = getattr(client, command.attribute)
             handle = endpoint.submit(**params)
             if namespace.no_wait:
-                print(_output.printable(handle.request_id))
+                print(_spec.printable(handle.request_id))
                 return 0
             with _progress.reporter(quiet=namespace.quiet) as progress:
                 progress.submitted(handle.request_id)
@@ -71,12 +71,12 @@ def run_queue_command(name: str, command: _spec.Command, namespace: argparse.Nam
                 if namespace.json:
                     print(_output.json_text(status.model_dump(mode="json")))
                 else:
-                    print(_output.printable("\n".join(_output.status_lines(status))))
+                    print(_spec.printable("\n".join(_output.status_lines(status))))
             elif name == "result":
                 return _show(client, handle.result(), namespace, handle.request_id)
             else:
                 handle.cancel()
-                print(_output.printable(f"cancellation requested for {handle.request_id}"))
+                print(_spec.printable(f"cancellation requested for {handle.request_id}"))
             return 0
     except KeyboardInterrupt:
         return 130
@@ -106,7 +106,7 @@ def _show(
         for path in saved.values():
             print(f"saved {path}", file=sys.stderr)
     elif isinstance(data, dict):
-        print(_output.printable("\n".join(_output.summary(data, saved))))
+        print(_spec.printable("\n".join(_output.summary(data, saved))))
     else:
         print(_output.json_text(data))  # an output that is not an object
     return 0
@@ -117,9 +117,9 @@ def _cancel(handle: SyncRequestHandle[Any]) -> None:
         handle.cancel()
     except _errors.FalError as problem:
         text = f"{PROG}: could not cancel request {handle.request_id}: {problem}"
-        print(_output.printable(text), file=sys.stderr)
+        print(_spec.printable(text), file=sys.stderr)
     else:
-        print(_output.printable(f"{PROG}: cancelled request {handle.request_id}"), file=sys.stderr)
+        print(_spec.printable(f"{PROG}: cancelled request {handle.request_id}"), file=sys.stderr)
 
 
 def _fail(prog: str, command: _spec.Command, problem: Exception, request_id: str | None) -> int:
@@ -147,7 +147,7 @@ def _fail(prog: str, command: _spec.Command, problem: Exception, request_id: str
 
 
 def _error(text: str) -> None:
-    print(_output.printable(text), file=sys.stderr)
+    print(_spec.printable(text), file=sys.stderr)
 
 
 def _where(command: _spec.Command, loc: tuple[str | int, ...]) -> str:

@@ -82,8 +82,9 @@ def parser_for(command: Command) -> argparse.ArgumentParser:
     """The parser of an endpoint command: its input fields, then the command's own options."""
     parser = argparse.ArgumentParser(
         prog=f"{PROG} {command.name}",
-        description=command.description,
-        epilog=command.example and f"Example:\n\n{textwrap.indent(command.example, '  ')}",
+        description=escape_help(command.description),
+        epilog=escape_help(command.example)
+        and f"Example:\n\n{textwrap.indent(escape_help(command.example), '  ')}",
         formatter_class=_Formatter,
     )
     fields = parser.add_argument_group(
@@ -159,8 +160,19 @@ def output_folder(parser: argparse.ArgumentParser, text: str) -> str:
 
 
 def escape_help(text: str) -> str:
-    """argparse %-formats help strings."""
-    return text.replace("%", "%%")
+    """Help text from a spec made printable; argparse %-formats help strings."""
+    return printable(text).replace("%", "%%")
+
+
+# What text from a spec or a server must not bring to a terminal: C0 controls but newline and
+# tab (escape sequences, carriage returns that overwrite lines), DEL, C1 controls (8-bit CSI)
+# and the bidi overrides that reorder what is shown.
+_CONTROLS = re.compile("[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print: control characters shown as escapes (``\\\\x1b``)."""
+    return _CONTROLS.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 def parse_value(option: Option, text: str) -> Any:

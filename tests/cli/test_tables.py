@@ -69,6 +69,14 @@ def edge_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
         specs,
         make_spec("fal-ai/cli-edge", EDGE_INPUT, schemas=SCHEMAS, required=["prompt"]),
     )
+    old = make_spec("fal-ai/cli-old", {"prompt": {"type": "string"}})
+    old["info"]["x-fal-catalog"] = {
+        "display_name": "Old Model \x1b]0;title\x07",
+        "status": "deprecated",
+        "category": "text-to-image",
+        "description": "Makes images. \x1b[2JSlowly.\n\nSecond paragraph.",
+    }
+    write_spec(specs, old)
     write_tree(root / "out", generate_tree(specs, OPTIONS))
     sys.path.insert(0, str(root / "out"))
     try:
@@ -110,7 +118,7 @@ def test_flags_avoid_the_commands_own_options_and_each_other(edge_cli: ModuleTyp
 
 def test_the_example_command_parses_back_into_the_example_input(edge_cli: ModuleType) -> None:
     package = load_package(_specs_of(edge_cli), OPTIONS)
-    (command,) = build_commands(package)
+    (command,) = [command for command in build_commands(package) if command.name == "cli-edge"]
     argv = _bash_words(command.example)
     assert argv[:2] == ["cli-edge-models", "cli-edge"]
     assert "--neg=-starts with a dash" in argv and "--tags=-x" in argv
@@ -125,6 +133,30 @@ def test_help_keeps_percent_signs_and_lists_choices(edge_cli: ModuleType) -> Non
     assert "100% sure, %(prog)s and %s stay literal." in text
     assert "--mode CHOICE" in text and "One of: a b, c." in text  # no metavar with a space
     assert "--level {1,2,3}" in text
+
+
+def test_help_shows_display_names_summaries_and_deprecation(
+    edge_cli: ModuleType, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    assert edge_cli.main(["--help"]) == 0
+    top = capsys.readouterr().out
+    old = top[top.index("  cli-old") :].split("\n")[0]
+    assert old.split(None, 1)[1] == "[deprecated] Old Model \\x1b]0;title\\x07: Makes images."
+    assert "  cli-edge" in top and "  status " in top  # every command, the queue ones too
+    assert edge_cli.main(["cli-old", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "Deprecated: fal marks this endpoint as deprecated" in text
+    assert "Old Model \\x1b]0;title\\x07. Makes images. \\x1b[2JSlowly." in text
+    assert "Endpoint: fal-ai/cli-old (text-to-image)." in text
+    assert "\x1b" not in top + text
+
+
+def test_an_unknown_command_is_a_usage_error(
+    edge_cli: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert edge_cli.main(["cli-nope"]) == 2
+    assert "argument COMMAND: invalid choice: 'cli-nope'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

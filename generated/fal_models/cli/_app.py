@@ -11,8 +11,10 @@ import importlib
 import json
 import os
 import re
+import shutil
 import sys
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .._version import __version__
@@ -37,8 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _endpoint_command(args[0], args[1:])
         if args and args[0] in QUEUE_COMMANDS:
             return _queue_command(args[0], args[1:])
-        _main_parser().parse_args(args)  # prints help or the version, or a usage error
-        _main_parser().print_usage(sys.stderr)
+        parser = _MainParser()
+        namespace = parser.parse_args(args)  # prints help or the version, or a usage error
+        if namespace.command is not None:
+            parser.error(
+                f"argument COMMAND: invalid choice: {namespace.command!r} "
+                f"('{PROG} --help' lists the commands)"
+            )
+        parser.print_usage(sys.stderr)
         return 2
     except SystemExit as done:  # argparse exits on --help and on usage errors
         return done.code if isinstance(done.code, int) else 0 if done.code is None else 2
@@ -50,23 +58,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
 
 
-def _main_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description=(
-            "Run fal.ai model endpoints from the command line. Configure with FAL_KEY "
-            "(and FAL_QUEUE_URL, FAL_RUN_URL, FAL_REST_URL to use other hosts)."
-        ),
-        epilog=f"'{PROG} COMMAND --help' lists the options of a command.",
-    )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name, (_, endpoint_id, summary) in COMMANDS.items():
-        text = f"{endpoint_id}: {summary}" if summary else endpoint_id
-        commands.add_parser(name, help=_spec.escape_help(text))
-    for name, text in QUEUE_COMMANDS.items():
-        commands.add_parser(name, help=text)
-    return parser
+class _MainParser(argparse.ArgumentParser):
+    """The top level: its help lists every command, formatted here rather than by a subparser
+    per command (with a thousand endpoints, those would cost far more than the rest)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            prog=PROG,
+            usage=f"{PROG} [-h] [--version] COMMAND ...",
+            description=(
+                "Run fal.ai model endpoints from the command line. Configure with FAL_KEY "
+                "(and FAL_QUEUE_URL, FAL_RUN_URL, FAL_REST_URL to use other hosts)."
+            ),
+        )
+        self.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+        self.add_argument("command", nargs="?", metavar="COMMAND", help="one of the commands below")
+
+    def format_help(self) -> str:
+        width = max(40, shutil.get_terminal_size().columns - 2)
+        lines = ["", "commands:"]
+        lines += _listed(COMMANDS_HELP, width)
+        lines += ["", "queued requests:"]
+        lines += _listed(QUEUE_COMMANDS.items(), width)
+        lines += ["", f"'{PROG} COMMAND --help' lists the options of a command.", ""]
+        return super().format_help() + "\n".join(lines)
+
+
+COMMANDS_HELP = ((name, text or endpoint_id) for name, (_, endpoint_id, text) in COMMANDS.items())
+NAME_COLUMN = 24  # the width of the command names; longer ones have their text on the next line
+
+
+def _listed(entries: Iterable[tuple[str, str]], width: int) -> list[str]:
+    """``  name    text`` lines, the text wrapped in its column (spec text made printable)."""
+    indent = " " * (NAME_COLUMN + 4)
+    lines = []
+    for name, text in entries:
+        text = _spec.printable(text)
+        head = f"  {name}".ljust(len(indent))
+        if len(name) > NAME_COLUMN:
+            lines.append(head.rstrip())
+            head = indent
+        if len(head) + len(text) <= width:
+            lines.append(head + text)
+        else:
+            wrapped = textwrap.wrap(text, width - len(indent), break_on_hyphens=False) or [""]
+            lines += [head + wrapped[0], *(indent + line for line in wrapped[1:])]
+    return lines
 
 
 def load_command(name: str) -> _spec.Command:

@@ -6,7 +6,7 @@ COMMAND = Command(
     name="f-lite-standard",
     endpoint_id="fal-ai/f-lite/standard",
     attribute="f_lite_standard",
-    description="Endpoint: fal-ai/f-lite/standard.",
+    description="Endpoint: fal-ai/f-lite/standard (text-to-image).",
     example="fal-models f-lite-standard \\\n  --prompt 'Mount Fuji at sunset, with the iconic snow-capped peak silhouetted against a vibrant orange and purple sky. A tranquil lake in the foreground perfectly reflects the mountain and colorful sky. A few traditional Japanese cherry blossom trees frame the scene, with their delicate pink petals visible in the foreground.' \\\n  --negative-prompt 'Blurry, out of focus, low resolution, bad anatomy, ugly, deformed, poorly drawn, extra limbs' \\\n  --image-size landscape_4_3 \\\n  --num-inference-steps 28 \\\n  --guidance-scale 3.5 \\\n  --num-images 1 \\\n  --enable-safety-checker",
     options=(
         Option(

@@ -6,7 +6,7 @@ COMMAND = Command(
     name="fast-lcm-diffusion",
     endpoint_id="fal-ai/fast-lcm-diffusion",
     attribute="fast_lcm_diffusion",
-    description="Endpoint: fal-ai/fast-lcm-diffusion.",
+    description="Endpoint: fal-ai/fast-lcm-diffusion (text-to-image).",
     example="fal-models fast-lcm-diffusion \\\n  --model-name stabilityai/stable-diffusion-xl-base-1.0 \\\n  --prompt 'Self-portrait oil painting, a beautiful cyborg with golden hair, 8k.' \\\n  --negative-prompt 'cartoon, illustration, animation. face. male, female' \\\n  --image-size square_hd \\\n  --num-inference-steps 6 \\\n  --guidance-scale 1.5 \\\n  --sync-mode \\\n  --num-images 1 \\\n  --enable-safety-checker \\\n  --safety-checker-version v1 \\\n  --format jpeg",
     options=(
         Option(

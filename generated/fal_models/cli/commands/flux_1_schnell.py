@@ -6,7 +6,7 @@ COMMAND = Command(
     name="flux-1-schnell",
     endpoint_id="fal-ai/flux-1/schnell",
     attribute="flux_1_schnell",
-    description="FLUX.1 [schnell], turbo mode for next generation text-to-image model FLUX.\n\nEndpoint: fal-ai/flux-1/schnell.",
+    description="FLUX.1 [schnell], turbo mode for next generation text-to-image model FLUX.\n\nEndpoint: fal-ai/flux-1/schnell (text-to-image).",
     example="fal-models flux-1-schnell \\\n  --prompt 'Extreme close-up of a single tiger eye, direct frontal view. Detailed iris and pupil. Sharp focus on eye texture and color. Natural lighting to capture authentic eye shine and depth. The word \"FLUX\" is painted over it in big, white brush strokes with visible texture.' \\\n  --image-size landscape_4_3 \\\n  --num-inference-steps 4 \\\n  --num-images 1 \\\n  --enable-safety-checker \\\n  --output-format png \\\n  --acceleration regular",
     options=(
         Option(

@@ -6,7 +6,7 @@ COMMAND = Command(
     name="hidream-i1-fast",
     endpoint_id="fal-ai/hidream-i1-fast",
     attribute="hidream_i1_fast",
-    description="Endpoint: fal-ai/hidream-i1-fast.",
+    description="Endpoint: fal-ai/hidream-i1-fast (text-to-image).",
     example="fal-models hidream-i1-fast \\\n  --prompt \"a cat holding a skateboard which has 'fal' written on it in red spray paint\" \\\n  --negative-prompt '' \\\n  --image-size 1024x1024 \\\n  --num-inference-steps 16 \\\n  --num-images 1 \\\n  --enable-safety-checker \\\n  --output-format jpeg",
     options=(
         Option(

@@ -6,7 +6,7 @@ COMMAND = Command(
     name="hidream-i1-full",
     endpoint_id="fal-ai/hidream-i1-full",
     attribute="hidream_i1_full",
-    description="Endpoint: fal-ai/hidream-i1-full.",
+    description="Endpoint: fal-ai/hidream-i1-full (text-to-image).",
     example="fal-models hidream-i1-full \\\n  --prompt \"a cat holding a skateboard which has 'fal' written on it in red spray paint\" \\\n  --negative-prompt '' \\\n  --image-size 1024x1024 \\\n  --num-inference-steps 50 \\\n  --guidance-scale 5 \\\n  --num-images 1 \\\n  --enable-safety-checker \\\n  --output-format jpeg \\\n  --loras '[]'",
     options=(
         Option(

@@ -6,7 +6,7 @@ COMMAND = Command(
     name="ideogram-v2",
     endpoint_id="fal-ai/ideogram/v2",
     attribute="ideogram_v2",
-    description="Ideogram's state-of-the-art image generation model. Can be used as an API directly from fal.\n\nEndpoint: fal-ai/ideogram/v2.",
+    description="Ideogram's state-of-the-art image generation model. Can be used as an API directly from fal.\n\nEndpoint: fal-ai/ideogram/v2 (text-to-image).",
     example="fal-models ideogram-v2 \\\n  --prompt 'A comic style illustration of a skeleton sitting on a toilet in a bathroom. The bathroom has a Halloween decoration with a pumpkin jack-o-lantern and bats flying around. There is a text above the skeleton that says \"Just Waiting for Halloween with Ideogram 2.0 at fal.ai\"' \\\n  --aspect-ratio 1:1 \\\n  --expand-prompt \\\n  --style auto",
     options=(
         Option(

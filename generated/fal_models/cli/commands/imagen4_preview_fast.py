@@ -6,7 +6,7 @@ COMMAND = Command(
     name="imagen4-preview-fast",
     endpoint_id="fal-ai/imagen4/preview/fast",
     attribute="imagen4_preview_fast",
-    description="Generate images using Google's Imagen 4 Fast model.\n\nEndpoint: fal-ai/imagen4/preview/fast.",
+    description="Generate images using Google's Imagen 4 Fast model.\n\nEndpoint: fal-ai/imagen4/preview/fast (text-to-image).",
     example="fal-models imagen4-preview-fast \\\n  --prompt 'Atmospheric narrative illustration depicting a young woman with dark hair styled with a single star clip, eating dumplings at a small round table in a bustling, late-night eatery reminiscent of a vintage Hong Kong diner. The style blends clean linework with textured color fields, evoking a sense of place and story. The mood is intimate contentment amidst vibrant surroundings. Soft, warm overhead lighting from unseen hanging lamps casts gentle highlights on her face and the porcelain plate of dumplings, creating soft-edged shadows on the tiled tabletop and floor. The background features detailed elements like wall menus with stylized illustrations, a retro wall clock, steam rising from a soup bowl, and glimpses of other patrons blurred slightly for depth. The woman, viewed from a slightly high angle, crouches slightly on her chair, intensely focused on her food, rendered with expressive linework defining her pose and features. The color palette mixes muted teal wall tiles and green chairs with pops of warm yellow in her top, pink trousers, red chili oil dish, and ambient light, creating a cozy yet lively feel. Subtle paper texture or digital grain is visible throughout. Focus is sharp on the character and her immediate table setting' \\\n  --aspect-ratio 1:1 \\\n  --num-images 1",
     options=(
         Option(

@@ -6,7 +6,7 @@ COMMAND = Command(
     name="omnigen-v2",
     endpoint_id="fal-ai/omnigen-v2",
     attribute="omnigen_v2",
-    description="Endpoint: fal-ai/omnigen-v2.",
+    description="Endpoint: fal-ai/omnigen-v2 (text-to-image).",
     example="fal-models omnigen-v2 \\\n  --prompt 'Make the dress blue' \\\n  --input-image-urls https://storage.googleapis.com/falserverless/omnigen/input.png \\\n  --image-size square_hd \\\n  --num-inference-steps 50 \\\n  --text-guidance-scale 5 \\\n  --image-guidance-scale 2 \\\n  --negative-prompt '(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers, messy drawing, broken legs censor, censored, censor_bar' \\\n  --cfg-range-end 1 \\\n  --scheduler euler \\\n  --num-images 1 \\\n  --enable-safety-checker \\\n  --output-format jpeg",
     options=(
         Option(

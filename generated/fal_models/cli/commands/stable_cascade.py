@@ -6,7 +6,7 @@ COMMAND = Command(
     name="stable-cascade",
     endpoint_id="fal-ai/stable-cascade",
     attribute="stable_cascade",
-    description="Endpoint: fal-ai/stable-cascade.",
+    description="Endpoint: fal-ai/stable-cascade (text-to-image).",
     example="fal-models stable-cascade \\\n  --prompt 'An image of a shiba inu, donning a spacesuit and helmet' \\\n  --negative-prompt 'ugly, deformed' \\\n  --first-stage-steps 20 \\\n  --second-stage-steps 10 \\\n  --guidance-scale 4 \\\n  --image-size square_hd \\\n  --enable-safety-checker \\\n  --num-images 1",
     options=(
         Option(

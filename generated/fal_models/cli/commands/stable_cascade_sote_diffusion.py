@@ -6,7 +6,7 @@ COMMAND = Command(
     name="stable-cascade-sote-diffusion",
     endpoint_id="fal-ai/stable-cascade/sote-diffusion",
     attribute="stable_cascade_sote_diffusion",
-    description="Anime finetune of Würstchen V3.\n\nEndpoint: fal-ai/stable-cascade/sote-diffusion.",
+    description="Anime finetune of Würstchen V3.\n\nEndpoint: fal-ai/stable-cascade/sote-diffusion (text-to-image).",
     example="fal-models stable-cascade-sote-diffusion \\\n  --prompt 'newest, extremely aesthetic, best quality, 1girl, solo, pink hair, blue eyes, long hair, looking at viewer, smile, black background, holding a sign, the text on the sign says \"Hello\"' \\\n  --negative-prompt 'very displeasing, worst quality, monochrome, realistic, oldest' \\\n  --first-stage-steps 25 \\\n  --second-stage-steps 10 \\\n  --guidance-scale 8 \\\n  --second-stage-guidance-scale 2 \\\n  --image-size 1024x1536 \\\n  --enable-safety-checker \\\n  --num-images 1",
     options=(
         Option(

@@ -6,7 +6,7 @@ COMMAND = Command(
     name="stable-diffusion-v35-large",
     endpoint_id="fal-ai/stable-diffusion-v35-large",
     attribute="stable_diffusion_v35_large",
-    description="Endpoint: fal-ai/stable-diffusion-v35-large.",
+    description="Endpoint: fal-ai/stable-diffusion-v35-large (text-to-image).",
     example="fal-models stable-diffusion-v35-large \\\n  --prompt 'A dreamlike Japanese garden in perpetual twilight, bathed in bioluminescent cherry blossoms that emit a soft pink-purple glow. Floating paper lanterns drift lazily through the scene, their warm light creating dancing reflections in a mirror-like koi pond. Ethereal mist weaves between ancient stone pathways lined with glowing mushrooms in pastel blues and purples. A traditional wooden bridge arches gracefully over the water, dusted with fallen petals that sparkle like stardust. The scene is captured through a cinematic lens with perfect bokeh, creating an otherworldly atmosphere. In the background, a crescent moon hangs impossibly large in the sky, surrounded by a sea of stars and auroral wisps in teal and violet. Crystal formations emerge from the ground, refracting the ambient light into rainbow prisms. The entire composition follows the golden ratio, with moody film-like color grading reminiscent of Studio Ghibli, enhanced by volumetric god rays filtering through the luminous foliage. 8K resolution, masterful photography, hyperdetailed, magical realism.' \\\n  --negative-prompt '' \\\n  --num-inference-steps 28 \\\n  --guidance-scale 3.5 \\\n  --num-images 1 \\\n  --enable-safety-checker \\\n  --output-format jpeg \\\n  --image-size landscape_4_3",
     options=(
         Option(
