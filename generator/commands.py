@@ -273,14 +273,16 @@ def _help(
     elif kind == "file":
         parts.append("A URL, a data URI or a local file.")
     elif kind == "json" and not repeat:
-        parts.append("A JSON value.")
+        parts.append("A JSON value, or @FILE holding one.")
     if repeat:
         parts.append(
             "Repeat the option for each item (a JSON object each)"
             if kind == "json"
             else "Repeat the option for each item"
         )
-        parts[-1] += ", or pass a JSON array."
+        parts[-1] += ", or pass a JSON array" + (
+            " (or @FILE holding one)." if kind == "json" else "."
+        )
     if constraints := field.constraints.describe():
         parts.append(f"Constraint: {constraints}.")
     if field.has_default:

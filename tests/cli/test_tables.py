@@ -226,3 +226,18 @@ def _specs_of(app: ModuleType) -> Path:
     # generated into <root>/out; the specs were written to <root>/specs
     assert app.__file__ is not None
     return Path(app.__file__).parents[3] / "specs"
+
+
+def test_json_values_can_be_read_from_files(edge_cli: ModuleType, tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text('{"depth": 7}')
+    assert _parse(edge_cli, "cli-edge", ["--prompt", "p", "--config", f"@{config}"]) == {
+        "prompt": "p",
+        "config": {"depth": 7},
+    }
+    spec = importlib.import_module(f"{IMPORT_NAME}.cli._spec")
+    parser = spec.parser_for(edge_cli.load_command("cli-edge"))
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--config", f"@{tmp_path / 'missing.json'}"])
+    # Text options keep a leading @ as it is.
+    assert _parse(edge_cli, "cli-edge", ["--prompt", "@someone"])["prompt"] == "@someone"

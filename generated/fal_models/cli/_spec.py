@@ -176,7 +176,10 @@ def printable(text: str) -> str:
 
 
 def parse_value(option: Option, text: str) -> Any:
-    """One command-line value of ``option``; for a list, the list of items it adds."""
+    """One command-line value of ``option``; for a list, the list of items it adds. JSON values
+    (``json`` kinds) may be read from a file: ``@FILE``."""
+    if option.kind == "json" and text.startswith("@"):
+        text = _read(text[1:])
     if option.repeat:
         if text.lstrip().startswith("["):
             items = _json(text)
@@ -229,6 +232,14 @@ def _scalar(option: Option, text: str) -> Any:
             return lowered == "true"
         raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
     return _json(text)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+    except OSError as problem:
+        raise argparse.ArgumentTypeError(f"cannot read {path}: {problem.strerror}") from None
 
 
 def _json(text: str) -> Any:

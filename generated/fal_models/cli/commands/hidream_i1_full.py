@@ -108,7 +108,7 @@ COMMAND = Command(
             param="loras",
             flag="--loras",
             kind="json",
-            help="A list of LoRAs to apply to the model. Each LoRA specifies its path, scale, and optional weight name. Repeat the option for each item (a JSON object each), or pass a JSON array.",
+            help="A list of LoRAs to apply to the model. Each LoRA specifies its path, scale, and optional weight name. Repeat the option for each item (a JSON object each), or pass a JSON array (or @FILE holding one).",
             metavar="JSON",
             repeat=True,
         ),

@@ -97,7 +97,7 @@ COMMAND = Command(
             param="colors",
             flag="--colors",
             kind="json",
-            help="An array of preferable colors. Repeat the option for each item (a JSON object each), or pass a JSON array.",
+            help="An array of preferable colors. Repeat the option for each item (a JSON object each), or pass a JSON array (or @FILE holding one).",
             metavar="JSON",
             repeat=True,
         ),
