@@ -328,6 +328,15 @@ class FileModel(pydantic.BaseModel):
         path = "" if url.startswith("data:") else urllib.parse.urlsplit(url).path
         return file_extension(self._content_type(), self._file_name(), path)
 
+    def _saved_inline(self, target: pathlib.Path, replace: bool) -> bool:
+        """Write the content of a ``data:`` URL (no request needed); False for other URLs."""
+        url = self._file_url()
+        if not url.startswith("data:"):
+            return False
+        with writing(target, overwrite=replace) as file:
+            file.write(decode_data_uri(url))
+        return True
+
     def download(self, client: SyncClient | None = None, *, max_bytes: int | None = None) -> bytes:
         """The file's content."""
         url = self._file_url()
@@ -370,9 +379,7 @@ class FileModel(pydantic.BaseModel):
         """
         target, replace = save_target(path, self, overwrite)
         url = self._file_url()
-        if url.startswith("data:"):
-            with writing(target, overwrite=replace) as file:
-                file.write(decode_data_uri(url))
+        if self._saved_inline(target, replace):
             return target
         from ._client import SyncClient
 
@@ -398,9 +405,7 @@ class FileModel(pydantic.BaseModel):
         """The async twin of :meth:`save`."""
         target, replace = save_target(path, self, overwrite)
         url = self._file_url()
-        if url.startswith("data:"):
-            with writing(target, overwrite=replace) as file:
-                file.write(decode_data_uri(url))
+        if self._saved_inline(target, replace):
             return target
         from ._client import AsyncClient
 
