@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError, SpecErrors, json_pointer
+from .errors import SpecError, SpecErrors
+from .schema import SCHEMA_REF_PREFIX as SCHEMA_REF_PREFIX  # re-exported for older imports
+from .schema import iter_refs, json_pointer
+from .schema import ref_target as ref_target
 
 MAX_SPEC_BYTES = 8 * 1024 * 1024
 # Levels of objects and arrays: fal's documents use about a dozen. A fixed limit, not the
 # interpreter's recursion limit, so that every stage after loading copes, however deep its stack.
 MAX_DEPTH = 64
 _SURROGATE = re.compile("[\ud800-\udfff]")
-SCHEMA_REF_PREFIX = "#/components/schemas/"
 ENDPOINT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)+")
 
 # Keywords that change what a schema accepts and that the generator cannot express faithfully.
@@ -345,39 +347,6 @@ def _structure_errors(source: str, document: dict[str, Any]) -> Iterator[SpecErr
 
 def _shorten(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
-
-
-# Keywords whose values are data, not schemas: a "$ref" inside them is no reference.
-VALUE_KEYWORDS = frozenset({"default", "enum", "const", "example", "examples"})
-# Keywords whose values map names to schemas; a name may be spelled like a keyword ("default").
-NAMED_SCHEMAS = frozenset({"properties", "schemas"})
-
-
-def iter_refs(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
-    """Every ``$ref`` string in ``node`` with the path where it occurs."""
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            yield [*path, "$ref"], ref
-        for key, value in node.items():
-            if key in NAMED_SCHEMAS and isinstance(value, dict):
-                for name, schema in value.items():
-                    yield from iter_refs(schema, [*path, key, name])
-            elif key not in VALUE_KEYWORDS:
-                yield from iter_refs(value, [*path, key])
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from iter_refs(value, [*path, index])
-
-
-def ref_target(ref: str) -> str | None:
-    """The component name a local schema reference points at, or None for other references."""
-    if not ref.startswith(SCHEMA_REF_PREFIX):
-        return None
-    name = ref[len(SCHEMA_REF_PREFIX) :]
-    if not name or "/" in name:
-        return None
-    return name.replace("~1", "/").replace("~0", "~")
 
 
 def _reference_errors(source: str, document: dict[str, Any]) -> Iterator[SpecError]:
