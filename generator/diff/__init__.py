@@ -46,7 +46,7 @@ from .render import (
     render_text,
     use_color,
 )
-from .sources import load_file, load_folder, load_revision
+from .sources import load_file, load_folder, load_overlay_effect, load_revision
 
 __all__ = [
     "EXIT_BREAKING",
@@ -65,6 +65,7 @@ __all__ = [
     "diff_specs",
     "load_file",
     "load_folder",
+    "load_overlay_effect",
     "load_revision",
     "render_json",
     "render_markdown",

@@ -8,8 +8,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal
 
-Severity = Literal["breaking", "behaviour", "addition", "documentation"]
-SEVERITIES: tuple[Severity, ...] = ("breaking", "behaviour", "addition", "documentation")
+Severity = Literal["breaking", "behaviour", "deprecation", "addition", "documentation"]
+SEVERITIES: tuple[Severity, ...] = (
+    "breaking",
+    "behaviour",
+    "deprecation",
+    "addition",
+    "documentation",
+)
 Direction = Literal["input", "output"]
 SemverBump = Literal["major", "minor", "patch"]
 
@@ -19,6 +25,7 @@ class ChangeKind(StrEnum):
 
     ENDPOINT_ADDED = "endpoint-added"
     ENDPOINT_REMOVED = "endpoint-removed"
+    ENDPOINT_DEPRECATED = "endpoint-deprecated"
     CAPABILITY_ADDED = "capability-added"
     CAPABILITY_REMOVED = "capability-removed"
     FIELD_ADDED = "field-added"
@@ -42,9 +49,10 @@ class ChangeKind(StrEnum):
 class Change:
     """One difference between two versions of an endpoint.
 
-    ``path`` is empty for the endpoint itself, ``capabilities``/``summary``/``category`` for
-    its metadata, and ``input.<field>...``/``output.<field>...`` inside its schemas, where
-    ``[]`` steps into array items and ``{}`` into map values.
+    ``path`` is empty for the endpoint itself; ``status``, ``capabilities``, ``summary``,
+    ``category``, ``display_name``, ``description`` or ``tags`` for its metadata; and
+    ``input.<field>...``/``output.<field>...`` inside its schemas, where ``[]`` steps into
+    array items and ``{}`` into map values.
     """
 
     endpoint_id: str
@@ -79,7 +87,7 @@ class DiffReport:
         severities = {change.severity for change in self.changes}
         if severities & {"breaking", "behaviour"}:
             return "major"
-        if "addition" in severities:
+        if severities & {"deprecation", "addition"}:  # semver: deprecating is a minor release
             return "minor"
         if "documentation" in severities:
             return "patch"

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
+from ..builder import CATALOG_KEY
 from ..schema import schema_ref
 from ..specfile import queue_component
 from .changes import SEVERITIES, Change, ChangeKind, DiffError, DiffReport, Direction, Severity
@@ -168,15 +169,35 @@ class _EndpointDiff:
         old_summary = _squash(old_info.get("x-falgen-summary", ""))
         if old_summary != _squash(new_info.get("x-falgen-summary", "")):
             self._add("summary", ChangeKind.METADATA_CHANGED, "documentation", "summary changed")
-        old_category = as_dict(old_info.get("x-fal-metadata")).get("category")
-        new_category = as_dict(new_info.get("x-fal-metadata")).get("category")
-        if old_category != new_category:
-            self._add(
-                "category",
-                ChangeKind.METADATA_CHANGED,
-                "documentation",
-                f"category changed from {_show(old_category)} to {_show(new_category)}",
-            )
+        self._catalog(old_info, new_info)
+
+    def _catalog(self, old_info: dict[str, Any], new_info: dict[str, Any]) -> None:
+        """fal's catalogue entry (``info.x-fal-catalog``): status, names and descriptions."""
+        old, new = as_dict(old_info.get(CATALOG_KEY)), as_dict(new_info.get(CATALOG_KEY))
+        old_status, new_status = old.get("status", "active"), new.get("status", "active")
+        if old_status != new_status and new_status == "deprecated":
+            message = f"endpoint deprecated (status was {_show(old_status)})"
+            self._add("status", ChangeKind.ENDPOINT_DEPRECATED, "deprecation", message)
+        elif old_status != new_status:
+            message = f"status changed from {_show(old_status)} to {_show(new_status)}"
+            self._add("status", ChangeKind.METADATA_CHANGED, "documentation", message)
+        categories = [
+            info.get("category") or as_dict(whole.get("x-fal-metadata")).get("category")
+            for info, whole in ((old, old_info), (new, new_info))
+        ]
+        if categories[0] != categories[1]:
+            message = f"category changed from {_show(categories[0])} to {_show(categories[1])}"
+            self._add("category", ChangeKind.METADATA_CHANGED, "documentation", message)
+        for key in ("display_name", "description", "tags"):
+            if _canonical(old.get(key)) == _canonical(new.get(key)):
+                continue
+            if key == "display_name":
+                message = (
+                    f"display name changed from {_show(old.get(key))} to {_show(new.get(key))}"
+                )
+            else:
+                message = f"{key} changed"
+            self._add(key, ChangeKind.METADATA_CHANGED, "documentation", message)
 
     # -- one schema ---------------------------------------------------------------------------
 
@@ -266,6 +287,9 @@ class _EndpointDiff:
         new_label = _type_label(self.new_resolver, new)
         if "any" in removed:
             self._narrowed(path, direction, f"narrowed from any value to {new_label}")
+            if "object" in added:  # an object now: its fields are news too
+                anything = Branch({}, old.branches["any"][0].refs)
+                pairs.append((anything, new.branches["object"][0], "object"))
             return pairs
         if "any" in added:
             self._widened(path, direction, f"widened from {old_label} to any value")

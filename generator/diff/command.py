@@ -11,7 +11,7 @@ from ..errors import SpecErrors
 from .changes import DiffError
 from .classify import diff_specs
 from .render import RENDERERS, render_text, use_color
-from .sources import load_file, load_folder, load_revision
+from .sources import load_file, load_folder, load_overlay_effect, load_revision
 
 EXIT_OK = 0
 EXIT_BREAKING = 1
@@ -34,8 +34,9 @@ def add_command(
         help=help,
         description=(
             "Compare two spec files, two specs folders, or the specs folder against a git "
-            "revision, and classify every change as breaking, behaviour, addition or "
-            "documentation. Exit status: 0 no breaking changes, 1 breaking (or behaviour) "
+            "revision, each with its overlays applied, and classify every change as breaking, "
+            "behaviour, deprecation, addition or documentation; --overlays shows what the "
+            "overlays change. Exit status: 0 no breaking changes, 1 breaking (or behaviour) "
             "changes, 2 usage or input error."
         ),
     )
@@ -45,6 +46,11 @@ def add_command(
         "--against",
         metavar="REV",
         help="compare the specs folder at git revision REV with the working specs folder",
+    )
+    parser.add_argument(
+        "--overlays",
+        action="store_true",
+        help="compare each spec of the specs folder as fal publishes it with its overlay applied",
     )
     parser.add_argument(
         "--specs", type=Path, default=Path("specs"), help="specs folder (default: specs)"
@@ -83,6 +89,10 @@ def run(
 def _sides(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
     old_path: Path | None = args.old
     new_path: Path | None = args.new
+    if args.overlays:
+        if old_path is not None or new_path is not None or args.against is not None:
+            raise UsageError("--overlays compares the specs folder with itself: give nothing else")
+        return load_overlay_effect(args.specs)
     if args.against is not None:
         if old_path is not None or new_path is not None:
             raise UsageError("give either OLD NEW or --against REV, not both")

@@ -9,17 +9,20 @@ import os
 from collections.abc import Mapping
 from typing import TextIO
 
+from ..errors import printable
 from .changes import SEVERITIES, DiffReport, Severity
 
 _TEXT_LABELS: dict[Severity, str] = {
     "breaking": "BREAKING",
     "behaviour": "BEHAVIOUR",
+    "deprecation": "DEPRECATED",
     "addition": "ADDED",
     "documentation": "DOCS",
 }
 _ANSI: dict[Severity, str] = {
     "breaking": "\x1b[1;31m",
     "behaviour": "\x1b[1;33m",
+    "deprecation": "\x1b[33m",
     "addition": "\x1b[32m",
     "documentation": "\x1b[2m",
 }
@@ -28,12 +31,14 @@ _ANSI_BOLD = "\x1b[1m"
 _MARKDOWN_LABELS: dict[Severity, str] = {
     "breaking": ":boom: breaking",
     "behaviour": ":warning: behaviour",
+    "deprecation": ":hourglass: deprecated",
     "addition": ":sparkles: addition",
     "documentation": ":memo: docs",
 }
 _NOUNS: dict[Severity, tuple[str, str]] = {
     "breaking": ("breaking change", "breaking changes"),
     "behaviour": ("behaviour change", "behaviour changes"),
+    "deprecation": ("deprecation", "deprecations"),
     "addition": ("addition", "additions"),
     "documentation": ("documentation change", "documentation changes"),
 }
@@ -66,13 +71,15 @@ def render_text(report: DiffReport, *, color: bool = False) -> str:
     def paint(text: str, code: str) -> str:
         return f"{code}{text}{_ANSI_RESET}" if color else text
 
+    # Names and values come from specs: printed escaped, never as control sequences.
     lines: list[str] = []
+    width = max(len(label) for label in _TEXT_LABELS.values())
     for endpoint_id, changes in report.by_endpoint().items():
-        lines.append(paint(endpoint_id, _ANSI_BOLD))
+        lines.append(paint(printable(endpoint_id), _ANSI_BOLD))
         for change in changes:
-            label = paint(f"{_TEXT_LABELS[change.severity]:<9}", _ANSI[change.severity])
-            where = f"{change.path}: " if change.path else ""
-            lines.append(f"  {label}  {where}{change.message}")
+            label = paint(f"{_TEXT_LABELS[change.severity]:<{width}}", _ANSI[change.severity])
+            where = f"{printable(change.path)}: " if change.path else ""
+            lines.append(f"  {label}  {where}{printable(change.message)}")
         lines.append("")
     lines.append(f"{_summary(report)}.")
     lines.append(f"Suggested version bump: {report.semver_bump()}.")
@@ -80,9 +87,14 @@ def render_text(report: DiffReport, *, color: bool = False) -> str:
 
 
 def _md_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell (no pipes, no HTML, no line breaks)."""
+    """Text safe inside a Markdown table cell (no pipes, no HTML, no line breaks, no control
+    characters)."""
     escaped = (
-        text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+        printable(text)
+        .replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
     )
     return " ".join(escaped.split())
 
@@ -122,6 +134,7 @@ def render_json(report: DiffReport) -> str:
 _CHANGELOG_SECTIONS: dict[Severity, str] = {
     "breaking": "Breaking changes",
     "behaviour": "Behaviour changes",
+    "deprecation": "Deprecated",
     "addition": "Added",
     "documentation": "Documentation",
 }

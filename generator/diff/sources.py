@@ -6,11 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError, SpecErrors
 from ..loader import discover, load_spec_bytes, parse_json
+from ..overlay import OVERLAY_SUFFIXES, SPEC_SUFFIX, OverlayFile, is_overlay, orphans, overlay_for
 from .changes import DiffError
 from .resolve import as_dict
 
@@ -19,22 +21,63 @@ def load_file(path: Path) -> tuple[str, dict[str, Any]]:
     """One spec file anywhere on disk: its endpoint id (from the document) and the document."""
     raw = _read(path)
     endpoint_id = _declared_endpoint_id(str(path), parse_json(str(path), raw))
-    return endpoint_id, _validated(f"{endpoint_id}.json", str(path), raw)
+    overlay = overlay_for(path.parent, path)  # an overlay beside it applies, as in a folder
+    return endpoint_id, _validated(f"{endpoint_id}.json", str(path), raw, overlay)
 
 
 def load_folder(specs_dir: Path) -> dict[str, dict[str, Any]]:
-    """Every spec in a specs folder, keyed by endpoint id; all problems reported at once."""
+    """Every spec in a specs folder as the generator loads it (its overlay applied), keyed by
+    endpoint id; all problems reported at once."""
+    return _load_entries(_folder_entries(specs_dir), f"{specs_dir}/")
+
+
+def load_overlay_effect(
+    specs_dir: Path,
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """What the overlays change: each spec that has one as published (parsed, not validated:
+    the overlay may be what makes it valid) and as loaded."""
+    entries = [entry for entry in _folder_entries(specs_dir) if entry.overlay is not None]
+    published: dict[str, dict[str, Any]] = {}
+    for entry in entries:
+        try:
+            published[entry.source.removesuffix(SPEC_SUFFIX)] = parse_json(entry.display, entry.raw)
+        except SpecErrors:
+            continue  # reported by the loading below
+    return published, _load_entries(entries, f"{specs_dir}/")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    source: str  # the spec's path relative to the specs folder
+    display: str  # how errors name it
+    raw: bytes
+    overlay: OverlayFile | None
+
+
+def _folder_entries(specs_dir: Path) -> list[_Entry]:
     if not specs_dir.is_dir():
         raise SpecErrors([SpecError(str(specs_dir), "#", "specs folder does not exist")])
-    entries = [
-        (path.relative_to(specs_dir).as_posix(), str(path), _read(path))
-        for path in discover(specs_dir)
-    ]
-    return _load_entries(entries)
+    entries = []
+    errors = []
+    for path in discover(specs_dir):
+        source = path.relative_to(specs_dir).as_posix()
+        try:
+            overlay = overlay_for(specs_dir, path)
+        except SpecErrors as problem:
+            errors.extend(problem.errors)
+            continue
+        entries.append(_Entry(source, str(path), _read(path), overlay))
+    errors.extend(orphans(specs_dir))
+    if errors:
+        raise SpecErrors(
+            [SpecError(f"{specs_dir}/{e.source}", e.pointer, e.message) for e in errors]
+        )
+    return entries
 
 
 def load_revision(specs_dir: Path, revision: str) -> dict[str, dict[str, Any]]:
-    """The specs that ``specs_dir`` held at git ``revision``, keyed by endpoint id.
+    """The specs that ``specs_dir`` held at git ``revision`` (with the overlays it held),
+    keyed by endpoint id.
 
     Uses ``git ls-tree`` and ``git show REV:path`` on the repository that contains
     ``specs_dir``, so it works from any working directory.
@@ -54,22 +97,34 @@ def load_revision(specs_dir: Path, revision: str) -> dict[str, dict[str, Any]]:
     except DiffError:
         raise DiffError(f"unknown git revision {revision!r}") from None
     listing = _git(top, "ls-tree", "-r", "-z", "--name-only", revision, "--", relative)
+    names = set(os.fsdecode(listing).split("\0"))
+    prefix = f"{relative}/" if relative != "." else ""
+
+    def show(name: str) -> bytes:
+        return _git(top, "show", f"{revision}:{name}")
+
     entries = []
-    names = os.fsdecode(listing).split("\0")
-    for name in sorted(item for item in names if item.endswith(".json")):
-        source = name[len(relative) + 1 :] if relative != "." else name
-        entries.append((source, f"{revision}:{name}", _git(top, "show", f"{revision}:{name}")))
-    return _load_entries(entries)
+    for name in sorted(item for item in names if item.endswith(SPEC_SUFFIX)):
+        if is_overlay(Path(name)):
+            continue
+        stem = name.removesuffix(SPEC_SUFFIX)
+        overlays = [stem + suffix for suffix in OVERLAY_SUFFIXES if stem + suffix in names]
+        overlay = OverlayFile(overlays[0][len(prefix) :], show(overlays[0])) if overlays else None
+        entries.append(_Entry(name[len(prefix) :], f"{revision}:{name}", show(name), overlay))
+    return _load_entries(entries, f"{revision}:{prefix}")
 
 
-def _load_entries(entries: Sequence[tuple[str, str, bytes]]) -> dict[str, dict[str, Any]]:
+def _load_entries(entries: Sequence[_Entry], prefix: str) -> dict[str, dict[str, Any]]:
+    """Load each entry; errors are named ``prefix`` + the file (spec or overlay) they are in."""
     documents: dict[str, dict[str, Any]] = {}
     errors: list[SpecError] = []
-    for source, display, raw in entries:
+    for entry in entries:
         try:
-            spec = load_spec_bytes(source, raw)
+            spec = load_spec_bytes(entry.source, entry.raw, overlay=entry.overlay)
         except SpecErrors as problem:
-            errors.extend(SpecError(display, e.pointer, e.message) for e in problem.errors)
+            errors.extend(
+                SpecError(prefix + e.source, e.pointer, e.message) for e in problem.errors
+            )
         else:
             documents[spec.endpoint_id] = spec.document
     if errors:
@@ -77,12 +132,21 @@ def _load_entries(entries: Sequence[tuple[str, str, bytes]]) -> dict[str, dict[s
     return documents
 
 
-def _validated(source: str, display: str, raw: bytes) -> dict[str, Any]:
+def _validated(
+    source: str, display: str, raw: bytes, overlay: OverlayFile | None
+) -> dict[str, Any]:
     try:
-        return load_spec_bytes(source, raw).document
+        return load_spec_bytes(source, raw, overlay=overlay).document
     except SpecErrors as problem:
         raise SpecErrors(
-            [SpecError(display, e.pointer, e.message) for e in problem.errors]
+            [
+                SpecError(
+                    display if e.source == source else str(Path(display).parent / e.source),
+                    e.pointer,
+                    e.message,
+                )
+                for e in problem.errors
+            ]
         ) from None
 
 
