@@ -52,6 +52,7 @@ BASE_URL_ENV = "FALGEN_OPENAPI_BASE_URL"
 OPENAPI_PATH = "/api/openapi/queue/openapi.json"
 DOCUMENT_SECONDS = PAGE_SECONDS  # one document (or catalogue page), all attempts included
 RUN_SECONDS = 1800.0  # one command
+UNLISTED = "the catalogue does not list it"
 
 
 class Status(enum.StrEnum):
@@ -61,6 +62,13 @@ class Status(enum.StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     FAILED = "failed"
+    # fal publishes it no longer (the catalogue does not list it, its document URL answers
+    # 404): the spec is kept as it is, and said so on every refresh.
+    UNPUBLISHED = "unpublished"
+
+
+class Unpublished(FetchError):
+    """The catalogue does not list the endpoint and its document URL answers 404."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +175,7 @@ class SpecFetcher:
         except FetchError as problem:
             models, unreachable = {}, f"catalogue: {problem}"
         else:
-            unreachable = "the catalogue does not list it"
+            unreachable = UNLISTED
         return {
             endpoint_id: await self._resolve(endpoint_id, models.get(endpoint_id), unreachable)
             for endpoint_id in endpoint_ids
@@ -196,7 +204,8 @@ class SpecFetcher:
                 deadline=self._deadline.within(self.document_seconds),
             )
         except NotFound:
-            return FetchError(f"unknown endpoint ({why}; HTTP 404 from {url})")
+            message = f"unknown endpoint ({why}; HTTP 404 from {url})"
+            return Unpublished(message) if why == UNLISTED else FetchError(message)
         except FetchError as problem:
             return FetchError(f"{why}; document URL: {problem}")
         try:
@@ -255,9 +264,13 @@ def refresh_spec(fetcher: SpecFetcher, specs_dir: Path, endpoint_id: str) -> Fet
 def store(specs_dir: Path, endpoint_id: str, fetched: Fetched | FetchError) -> FetchResult:
     """Write one fetched document if it is usable and changed. Never raises for a bad one."""
     try:
+        path = spec_path(specs_dir, endpoint_id)
+        if isinstance(fetched, Unpublished) and path.exists():
+            message = "fal publishes it no longer: kept as it is"
+            return FetchResult(endpoint_id, Status.UNPUBLISHED, path, message)
         if isinstance(fetched, FetchError):
             raise fetched
-        return _store(specs_dir, spec_path(specs_dir, endpoint_id), endpoint_id, fetched)
+        return _store(specs_dir, path, endpoint_id, fetched)
     except (FetchError, InvalidEndpointId) as problem:
         return FetchResult(endpoint_id, Status.FAILED, message=str(problem))
     except SpecErrors as problem:  # the endpoint's overlay cannot be read
@@ -498,5 +511,11 @@ def render_results(results: Sequence[FetchResult]) -> str:
     counts = dict.fromkeys(Status, 0)
     for result in results:
         counts[result.status] += 1
-    lines.append(", ".join(f"{count} {status.value}" for status, count in counts.items()))
+    lines.append(
+        ", ".join(
+            f"{count} {status.value}"
+            for status, count in counts.items()
+            if count or status is not Status.UNPUBLISHED
+        )
+    )
     return "\n".join(lines) + "\n"

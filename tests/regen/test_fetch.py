@@ -21,6 +21,7 @@ from tests.regen.support import (
     Reply,
     SpecServer,
     base_spec,
+    catalog_model,
     edited,
     prop,
     schemas,
@@ -240,9 +241,6 @@ TRUNCATED = json.dumps(base_spec()).encode()
     ("replies", "expected"),
     [
         pytest.param(
-            [Reply.json({"detail": "Not Found"}, status=404)], "unknown endpoint", id="404"
-        ),
-        pytest.param(
             [Reply.json({"detail": "Invalid key"}, status=403)], "HTTP 403", id="403-not-retried"
         ),
         pytest.param(
@@ -426,3 +424,28 @@ def test_an_unwritable_specs_folder_is_reported(
     result = refresh_spec(fetcher, blocker, BASE_ID)
     assert result.status is Status.FAILED
     assert result.message.startswith("cannot update ")
+
+
+def test_an_endpoint_fal_no_longer_publishes_keeps_its_spec(
+    spec_server: SpecServer, fetcher: SpecFetcher, good_spec: Path
+) -> None:
+    """The catalogue does not list it and its document URL answers 404: kept, and said so."""
+    before = good_spec.read_bytes()
+    spec_server.script(BASE_ID, Reply.json({"detail": "Not Found"}, status=404))
+    code, out, _ = _run(["--specs", str(good_spec.parents[1]), BASE_ID], fetcher)
+    assert code == 0
+    assert out.splitlines() == [
+        "unpublished acme/widget (fal publishes it no longer: kept as it is)",
+        "0 added, 0 updated, 0 unchanged, 0 failed, 1 unpublished",
+    ]
+    assert good_spec.read_bytes() == before
+
+
+def test_a_404_for_an_endpoint_the_catalogue_lists_is_a_failure(
+    spec_server: SpecServer, fetcher: SpecFetcher, good_spec: Path
+) -> None:
+    spec_server.catalog = [catalog_model(BASE_ID, {"error": {"message": "not expanded"}})]
+    spec_server.script(BASE_ID, Reply.json({"detail": "Not Found"}, status=404))
+    result = refresh_spec(fetcher, good_spec.parents[1], BASE_ID)
+    assert result.status is Status.FAILED
+    assert result.message.startswith("unknown endpoint (the catalogue has no document: ")

@@ -189,7 +189,7 @@ def test_the_only_endpoint_failing_is_no_claim_of_no_changes(
     """The rough edge: it printed "No API changes." and rewrote generated/."""
     specs, out = project
     before_specs, before_out = _snapshot(specs), _snapshot(out)
-    spec_server.script(BASE_ID, Reply.json({"detail": "gone"}, status=404))
+    spec_server.script(BASE_ID, Reply.json({"detail": "try later"}, status=503))
 
     assert update(spec_server, specs, out) == 1
 
@@ -275,3 +275,22 @@ def test_invalid_settings_are_reported_with_file_and_pointer(
     assert "falgen.toml: #/package/import_name: 'class' is not a valid Python package name" in err
     assert "falgen.toml: #/package: unknown keys ['colour']" in err
     assert read_tree(out) == before
+
+
+def test_an_unpublished_endpoint_does_not_block_the_others(
+    spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs, out = project
+    write_spec(specs, spec_for(OTHER_ID), OTHER_ID)
+    kept = spec_on_disk(specs, OTHER_ID)
+    spec_server.script(BASE_ID, Reply.json(edited(add_field)))
+    spec_server.script(OTHER_ID, Reply.json({"detail": "Not Found"}, status=404))
+
+    assert update(spec_server, specs, out) == 0
+
+    assert f"unpublished {OTHER_ID} (fal publishes it no longer: kept as it is)" in (
+        capsys.readouterr().out
+    )
+    assert spec_on_disk(specs, OTHER_ID) == kept
+    assert version(specs) == "0.5.0"
+    assert_generated_from(specs, out)
