@@ -26,6 +26,7 @@ from . import __version__
 
 USER_AGENT = f"falgen/{__version__} (spec fetch)"
 READ_TIMEOUT = 30.0
+ERROR_BODY_BYTES = 64 * 1024
 
 # Statuses worth another attempt: timeouts, rate limiting, server trouble. Anything else is an
 # answer (404: no such endpoint, 401/403: not allowed) and retrying it would only delay the error.
@@ -165,14 +166,16 @@ class Getter:
     async def _get_once(
         self, url: str, params: Params, max_bytes: int
     ) -> tuple[int, httpx.Headers, bytes]:
-        """One GET, reading at most ``max_bytes`` (+1, to tell) of the body."""
+        """One GET, reading at most ``max_bytes`` (+1, to tell) of a 200's body and the start
+        of an error page's (enough for its message)."""
         async with self.client.stream("GET", url, params=params) as response:
+            limit = max_bytes if response.status_code == 200 else ERROR_BODY_BYTES
             body = bytearray()
             async for chunk in response.aiter_bytes():
                 body += chunk
-                if len(body) > max_bytes:
-                    break  # too big (a 200 fails on it; an error page's start is enough)
-            return response.status_code, response.headers, bytes(body[: max_bytes + 1])
+                if len(body) > limit:
+                    break
+            return response.status_code, response.headers, bytes(body[: limit + 1])
 
 
 def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:

@@ -191,12 +191,13 @@ class _EndpointDiff:
         for key in ("display_name", "description", "tags"):
             if _canonical(old.get(key)) == _canonical(new.get(key)):
                 continue
-            if key == "display_name":
-                message = (
-                    f"display name changed from {_show(old.get(key))} to {_show(new.get(key))}"
-                )
-            else:
+            before, after = _show(old.get(key)), _show(new.get(key))
+            if key != "display_name":
                 message = f"{key} changed"
+            elif old.get(key) is None:
+                message = f"display name {after} added"
+            else:
+                message = f"display name changed from {before} to {after}"
             self._add(key, ChangeKind.METADATA_CHANGED, "documentation", message)
 
     # -- one schema ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..errors import SpecErrors
+from ..errors import SpecErrors, printable
 from .changes import DiffError
 from .classify import diff_specs
 from .render import RENDERERS, render_text, use_color
@@ -76,8 +76,8 @@ def run(
     except SpecErrors as problem:
         print(f"falgen diff: invalid specs:\n{problem}", file=err)
         return EXIT_USAGE
-    except DiffError as problem:
-        print(f"falgen diff: error: {problem}", file=err)
+    except DiffError as problem:  # may quote git's output
+        print(f"falgen diff: error: {printable(str(problem))}", file=err)
         return EXIT_USAGE
     if args.format == "text":
         out.write(render_text(report, color=use_color(out)))
