@@ -20,9 +20,18 @@ from typing import Any, TextIO
 
 from .builder import CATALOG_KEY as CATALOG_KEY  # where falgen keeps the metadata
 from .errors import printable
-from .remote import Deadline, FetchError, Getter, Params, parse_json_answer
+from .remote import (
+    DEFAULT_CATALOG_URL,
+    RUN_SECONDS,
+    Deadline,
+    FetchError,
+    Getter,
+    Params,
+    add_base_url,
+    parse_json_answer,
+    resolve_hosts,
+)
 
-DEFAULT_CATALOG_URL = "https://api.fal.ai"
 MODELS_PATH = "/v1/models"
 EXPAND_OPENAPI = "openapi-3.0"
 MAX_IDS_PER_REQUEST = 50
@@ -193,8 +202,6 @@ def add_command(
     help: str | None = None,
 ) -> None:
     """Register ``falgen search``."""
-    from .fetch import BASE_URL_ENV
-
     parser = subparsers.add_parser(
         name,
         help=help,
@@ -210,11 +217,7 @@ def add_command(
     parser.add_argument(
         "--limit", type=int, default=50, metavar="N", help="at most N models (default: 50)"
     )
-    parser.add_argument(
-        "--base-url",
-        metavar="URL",
-        help=f"a mirror of fal to ask instead (default: ${BASE_URL_ENV} or {DEFAULT_CATALOG_URL})",
-    )
+    add_base_url(parser)
     parser.set_defaults(handler=run)
 
 
@@ -225,8 +228,6 @@ def run(
     stderr: TextIO | None = None,
     getter: Getter | None = None,
 ) -> int:
-    from .fetch import RUN_SECONDS, resolve_hosts
-
     out = sys.stdout if stdout is None else stdout
     err = sys.stderr if stderr is None else stderr
     if not args.query and not args.category:

@@ -22,21 +22,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import enum
-import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
 
-from .catalog import CATALOG_KEY, DEFAULT_CATALOG_URL, PAGE_SECONDS, Catalog, Model
+from .catalog import CATALOG_KEY, PAGE_SECONDS, Catalog, Model
 from .diff import DiffError, diff_specs
 from .errors import SpecErrors, printable
 from .loader import MAX_SPEC_BYTES, discover, load_spec_bytes, parse_json
 from .overlay import Applied, OverlayFile, apply_overlay, overlay_for, parse_overlay
-from .remote import Deadline, FetchError, Getter, NotFound, RetryPolicy, Sleep
+from .remote import (
+    OPENAPI_PATH,
+    RUN_SECONDS,
+    Deadline,
+    FetchError,
+    Getter,
+    Hosts,
+    NotFound,
+    RetryPolicy,
+    Sleep,
+    add_base_url,
+    resolve_hosts,
+)
 from .specfile import (
     InvalidEndpointId,
     carry_over_extensions,
@@ -47,11 +58,7 @@ from .specfile import (
     write_atomically,
 )
 
-DEFAULT_DOCUMENT_URL = "https://fal.ai"
-BASE_URL_ENV = "FALGEN_OPENAPI_BASE_URL"
-OPENAPI_PATH = "/api/openapi/queue/openapi.json"
 DOCUMENT_SECONDS = PAGE_SECONDS  # one document (or catalogue page), all attempts included
-RUN_SECONDS = 1800.0  # one command
 UNLISTED = "the catalogue does not list it"
 
 
@@ -94,27 +101,6 @@ class Fetched:
     document: dict[str, Any]
     metadata: dict[str, Any] | None
     origin: str
-
-
-@dataclass(frozen=True)
-class Hosts:
-    """Where the catalogue and the per-endpoint documents are."""
-
-    catalog: str = DEFAULT_CATALOG_URL
-    documents: str = DEFAULT_DOCUMENT_URL
-
-
-def resolve_hosts(option: str | None, environ: Mapping[str, str] | None = None) -> Hosts:
-    """fal's hosts, or a mirror that serves both: ``--base-url``, else
-    ``$FALGEN_OPENAPI_BASE_URL``. Overridable so tests (and mirrors) can point elsewhere."""
-    environ = os.environ if environ is None else environ
-    base = option or environ.get(BASE_URL_ENV)
-    if not base:
-        return Hosts()
-    url = httpx.URL(base)
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"invalid base URL {base!r}: expected http(s)://host[:port][/path]")
-    return Hosts(base.rstrip("/"), base.rstrip("/"))
 
 
 class SpecFetcher:
@@ -397,17 +383,6 @@ def existing_endpoint_ids(specs_dir: Path) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # Command line
 # --------------------------------------------------------------------------------------------
-
-
-def add_base_url(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--base-url",
-        metavar="URL",
-        help=(
-            "a mirror of fal serving the catalogue (/v1/models) and the documents "
-            f"({OPENAPI_PATH}) (default: ${BASE_URL_ENV}, else fal's own hosts)"
-        ),
-    )
 
 
 def add_command(

@@ -1,4 +1,5 @@
-"""GET requests to fal (or a mirror) for ``falgen fetch`` and ``falgen search``.
+"""GET requests to fal (or a mirror) for ``falgen fetch``, ``search`` and ``update``: where
+they go (:class:`Hosts`: fal's own, or one mirror serving both) and how they are bounded.
 
 Every request is bounded three ways: its body is read up to a size limit, each read waits at
 most ``read_timeout``, and the whole request, retries and pauses included, ends by a
@@ -12,9 +13,11 @@ bounded exponential backoff, honouring ``Retry-After`` when the deadline leaves 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import email.utils
 import json
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +28,11 @@ import httpx
 from . import __version__
 
 USER_AGENT = f"falgen/{__version__} (spec fetch)"
+DEFAULT_CATALOG_URL = "https://api.fal.ai"  # fal's Platform API: the model catalogue
+DEFAULT_DOCUMENT_URL = "https://fal.ai"  # each endpoint's document, at OPENAPI_PATH
+OPENAPI_PATH = "/api/openapi/queue/openapi.json"
+BASE_URL_ENV = "FALGEN_OPENAPI_BASE_URL"
+RUN_SECONDS = 1800.0  # one command, every request of it
 READ_TIMEOUT = 30.0
 ERROR_BODY_BYTES = 64 * 1024
 
@@ -67,6 +75,39 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         return float(min(self.max_delay, self.initial_delay * self.multiplier ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class Hosts:
+    """Where the catalogue and the per-endpoint documents are."""
+
+    catalog: str = DEFAULT_CATALOG_URL
+    documents: str = DEFAULT_DOCUMENT_URL
+
+
+def resolve_hosts(option: str | None, environ: Mapping[str, str] | None = None) -> Hosts:
+    """fal's hosts, or a mirror that serves both: ``--base-url``, else
+    ``$FALGEN_OPENAPI_BASE_URL``. Overridable so tests (and mirrors) can point elsewhere."""
+    environ = os.environ if environ is None else environ
+    base = option or environ.get(BASE_URL_ENV)
+    if not base:
+        return Hosts()
+    url = httpx.URL(base)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError(f"invalid base URL {base!r}: expected http(s)://host[:port][/path]")
+    return Hosts(base.rstrip("/"), base.rstrip("/"))
+
+
+def add_base_url(parser: argparse.ArgumentParser) -> None:
+    """``--base-url``, for every command that talks to fal."""
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=(
+            "a mirror of fal serving the catalogue (/v1/models) and the documents "
+            f"({OPENAPI_PATH}) (default: ${BASE_URL_ENV}, else fal's own hosts)"
+        ),
+    )
 
 
 class Deadline:

@@ -28,16 +28,15 @@ from .diff import changelog_entry, diff_specs, load_folder, render_text, use_col
 from .fetch import (
     SpecFetcher,
     Status,
-    add_base_url,
     existing_endpoint_ids,
     needs_attention,
     refresh_specs,
     render_results,
-    resolve_hosts,
 )
 from .manifest import Previous
 from .output import write_tree
 from .pipeline import generate_tree
+from .remote import add_base_url, resolve_hosts
 from .settings import read_options, write_options
 from .specfile import InvalidEndpointId, spec_path, validate_endpoint_id, write_atomically
 

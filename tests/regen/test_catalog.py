@@ -18,8 +18,8 @@ import pytest
 
 from generator import catalog, fetch
 from generator.cli import main
-from generator.fetch import Hosts, SpecFetcher, Status, refresh_category, refresh_specs
-from generator.remote import RetryPolicy
+from generator.fetch import SpecFetcher, Status, refresh_category, refresh_specs
+from generator.remote import Hosts, RetryPolicy
 from tests.regen.support import (
     BASE_ID,
     Reply,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from generator import fetch
-from generator.fetch import Hosts, SpecFetcher, Status, refresh_spec, resolve_hosts
-from generator.remote import RetryPolicy, parse_retry_after
+from generator.fetch import SpecFetcher, Status, refresh_spec
+from generator.remote import Hosts, RetryPolicy, parse_retry_after, resolve_hosts
 from generator.specfile import normalise
 from tests.regen.support import (
     BASE_ID,

@@ -8,8 +8,9 @@ import json
 import shutil
 from pathlib import Path
 
-from generator.fetch import Hosts, SpecFetcher, Status, existing_endpoint_ids, refresh_specs
+from generator.fetch import SpecFetcher, Status, existing_endpoint_ids, refresh_specs
 from generator.loader import load_specs
+from generator.remote import Hosts
 from tests.helpers import SPECS
 from tests.regen.support import SpecServer, shared_catalog
 
