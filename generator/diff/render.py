@@ -128,7 +128,8 @@ def render_markdown(report: DiffReport) -> str:
 
 
 def render_json(report: DiffReport) -> str:
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    """JSON in ASCII: names from specs cannot reach a terminal as control characters."""
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=True) + "\n"
 
 
 _CHANGELOG_SECTIONS: dict[Severity, str] = {

@@ -308,6 +308,9 @@ def test_names_from_specs_reach_the_terminal_escaped() -> None:
     assert "input.evil\\x1b[2J\\u202e: new optional field (string)" in text
     markdown = render_markdown(report)
     assert "\x1b" not in markdown and "\u202e" not in markdown
+    as_json = render_json(report)
+    assert as_json.isascii() and "evil\\u001b[2J\\u202e" in as_json
+    assert json.loads(as_json)["changes"][0]["path"] == f"input.{hostile}"
 
 
 # --------------------------------------------------------------------------------------------
