@@ -280,3 +280,23 @@ def test_an_overlay_change_regenerates(specs_dir: Path, tmp_path: Path) -> None:
     assert "prompt: Annotated[str | None" in module
     (specs_dir / "acme" / "gadget.overlay.yaml").write_text(HEADER, encoding="utf-8")
     assert main(["generate", "--specs", str(specs_dir), "--out", str(out), "--check"]) == 1
+
+
+def test_generate_names_a_stale_overlay_and_keeps_the_output(
+    specs_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "generated"
+    write_spec(specs_dir, base_spec())
+    assert main(["generate", "--specs", str(specs_dir), "--out", str(out)]) == 0
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    (specs_dir / "acme" / "widget.overlay.yaml").write_text(
+        HEADER + "  - target: $.components.schemas.Renamed\n    remove: true\n", encoding="utf-8"
+    )
+    capsys.readouterr()
+    assert main(["generate", "--specs", str(specs_dir), "--out", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        "falgen: 1 problem in the specs:\n"
+        "  acme/widget.overlay.yaml: #/actions/0/target: $.components.schemas.Renamed selects "
+        "nothing in acme/widget.json: update the overlay or remove the action\n"
+    )
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
