@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import SpecError, SpecErrors, json_pointer
+from .errors import SpecError, SpecErrors
 from .ir import (
     MISSING,
     AnyType,
@@ -36,15 +36,17 @@ from .ir import (
     TypeExpr,
     UnionType,
 )
-from .loader import (
-    NAMED_SCHEMAS,
-    SCHEMA_REF_PREFIX,
-    VALUE_KEYWORDS,
-    SpecDocument,
-    iter_refs,
-    ref_target,
-)
+from .loader import SpecDocument
 from .naming import is_safe_identifier, param_name, pascal_name, short_hash, snake_name, unique
+from .schema import (
+    NAMED_SCHEMAS,
+    VALUE_KEYWORDS,
+    iter_refs,
+    json_pointer,
+    ref_target,
+    schema_ref,
+    single_all_of,
+)
 from .settings import Options
 
 SHARED_MODULE = "shared"
@@ -163,12 +165,11 @@ def _normalise(node: Any, owner: str, schemas: dict[str, Any], *, top: bool = Fa
     ):
         name = _fresh_component_name(owner, node, schemas)
         schemas[name] = _normalise(node, name, schemas, top=True)
-        return {"$ref": SCHEMA_REF_PREFIX + name.replace("~", "~0").replace("/", "~1")}
+        return {"$ref": schema_ref(name)}
     result = dict(node)
-    all_of = result.get("allOf")
-    if isinstance(all_of, list) and len(all_of) == 1 and isinstance(all_of[0], dict):
+    inner = single_all_of(result)
+    if isinstance(inner, dict):
         del result["allOf"]
-        inner = all_of[0]
         result = {**inner, **result} if "$ref" not in inner else {"$ref": inner["$ref"], **result}
     for key in ("items", "additionalProperties"):
         if isinstance(result.get(key), dict):

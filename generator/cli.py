@@ -20,6 +20,7 @@ from .errors import GenerationError, SpecErrors
 COMMANDS = {
     "generate": ("generator.cli", "generate the client package from the specs"),
     "fetch": ("generator.fetch", "download fal's OpenAPI documents into the specs folder"),
+    "search": ("generator.catalog", "search fal's model catalogue: id, name, category, status"),
     "diff": ("generator.diff", "show what changed between two versions of the specs"),
     "update": ("generator.update", "fetch, diff, bump the version and regenerate in one step"),
     "new": ("generator.update", "add endpoints: fetch their specs, bump the version, regenerate"),

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-
-def json_pointer(parts: Sequence[str | int]) -> str:
-    """Render path parts as an RFC 6901 fragment pointer, e.g. ``#/components/schemas/Image``."""
-    if not parts:
-        return "#"
-    return "#/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+from .schema import json_pointer as json_pointer  # errors are located by JSON pointers
 
 
 def printable(text: str) -> str:

@@ -1,36 +1,53 @@
 """``falgen fetch``: download fal's published OpenAPI documents into ``specs/``.
 
-fal serves each endpoint's queue document at
-``<base>/api/openapi/queue/openapi.json?endpoint_id=<id>``. This module downloads it, retries
-the failures that are worth retrying, checks that what arrived is a fal queue spec the generator
-can use, keeps our own ``x-falgen-*`` annotations from the spec it replaces, and writes it in the
-canonical form, atomically.
+Documents come from fal's model catalogue (:mod:`generator.catalog`: up to 50 endpoints a
+request, or a whole category), with each model's metadata, which is kept in the spec as
+``info["x-fal-catalog"]``. Where the catalogue cannot give a document (it answers an error object
+for it, does not list the endpoint, or cannot be reached), the endpoint's own document URL
+``<base>/api/openapi/queue/openapi.json?endpoint_id=<id>`` is tried, and the metadata of the spec
+it replaces is kept.
 
 The one guarantee that matters most: **a good spec is never replaced by a bad download**. Every
-check happens on the downloaded bytes in memory; the file is only written, through a temporary
-file and ``os.replace``, once the final document has passed the loader's validation.
+check happens in memory, on the document as it will load (our ``x-falgen-*`` annotations carried
+over, the endpoint's overlay applied); the file is only written, through a temporary file and
+``os.replace``, once that has passed the loader's validation. An overlay whose target no longer
+selects anything in the new document is reported.
+
+Every request has a size limit and a deadline, each document one (``DOCUMENT_SECONDS``) and the
+whole run one (``RUN_SECONDS``); see :mod:`generator.remote`.
 """
 
 from __future__ import annotations
 
 import argparse
-import email.utils
+import asyncio
 import enum
-import json
-import os
 import sys
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import httpx
 
-from . import __version__
+from .catalog import CATALOG_KEY, PAGE_SECONDS, Catalog, Model
 from .diff import DiffError, diff_specs
-from .errors import SpecErrors
+from .errors import SpecErrors, printable
 from .loader import MAX_SPEC_BYTES, discover, load_spec_bytes, parse_json
+from .overlay import Applied, OverlayFile, apply_overlay, overlay_for, parse_overlay
+from .remote import (
+    OPENAPI_PATH,
+    RUN_SECONDS,
+    Deadline,
+    FetchError,
+    Getter,
+    Hosts,
+    NotFound,
+    RetryPolicy,
+    Sleep,
+    add_base_url,
+    resolve_hosts,
+)
 from .specfile import (
     InvalidEndpointId,
     carry_over_extensions,
@@ -41,18 +58,8 @@ from .specfile import (
     write_atomically,
 )
 
-DEFAULT_BASE_URL = "https://fal.ai"
-BASE_URL_ENV = "FALGEN_OPENAPI_BASE_URL"
-OPENAPI_PATH = "/api/openapi/queue/openapi.json"
-USER_AGENT = f"falgen/{__version__} (spec fetch)"
-
-# Statuses worth another attempt: timeouts, rate limiting, server trouble. Anything else is an
-# answer (404: no such endpoint, 401/403: not allowed) and retrying it would only delay the error.
-RETRY_STATUSES = frozenset({408, 425, 429})
-
-
-class FetchError(Exception):
-    """Why one endpoint's document could not be fetched; the message is for the user."""
+DOCUMENT_SECONDS = PAGE_SECONDS  # one document (or catalogue page), all attempts included
+UNLISTED = "the catalogue does not list it"
 
 
 class Status(enum.StrEnum):
@@ -62,156 +69,136 @@ class Status(enum.StrEnum):
     UPDATED = "updated"
     UNCHANGED = "unchanged"
     FAILED = "failed"
+    # fal publishes it no longer (the catalogue does not list it, its document URL answers
+    # 404): the spec is kept as it is, and said so on every refresh.
+    UNPUBLISHED = "unpublished"
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded exponential backoff.
-
-    Attempt ``n`` (1-based) that fails is followed by a pause of
-    ``min(max_delay, initial_delay * multiplier ** (n - 1))`` seconds, unless the server says
-    how long to wait with ``Retry-After``. A ``Retry-After`` longer than ``max_retry_after`` is
-    not waited for: the fetch fails at once with a message saying when to try again, rather
-    than hanging a CI job for an hour.
-    """
-
-    max_attempts: int = 5
-    initial_delay: float = 0.5
-    multiplier: float = 2.0
-    max_delay: float = 30.0
-    max_retry_after: float = 120.0
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.max_delay, self.initial_delay * self.multiplier ** (attempt - 1)))
+class Unpublished(FetchError):
+    """The catalogue does not list the endpoint and its document URL answers 404."""
 
 
 @dataclass(frozen=True)
 class FetchResult:
-    """The outcome for one endpoint id, as reported to the user."""
+    """The outcome for one endpoint id, as reported to the user.
+
+    ``overlay_problems`` are actions of the endpoint's overlay that select nothing in the new
+    document: the spec was written, but generating from it fails until the overlay is fixed.
+    """
 
     endpoint_id: str
     status: Status
     path: Path | None = None
     message: str = ""
     warnings: tuple[str, ...] = ()
+    overlay_problems: tuple[str, ...] = ()
 
 
-def resolve_base_url(option: str | None, environ: Mapping[str, str] | None = None) -> str:
-    """The server to fetch from: ``--base-url``, else ``$FALGEN_OPENAPI_BASE_URL``, else fal.ai.
+@dataclass(frozen=True)
+class Fetched:
+    """A downloaded document, where it came from, and its catalogue metadata (if any)."""
 
-    Overridable so tests (and mirrors) can point the command at another server.
-    """
-    environ = os.environ if environ is None else environ
-    base = option or environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-    url = httpx.URL(base)
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ValueError(f"invalid base URL {base!r}: expected http(s)://host[:port][/path]")
-    return base.rstrip("/")
+    document: dict[str, Any]
+    metadata: dict[str, Any] | None
+    origin: str
 
 
 class SpecFetcher:
-    """Downloads and validates fal queue documents, with retries.
+    """Gets fal queue documents: from the catalogue, else from each endpoint's document URL.
 
-    ``client`` and ``sleep`` are injectable so tests can use a local server and skip the waits.
+    ``transport`` and ``sleep`` are injectable so tests can use a fake server and skip waits.
+    Each call of :meth:`fetch` or :meth:`fetch_category` is one run with its own deadline.
     """
 
     def __init__(
         self,
-        base_url: str = DEFAULT_BASE_URL,
+        hosts: Hosts | None = None,
         *,
-        client: httpx.Client | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        timeout: float = 30.0,
+        sleep: Sleep = asyncio.sleep,
+        read_timeout: float = 30.0,
+        document_seconds: float = DOCUMENT_SECONDS,
+        run_seconds: float = RUN_SECONDS,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.retry = retry or RetryPolicy()
+        self.hosts = hosts or Hosts()
+        self.transport = transport
+        self.retry = retry
         self.sleep = sleep
-        self._owns_client = client is None
-        self.client = client or httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            follow_redirects=True,
+        self.read_timeout = read_timeout
+        self.document_seconds = document_seconds
+        self.run_seconds = run_seconds
+
+    def document_url(self, endpoint_id: str) -> str:
+        url = httpx.URL(self.hosts.documents + OPENAPI_PATH, params={"endpoint_id": endpoint_id})
+        return str(url)
+
+    def fetch(self, endpoint_ids: Sequence[str]) -> dict[str, Fetched | FetchError]:
+        """Each endpoint's document, or why it could not be had."""
+        return asyncio.run(self._run(self._fetch(endpoint_ids)))
+
+    def fetch_category(self, category: str) -> dict[str, Fetched | FetchError]:
+        """Every endpoint of a catalogue category; FetchError if the category cannot be listed."""
+        return asyncio.run(self._run(self._fetch_category(category)))
+
+    async def _run(self, work: Any) -> dict[str, Fetched | FetchError]:
+        self._deadline = Deadline(self.run_seconds)
+        getter = Getter(
+            transport=self.transport,
+            retry=self.retry,
+            sleep=self.sleep,
+            read_timeout=self.read_timeout,
         )
+        async with getter:
+            self._getter = getter
+            result: dict[str, Fetched | FetchError] = await work
+            return result
 
-    def __enter__(self) -> SpecFetcher:
-        return self
+    async def _fetch(self, endpoint_ids: Sequence[str]) -> dict[str, Fetched | FetchError]:
+        catalog = Catalog(self._getter, self.hosts.catalog, self.document_seconds)
+        try:
+            models = await catalog.find(endpoint_ids, self._deadline)
+        except FetchError as problem:
+            models, unreachable = {}, f"catalogue: {problem}"
+        else:
+            unreachable = UNLISTED
+        return {
+            endpoint_id: await self._resolve(endpoint_id, models.get(endpoint_id), unreachable)
+            for endpoint_id in endpoint_ids
+        }
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    async def _fetch_category(self, category: str) -> dict[str, Fetched | FetchError]:
+        catalog = Catalog(self._getter, self.hosts.catalog, self.document_seconds)
+        models = await catalog.search(self._deadline, category=category, expand=True)
+        return {
+            model.endpoint_id: await self._resolve(model.endpoint_id, model, "") for model in models
+        }
 
-    def close(self) -> None:
-        if self._owns_client:
-            self.client.close()
-
-    def url_for(self, endpoint_id: str) -> str:
-        return str(httpx.URL(self.base_url + OPENAPI_PATH, params={"endpoint_id": endpoint_id}))
-
-    def fetch_document(self, endpoint_id: str) -> dict[str, Any]:
-        """The endpoint's document, parsed and validated as a fal queue spec."""
-        raw = self.download(endpoint_id)
-        return validate_document(endpoint_id, raw)
-
-    def download(self, endpoint_id: str) -> bytes:
-        """The raw document, retrying connection errors, timeouts, 408/425/429 and 5xx."""
-        url = self.url_for(validate_endpoint_id(endpoint_id))
-        last_problem = ""
-        for attempt in range(1, self.retry.max_attempts + 1):
-            try:
-                status, headers, body = self._get(url)
-            except httpx.TooManyRedirects:
-                raise FetchError(f"too many redirects from {url}") from None
-            except httpx.RequestError as problem:  # connection, timeout, broken transfer
-                last_problem = _describe_request_error(problem)
-                delay = self.retry.delay(attempt)
-            else:
-                if status == 200:
-                    return body
-                if status == 404:
-                    raise FetchError(f"unknown endpoint (HTTP 404 from {url})")
-                if status not in RETRY_STATUSES and status < 500:
-                    raise FetchError(f"HTTP {status} from {url}{_detail(body)}")
-                last_problem = f"HTTP {status}{_detail(body)}"
-                delay = self._retry_delay(headers, attempt, last_problem)
-            if attempt < self.retry.max_attempts:
-                self.sleep(delay)
-        attempts = self.retry.max_attempts
-        raise FetchError(
-            f"giving up after {attempts} attempt{'s' if attempts != 1 else ''}: {last_problem}"
-        )
-
-    def _retry_delay(self, headers: httpx.Headers, attempt: int, problem: str) -> float:
-        retry_after = parse_retry_after(headers.get("Retry-After"))
-        if retry_after is None:
-            return self.retry.delay(attempt)
-        if retry_after > self.retry.max_retry_after:
-            raise FetchError(f"{problem}; the server asks to retry after {retry_after:.0f} s")
-        return retry_after
-
-    def _get(self, url: str) -> tuple[int, httpx.Headers, bytes]:
-        """One GET, reading at most MAX_SPEC_BYTES of the body (a spec is never that big)."""
-        with self.client.stream("GET", url) as response:
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > MAX_SPEC_BYTES:
-                    if response.status_code != 200:
-                        break  # an error page: its start is enough for the message
-                    raise FetchError(f"the document is larger than {MAX_SPEC_BYTES} bytes")
-            return response.status_code, response.headers, bytes(body)
-
-
-def validate_document(endpoint_id: str, raw: bytes) -> dict[str, Any]:
-    """Parse ``raw`` and check it is a fal queue spec for ``endpoint_id``; FetchError if not."""
-    source = f"{endpoint_id}.json"
-    try:
-        return load_spec_bytes(source, raw).document
-    except SpecErrors as problem:
-        raise FetchError(_spec_problem(raw, problem)) from None
+    async def _resolve(
+        self, endpoint_id: str, model: Model | None, unreachable: str
+    ) -> Fetched | FetchError:
+        """The catalogue's document, else the document URL's (saying why, if both fail)."""
+        if model is not None and model.document is not None:
+            return Fetched(model.document, model.metadata, "catalogue")
+        why = model.problem if model is not None else unreachable
+        url = self.document_url(endpoint_id)
+        try:
+            raw = await self._getter.get(
+                self.hosts.documents + OPENAPI_PATH,
+                {"endpoint_id": endpoint_id},
+                max_bytes=MAX_SPEC_BYTES,
+                deadline=self._deadline.within(self.document_seconds),
+            )
+        except NotFound:
+            message = f"unknown endpoint ({why}; HTTP 404 from {url})"
+            return Unpublished(message) if why == UNLISTED else FetchError(message)
+        except FetchError as problem:
+            return FetchError(f"{why}; document URL: {problem}")
+        try:
+            document = parse_json(f"{endpoint_id}.json", raw)
+        except SpecErrors as problem:
+            return FetchError(_spec_problem(raw, problem))
+        return Fetched(document, model.metadata if model is not None else None, url)
 
 
 def _spec_problem(raw: bytes, problem: SpecErrors) -> str:
@@ -225,51 +212,54 @@ def _spec_problem(raw: bytes, problem: SpecErrors) -> str:
     return "the document is not a usable fal queue spec:\n    " + "\n    ".join(lines)
 
 
-def parse_retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now())
-
-
-def _describe_request_error(problem: httpx.RequestError) -> str:
-    kind = "timed out" if isinstance(problem, httpx.TimeoutException) else "network error"
-    detail = str(problem) or type(problem).__name__
-    return f"{kind}: {detail}"
-
-
-def _detail(body: bytes) -> str:
-    """fal error bodies carry a ``detail`` string; show it (briefly) when there is one."""
-    try:
-        value = json.loads(body[:4096].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return ""
-    detail = value.get("detail") if isinstance(value, dict) else None
-    if not isinstance(detail, str) or not detail.strip():
-        return ""
-    detail = " ".join(detail.split())
-    return f": {detail[:200]}"
-
-
 # --------------------------------------------------------------------------------------------
 # Updating the specs folder
 # --------------------------------------------------------------------------------------------
 
 
+def refresh_specs(
+    fetcher: SpecFetcher, specs_dir: Path, endpoint_ids: Iterable[str]
+) -> list[FetchResult]:
+    """Fetch the endpoints and write each spec that changed; one failure stops no other."""
+    results: dict[str, FetchResult] = {}
+    wanted: list[str] = []
+    for endpoint_id in endpoint_ids:
+        try:
+            validate_endpoint_id(endpoint_id)
+        except InvalidEndpointId as problem:
+            results[endpoint_id] = FetchResult(endpoint_id, Status.FAILED, message=str(problem))
+        else:
+            wanted.append(endpoint_id)
+    fetched = fetcher.fetch(wanted) if wanted else {}
+    for endpoint_id in wanted:
+        results[endpoint_id] = store(specs_dir, endpoint_id, fetched[endpoint_id])
+    return [results[endpoint_id] for endpoint_id in dict.fromkeys(endpoint_ids)]
+
+
+def refresh_category(fetcher: SpecFetcher, specs_dir: Path, category: str) -> list[FetchResult]:
+    """Fetch every endpoint of a category (FetchError when the category cannot be listed)."""
+    fetched = fetcher.fetch_category(category)
+    return [store(specs_dir, endpoint_id, fetched[endpoint_id]) for endpoint_id in sorted(fetched)]
+
+
 def refresh_spec(fetcher: SpecFetcher, specs_dir: Path, endpoint_id: str) -> FetchResult:
-    """Fetch one endpoint and write its spec if it changed. Never raises for a failed fetch."""
+    [result] = refresh_specs(fetcher, specs_dir, [endpoint_id])
+    return result
+
+
+def store(specs_dir: Path, endpoint_id: str, fetched: Fetched | FetchError) -> FetchResult:
+    """Write one fetched document if it is usable and changed. Never raises for a bad one."""
     try:
         path = spec_path(specs_dir, endpoint_id)
-        document = fetcher.fetch_document(endpoint_id)
-        return _store(path, endpoint_id, document)
+        if isinstance(fetched, Unpublished) and path.exists():
+            message = "fal publishes it no longer: kept as it is"
+            return FetchResult(endpoint_id, Status.UNPUBLISHED, path, message)
+        if isinstance(fetched, FetchError):
+            raise fetched
+        return _store(specs_dir, path, endpoint_id, fetched)
     except (FetchError, InvalidEndpointId) as problem:
+        return FetchResult(endpoint_id, Status.FAILED, message=str(problem))
+    except SpecErrors as problem:  # the endpoint's overlay cannot be read
         return FetchResult(endpoint_id, Status.FAILED, message=str(problem))
     except OSError as problem:
         where = problem.filename or specs_dir
@@ -277,11 +267,12 @@ def refresh_spec(fetcher: SpecFetcher, specs_dir: Path, endpoint_id: str) -> Fet
         return FetchResult(endpoint_id, Status.FAILED, message=message)
 
 
-def _store(path: Path, endpoint_id: str, document: dict[str, Any]) -> FetchResult:
+def _store(specs_dir: Path, path: Path, endpoint_id: str, fetched: Fetched) -> FetchResult:
     """Merge with the existing spec (if any), validate the result, write it if it changed."""
     warnings: list[str] = []
     previous_text: str | None = None
     previous: dict[str, Any] | None = None
+    document = fetched.document
     if path.exists():
         raw = path.read_bytes()
         previous_text = raw.decode("utf-8", errors="replace")
@@ -298,32 +289,78 @@ def _store(path: Path, endpoint_id: str, document: dict[str, Any]) -> FetchResul
             f"could not keep the x-falgen annotation at {pointer}: that place no longer exists"
             for pointer in carried.dropped
         )
+    document = _with_metadata(document, fetched.metadata, previous)
     text = normalise(document)
-    # The merged document is what gets written, so it is what must pass validation.
-    validate_document(endpoint_id, text.encode("utf-8"))
+    overlay = overlay_for(specs_dir, path)
+    # What gets written, with its overlay, is what must pass validation.
+    applied = validate_document(endpoint_id, text.encode("utf-8"), overlay)
+    problems = (
+        tuple(str(e) for e in applied.unmatched_errors(f"{endpoint_id}.json")) if applied else ()
+    )
     if previous_text == text:
-        return FetchResult(endpoint_id, Status.UNCHANGED, path, warnings=tuple(warnings))
+        return FetchResult(endpoint_id, Status.UNCHANGED, path, "", tuple(warnings), problems)
     write_atomically(path, text)
     if previous_text is None:
-        return FetchResult(endpoint_id, Status.ADDED, path, warnings=tuple(warnings))
-    return FetchResult(
-        endpoint_id,
-        Status.UPDATED,
-        path,
-        _impact(endpoint_id, previous_text, document),
-        tuple(warnings),
-    )
+        return FetchResult(endpoint_id, Status.ADDED, path, "", tuple(warnings), problems)
+    impact = _impact(endpoint_id, previous_text, text, overlay)
+    return FetchResult(endpoint_id, Status.UPDATED, path, impact, tuple(warnings), problems)
 
 
-def _impact(endpoint_id: str, previous_text: str, after: dict[str, Any]) -> str:
+def _with_metadata(
+    document: dict[str, Any], metadata: dict[str, Any] | None, previous: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The catalogue's metadata in ``info``; without any (a document URL's answer), the
+    previous spec's."""
+    info = document.get("info")
+    if not isinstance(info, dict):
+        return document
+    if metadata is None and previous is not None:
+        old = previous.get("info")
+        metadata = old.get(CATALOG_KEY) if isinstance(old, dict) else None
+    if not metadata:
+        return document
+    return {**document, "info": {**info, CATALOG_KEY: metadata}}
+
+
+def validate_document(
+    endpoint_id: str, raw: bytes, overlay: OverlayFile | None = None
+) -> Applied | None:
+    """Check that ``raw``, with its overlay, is a fal queue spec for ``endpoint_id``.
+
+    Returns what the overlay did (None without one); FetchError if the spec is not usable,
+    SpecErrors if the overlay is. An overlay action that selects nothing is reported by the
+    caller.
+    """
+    source = f"{endpoint_id}.json"
+    actions = parse_overlay(overlay) if overlay is not None else None  # its own errors: raised
+    applied = None
+    try:
+        if actions is None:
+            load_spec_bytes(source, raw)
+        else:
+            applied = apply_overlay(parse_json(source, raw), actions)
+            load_spec_bytes(source, normalise(applied.document).encode("utf-8"))
+    except SpecErrors as problem:
+        message = _spec_problem(raw, problem)
+        if applied is not None and applied.unmatched:
+            unmatched = "; ".join(str(e) for e in applied.unmatched_errors(source))
+            message += f"\n    (overlay: {unmatched})"
+        raise FetchError(message) from None
+    return applied
+
+
+def _impact(endpoint_id: str, before: str, after: str, overlay: OverlayFile | None) -> str:
     """A one-line summary of what an update changed, so the fetch output hints at the diff.
 
-    Only a valid previous spec is compared: a hand-broken one has no meaningful diff.
+    Documents are compared as they load (overlay applied). Only a valid previous spec is
+    compared: a hand-broken one has no meaningful diff.
     """
     try:
-        before = validate_document(endpoint_id, previous_text.encode("utf-8"))
-        report = diff_specs({endpoint_id: before}, {endpoint_id: after})
-    except (FetchError, DiffError):
+        old, new = (
+            _as_loaded(endpoint_id, text.encode("utf-8"), overlay) for text in (before, after)
+        )
+        report = diff_specs({endpoint_id: old}, {endpoint_id: new})
+    except (FetchError, SpecErrors, DiffError):
         return ""
     counts = {severity: count for severity, count in report.counts().items() if count}
     if not counts:
@@ -332,11 +369,8 @@ def _impact(endpoint_id: str, previous_text: str, after: dict[str, Any]) -> str:
     return f"{listed}; run 'falgen diff' for details"
 
 
-def refresh_specs(
-    fetcher: SpecFetcher, specs_dir: Path, endpoint_ids: Iterable[str]
-) -> list[FetchResult]:
-    """Refresh each endpoint in turn; one failure does not stop the others."""
-    return [refresh_spec(fetcher, specs_dir, endpoint_id) for endpoint_id in endpoint_ids]
+def _as_loaded(endpoint_id: str, raw: bytes, overlay: OverlayFile | None) -> dict[str, Any]:
+    return load_spec_bytes(f"{endpoint_id}.json", raw, overlay=overlay).document
 
 
 def existing_endpoint_ids(specs_dir: Path) -> list[str]:
@@ -362,10 +396,12 @@ def add_command(
         name,
         help=help,
         description=(
-            "Download each endpoint's queue OpenAPI document from fal, validate it, keep our "
-            "x-falgen annotations from the spec it replaces, and write specs/<id>.json in the "
-            "canonical form. A failed download never replaces an existing spec. "
-            "Exit status: 0 when every endpoint was fetched, 1 when any failed, 2 usage error."
+            "Download endpoints' queue OpenAPI documents from fal's model catalogue (or each "
+            "endpoint's document URL when the catalogue has none), validate them with their "
+            "overlays, keep our x-falgen annotations from the spec each replaces, and write "
+            "specs/<id>.json in the canonical form. A failed download never replaces an existing "
+            "spec. Exit status: 0 when every endpoint was fetched, 1 when any failed or an "
+            "overlay no longer applies, 2 usage error."
         ),
     )
     parser.add_argument(
@@ -375,13 +411,14 @@ def add_command(
         "--all", action="store_true", help="refresh every spec already in the specs folder"
     )
     parser.add_argument(
-        "--specs", type=Path, default=Path("specs"), help="specs folder (default: specs)"
+        "--category",
+        metavar="NAME",
+        help="every endpoint of a catalogue category, e.g. text-to-image",
     )
     parser.add_argument(
-        "--base-url",
-        metavar="URL",
-        help=f"server to fetch from (default: ${BASE_URL_ENV} or {DEFAULT_BASE_URL})",
+        "--specs", type=Path, default=Path("specs"), help="specs folder (default: specs)"
     )
+    add_base_url(parser)
     parser.set_defaults(handler=run)
 
 
@@ -397,24 +434,33 @@ def run(
     err = sys.stderr if stderr is None else stderr
     specs_dir: Path = args.specs
     ids = _requested_ids(args.endpoint_ids, specs_dir if args.all else None)
-    if not ids:
+    if not ids and not args.category:
         if args.all:
             print(f"no specs in {specs_dir} to refresh", file=out)
             return 0
-        print("falgen fetch: error: give one or more ENDPOINT_IDs, or --all", file=err)
+        print("falgen fetch: error: give one or more ENDPOINT_IDs, --all or --category", file=err)
         return 2
     try:
-        base_url = resolve_base_url(args.base_url)
+        fetcher = fetcher or SpecFetcher(resolve_hosts(args.base_url))
     except ValueError as problem:
         print(f"falgen fetch: error: {problem}", file=err)
         return 2
-    if fetcher is None:
-        with SpecFetcher(base_url) as owned:
-            results = refresh_specs(owned, specs_dir, ids)
-    else:
-        results = refresh_specs(fetcher, specs_dir, ids)
+    results = refresh_specs(fetcher, specs_dir, ids) if ids else []
+    if args.category:
+        try:
+            results += refresh_category(fetcher, specs_dir, args.category)
+        except FetchError as problem:
+            print(
+                f"falgen fetch: category {printable(args.category)}: {printable(str(problem))}",
+                file=err,
+            )
+            return 1
     out.write(render_results(results))
-    return 1 if any(result.status is Status.FAILED for result in results) else 0
+    return 1 if any(needs_attention(result) for result in results) else 0
+
+
+def needs_attention(result: FetchResult) -> bool:
+    return result.status is Status.FAILED or bool(result.overlay_problems)
 
 
 def _requested_ids(explicit: Sequence[str], all_from: Path | None) -> list[str]:
@@ -424,18 +470,27 @@ def _requested_ids(explicit: Sequence[str], all_from: Path | None) -> list[str]:
 
 
 def render_results(results: Sequence[FetchResult]) -> str:
-    """One line per endpoint (plus indented warnings), then the totals."""
+    """One line per endpoint (plus indented warnings), then the totals. Text from servers and
+    specs is made printable: it never reaches the terminal as control sequences."""
     lines: list[str] = []
     for result in results:
-        line = f"{result.status.value:<9} {result.endpoint_id}"
+        line = f"{result.status.value:<9} {printable(result.endpoint_id)}"
         if result.status is Status.FAILED:
-            line += ":" + ("\n    " if "\n" in result.message else " ") + result.message
+            message = "\n    ".join(printable(part) for part in result.message.split("\n"))
+            line += ":" + ("\n    " if "\n" in result.message else " ") + message
         elif result.message:
-            line += f" ({result.message})"
+            line += f" ({printable(result.message)})"
         lines.append(line)
-        lines.extend(f"    warning: {warning}" for warning in result.warnings)
+        lines.extend(f"    warning: {printable(warning)}" for warning in result.warnings)
+        lines.extend(f"    overlay: {printable(problem)}" for problem in result.overlay_problems)
     counts = dict.fromkeys(Status, 0)
     for result in results:
         counts[result.status] += 1
-    lines.append(", ".join(f"{count} {status.value}" for status, count in counts.items()))
+    lines.append(
+        ", ".join(
+            f"{count} {status.value}"
+            for status, count in counts.items()
+            if count or status is not Status.UNPUBLISHED
+        )
+    )
     return "\n".join(lines) + "\n"

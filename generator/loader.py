@@ -7,7 +7,6 @@ raises anything else for bad input.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import math
 import re
@@ -16,14 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import SpecError, SpecErrors, json_pointer
+from .errors import SpecError, SpecErrors
+from .overlay import OverlayFile, is_overlay, orphans, overlaid, overlay_for, spec_digest
+from .schema import SCHEMA_REF_PREFIX as SCHEMA_REF_PREFIX  # re-exported for older imports
+from .schema import iter_refs, json_pointer
+from .schema import ref_target as ref_target
 
 MAX_SPEC_BYTES = 8 * 1024 * 1024
 # Levels of objects and arrays: fal's documents use about a dozen. A fixed limit, not the
 # interpreter's recursion limit, so that every stage after loading copes, however deep its stack.
 MAX_DEPTH = 64
 _SURROGATE = re.compile("[\ud800-\udfff]")
-SCHEMA_REF_PREFIX = "#/components/schemas/"
 ENDPOINT_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(?:/[A-Za-z0-9][A-Za-z0-9_.-]*)+")
 
 # Keywords that change what a schema accepts and that the generator cannot express faithfully.
@@ -165,8 +167,24 @@ class SpecDocument:
 def discover(specs_dir: Path) -> list[Path]:
     """All spec files under ``specs_dir`` in a stable, file-system independent order."""
     return sorted(
-        specs_dir.rglob("*.json"), key=lambda path: path.relative_to(specs_dir).as_posix()
+        (path for path in specs_dir.rglob("*.json") if not is_overlay(path)),
+        key=lambda path: path.relative_to(specs_dir).as_posix(),
     )
+
+
+def spec_digests(specs_dir: Path) -> dict[str, str]:
+    """What the specs load as, cheaply: each spec's digest (overlay included) by source, and
+    overlays without a spec (an error when loading) under their own name."""
+    digests = {}
+    for path in discover(specs_dir):
+        try:
+            overlay = overlay_for(specs_dir, path)
+        except SpecErrors:
+            overlay = OverlayFile("", b"unreadable")  # never current: loading reports it
+        source = path.relative_to(specs_dir).as_posix()
+        digests[source] = spec_digest(path.read_bytes(), overlay)
+    digests.update((error.source, "orphan") for error in orphans(specs_dir))
+    return digests
 
 
 def load_specs(specs_dir: Path, trusted: Mapping[str, str] | None = None) -> list[SpecDocument]:
@@ -184,12 +202,16 @@ def load_specs(specs_dir: Path, trusted: Mapping[str, str] | None = None) -> lis
         source = path.relative_to(specs_dir).as_posix()
         try:
             raw = path.read_bytes()
-            digest = hashlib.sha256(raw).hexdigest()
-            documents.append(load_spec_bytes(source, raw, trusted=trusted.get(source) == digest))
+            overlay = overlay_for(specs_dir, path)
+            digest = spec_digest(raw, overlay)
+            documents.append(
+                load_spec_bytes(source, raw, trusted=trusted.get(source) == digest, overlay=overlay)
+            )
         except SpecErrors as problem:
             errors.extend(problem.errors)
         except OSError as problem:
             errors.append(SpecError(source, "#", f"cannot read file: {problem.strerror}"))
+    errors.extend(orphans(specs_dir))
     seen: dict[str, str] = {}
     for document in documents:
         if document.endpoint_id in seen:
@@ -207,20 +229,26 @@ def load_specs(specs_dir: Path, trusted: Mapping[str, str] | None = None) -> lis
     return documents
 
 
-def load_spec_bytes(source: str, raw: bytes, *, trusted: bool = False) -> SpecDocument:
+def load_spec_bytes(
+    source: str, raw: bytes, *, trusted: bool = False, overlay: OverlayFile | None = None
+) -> SpecDocument:
     """Parse and validate one spec given as bytes; ``source`` names it in errors.
 
     ``trusted``: these bytes passed every check before (the checks are slow, parsing is not).
+    ``overlay``: an OpenAPI Overlay applied to the document before it is checked.
     """
-    if trusted:
-        document = json.loads(raw)
-    else:
-        document = parse_json(source, raw)
+    document = json.loads(raw) if trusted else parse_json(source, raw)
+    if overlay is not None:
+        document = overlaid(source, document, overlay)
+    if not trusted:
         problems = list(_structure_errors(source, document))
+        problems = problems or list(_reference_errors(source, document))
         if problems:
-            raise SpecErrors(problems)
-        problems = list(_reference_errors(source, document))
-        if problems:
+            if overlay is not None:  # the pointers are into the overlaid document
+                problems = [
+                    SpecError(e.source, e.pointer, f"{e.message} (with {overlay.source})")
+                    for e in problems
+                ]
             raise SpecErrors(problems)
     endpoint_id = _endpoint_id(source, document)
     input_schema, output_schema = _queue_schemas(source, document, endpoint_id)
@@ -230,7 +258,7 @@ def load_spec_bytes(source: str, raw: bytes, *, trusted: bool = False) -> SpecDo
         document=document,
         input_schema=input_schema,
         output_schema=output_schema,
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=spec_digest(raw, overlay),
     )
 
 
@@ -345,39 +373,6 @@ def _structure_errors(source: str, document: dict[str, Any]) -> Iterator[SpecErr
 
 def _shorten(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
-
-
-# Keywords whose values are data, not schemas: a "$ref" inside them is no reference.
-VALUE_KEYWORDS = frozenset({"default", "enum", "const", "example", "examples"})
-# Keywords whose values map names to schemas; a name may be spelled like a keyword ("default").
-NAMED_SCHEMAS = frozenset({"properties", "schemas"})
-
-
-def iter_refs(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
-    """Every ``$ref`` string in ``node`` with the path where it occurs."""
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            yield [*path, "$ref"], ref
-        for key, value in node.items():
-            if key in NAMED_SCHEMAS and isinstance(value, dict):
-                for name, schema in value.items():
-                    yield from iter_refs(schema, [*path, key, name])
-            elif key not in VALUE_KEYWORDS:
-                yield from iter_refs(value, [*path, key])
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from iter_refs(value, [*path, index])
-
-
-def ref_target(ref: str) -> str | None:
-    """The component name a local schema reference points at, or None for other references."""
-    if not ref.startswith(SCHEMA_REF_PREFIX):
-        return None
-    name = ref[len(SCHEMA_REF_PREFIX) :]
-    if not name or "/" in name:
-        return None
-    return name.replace("~1", "/").replace("~0", "~")
 
 
 def _reference_errors(source: str, document: dict[str, Any]) -> Iterator[SpecError]:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import TEMPLATES_DIR, __version__
-from .loader import discover
+from .loader import spec_digests
 from .output import MANIFEST, read_tree
 from .settings import Options, read_options
 
@@ -76,11 +76,7 @@ def is_up_to_date(specs_dir: Path, previous: Previous | None) -> bool:
     """
     if previous is None:
         return False
-    specs = {
-        path.relative_to(specs_dir).as_posix(): sha256(path.read_bytes())
-        for path in discover(specs_dir)
-    }
-    return previous.is_current(generation_salt(), read_options(specs_dir), specs)
+    return previous.is_current(generation_salt(), read_options(specs_dir), spec_digests(specs_dir))
 
 
 def generation_salt() -> str:

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import json_pointer
-from .loader import ENDPOINT_ID_PATTERN, SCHEMA_REF_PREFIX, ref_target
+from .loader import ENDPOINT_ID_PATTERN
+from .schema import VALUE_KEYWORDS, json_pointer, ref_target
 
 # Vendor extensions that belong to falgen, not to fal: see carry_over_extensions.
 INFO_EXTENSIONS = ("x-falgen-capabilities", "x-falgen-summary")
@@ -33,8 +33,6 @@ NOTE_KEY = "x-falgen-note"
 _NAME_MAPS = frozenset(
     {"properties", "schemas", "paths", "responses", "content", "securitySchemes", "$defs"}
 )
-# Keywords whose values are data (example payloads, defaults): never searched for annotations.
-_DATA_KEYWORDS = frozenset({"default", "enum", "examples", "example", "const"})
 
 PathPart = str | int
 
@@ -189,7 +187,7 @@ def _notes(
         if not names and NOTE_KEY in node:
             yield path, node[NOTE_KEY]
         for key, value in node.items():
-            if not names and (key == NOTE_KEY or key in _DATA_KEYWORDS):
+            if not names and (key == NOTE_KEY or key in VALUE_KEYWORDS):
                 continue
             yield from _notes(value, [*path, key], names=not names and key in _NAME_MAPS)
     elif isinstance(node, list):
@@ -252,8 +250,9 @@ def queue_component(document: dict[str, Any], role: str) -> str | None:
         else:
             continue
         ref = _dig(item, keys)
-        if isinstance(ref, str) and ref.startswith(SCHEMA_REF_PREFIX):
-            return ref_target(ref)
+        name = ref_target(ref) if isinstance(ref, str) else None
+        if name is not None:
+            return name
     return None
 
 

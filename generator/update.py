@@ -7,8 +7,9 @@ changelog entry made from the diff, and regenerate.
 
 Nothing is written until everything has succeeded: the specs are fetched into a copy of the
 specs folder, the new tree is generated from that copy in memory, and only then are the changed
-specs, the settings, the changelog and the output written. A failed download leaves its spec
-as it was (the other endpoints still update, and the exit status is 1).
+specs, the settings, the changelog and the output written. When any download fails, nothing is
+written at all (exit status 1): a release made of some of the changes would be labelled with a
+version and a changelog that do not say so.
 """
 
 from __future__ import annotations
@@ -25,18 +26,17 @@ from typing import TextIO
 
 from .diff import changelog_entry, diff_specs, load_folder, render_text, use_color
 from .fetch import (
-    BASE_URL_ENV,
-    DEFAULT_BASE_URL,
     SpecFetcher,
     Status,
     existing_endpoint_ids,
+    needs_attention,
     refresh_specs,
     render_results,
-    resolve_base_url,
 )
 from .manifest import Previous
 from .output import write_tree
 from .pipeline import generate_tree
+from .remote import add_base_url, resolve_hosts
 from .settings import read_options, write_options
 from .specfile import InvalidEndpointId, spec_path, validate_endpoint_id, write_atomically
 
@@ -73,8 +73,8 @@ def add_command(
             + ": fetch their OpenAPI documents, report what changed, bump the generated "
             "package's version (major for breaking changes, minor for additions, patch for "
             "documentation), prepend a changelog entry and regenerate. Nothing is written "
-            "unless generation succeeds. Exit status: 0 done, 1 a fetch or the generation "
-            "failed, 2 usage error."
+            "unless every fetch and the generation succeed. Exit status: 0 done, 1 a fetch or "
+            "the generation failed, 2 usage error."
         ),
     )
     parser.add_argument(
@@ -85,11 +85,7 @@ def add_command(
     )
     parser.add_argument("--specs", type=Path, default=Path("specs"), help="specs folder")
     parser.add_argument("--out", type=Path, default=Path("generated"), help="output folder")
-    parser.add_argument(
-        "--base-url",
-        metavar="URL",
-        help=f"server to fetch from (default: ${BASE_URL_ENV} or {DEFAULT_BASE_URL})",
-    )
+    add_base_url(parser)
     parser.add_argument(
         "--dry-run", action="store_true", help="report what would change; write nothing"
     )
@@ -109,7 +105,7 @@ def run(
     command = "new" if args.adding else "update"
     try:
         ids = _endpoint_ids(specs_dir, args.endpoint_ids, adding=args.adding)
-        base_url = resolve_base_url(args.base_url)
+        fetcher = fetcher or SpecFetcher(resolve_hosts(args.base_url))
     except (ValueError, InvalidEndpointId) as problem:
         print(f"falgen {command}: error: {problem}", file=err)
         return EXIT_USAGE
@@ -125,12 +121,16 @@ def run(
             shutil.copytree(specs_dir, staged)
         else:
             staged.mkdir()
-        if fetcher is None:
-            with SpecFetcher(base_url) as owned:
-                results = refresh_specs(owned, staged, ids)
-        else:
-            results = refresh_specs(fetcher, staged, ids)
+        results = refresh_specs(fetcher, staged, ids)
         out.write(render_results(results))
+        failed = [result for result in results if needs_attention(result)]
+        if failed:
+            print(
+                f"\nnothing written: {len(failed)} of {len(results)} endpoints could not be "
+                "updated (see above)",
+                file=out,
+            )
+            return EXIT_FAILED
         report = diff_specs(before, load_folder(staged))
         out.write("\n" + render_text(report, color=use_color(out)))
         bump = report.semver_bump()
@@ -155,8 +155,7 @@ def run(
                 write_options(specs_dir, options)
             write_tree(args.out, files)
             print(f"generated {len(files)} files in {args.out}", file=out)
-    failed = any(result.status is Status.FAILED for result in results)
-    return EXIT_FAILED if failed else EXIT_OK
+    return EXIT_OK
 
 
 def _endpoint_ids(specs_dir: Path, requested: Sequence[str], *, adding: bool) -> list[str]:

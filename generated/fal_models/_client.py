@@ -59,31 +59,31 @@ class FalClient(_rt.SyncClient):
 
     if _t.TYPE_CHECKING:
         f_lite_standard: FLiteStandard
-        """fal-ai/f-lite/standard"""
+        """fal-ai/f-lite/standard: F Lite is a 10B parameter diffusion model created by Fal and Freepik, trained exclusively on copyright-safe and SFW content."""
         fast_lcm_diffusion: FastLcmDiffusion
-        """fal-ai/fast-lcm-diffusion"""
+        """fal-ai/fast-lcm-diffusion: Run SDXL at the speed of light"""
         flux_1_schnell: Flux1Schnell
-        """fal-ai/flux-1/schnell: FLUX.1 [schnell], turbo mode for next generation text-to-image model FLUX."""
+        """fal-ai/flux-1/schnell: Fastest inference in the world for the 12 billion parameter FLUX.1 [schnell] text-to-image model."""
         hidream_i1_fast: HidreamI1Fast
-        """fal-ai/hidream-i1-fast"""
+        """fal-ai/hidream-i1-fast: HiDream-I1 fast is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within 16 steps."""
         hidream_i1_full: HidreamI1Full
-        """fal-ai/hidream-i1-full"""
+        """fal-ai/hidream-i1-full: HiDream-I1 full is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within seconds."""
         ideogram_v2: IdeogramV2
-        """fal-ai/ideogram/v2: Ideogram's state-of-the-art image generation model. Can be used as an API directly from fal."""
+        """fal-ai/ideogram/v2: Generate high-quality images, posters, and logos with Ideogram V2. Features exceptional typography handling and realistic outputs optimized for commercial and creative use."""
         imagen4_preview: Imagen4Preview
-        """fal-ai/imagen4/preview: Generate images using Google's Imagen 4 model. Imagen 4 is designed to generate high-quality images with enhanced detail, richer lighting, and fewer artifacts. The model excels at: Capturing fine details and textures; Rendering diverse art styles from photorealism to animation; Understanding natural language prompts; Maintaining high visual quality and composition."""
+        """fal-ai/imagen4/preview: Google’s highest quality image generation model"""
         imagen4_preview_fast: Imagen4PreviewFast
-        """fal-ai/imagen4/preview/fast: Generate images using Google's Imagen 4 Fast model."""
+        """fal-ai/imagen4/preview/fast: Google’s highest quality image generation model"""
         omnigen_v2: OmnigenV2
-        """fal-ai/omnigen-v2"""
+        """fal-ai/omnigen-v2: OmniGen is a unified image generation model that can generate a wide range of images from multi-modal prompts. It can be used for various tasks such as Image Editing, Personalized Image Generation, Virtual Try-On, Multi Person Generation and more!"""
         recraft_v2_text_to_image: RecraftV2TextToImage
         """fal-ai/recraft/v2/text-to-image"""
         stable_cascade: StableCascade
-        """fal-ai/stable-cascade"""
+        """fal-ai/stable-cascade: Stable Cascade: Image generation on a smaller & cheaper latent space."""
         stable_cascade_sote_diffusion: StableCascadeSoteDiffusion
         """fal-ai/stable-cascade/sote-diffusion: Anime finetune of Würstchen V3."""
         stable_diffusion_v35_large: StableDiffusionV35Large
-        """fal-ai/stable-diffusion-v35-large"""
+        """fal-ai/stable-diffusion-v35-large: Stable Diffusion 3.5 Large is a Multimodal Diffusion Transformer (MMDiT) text- to-image model that features improved performance in image quality, typography, complex prompt understanding, and resource-efficiency."""
 
 
 class AsyncFalClient(_rt.AsyncClient):
@@ -97,28 +97,28 @@ class AsyncFalClient(_rt.AsyncClient):
 
     if _t.TYPE_CHECKING:
         f_lite_standard: AsyncFLiteStandard
-        """fal-ai/f-lite/standard"""
+        """fal-ai/f-lite/standard: F Lite is a 10B parameter diffusion model created by Fal and Freepik, trained exclusively on copyright-safe and SFW content."""
         fast_lcm_diffusion: AsyncFastLcmDiffusion
-        """fal-ai/fast-lcm-diffusion"""
+        """fal-ai/fast-lcm-diffusion: Run SDXL at the speed of light"""
         flux_1_schnell: AsyncFlux1Schnell
-        """fal-ai/flux-1/schnell: FLUX.1 [schnell], turbo mode for next generation text-to-image model FLUX."""
+        """fal-ai/flux-1/schnell: Fastest inference in the world for the 12 billion parameter FLUX.1 [schnell] text-to-image model."""
         hidream_i1_fast: AsyncHidreamI1Fast
-        """fal-ai/hidream-i1-fast"""
+        """fal-ai/hidream-i1-fast: HiDream-I1 fast is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within 16 steps."""
         hidream_i1_full: AsyncHidreamI1Full
-        """fal-ai/hidream-i1-full"""
+        """fal-ai/hidream-i1-full: HiDream-I1 full is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within seconds."""
         ideogram_v2: AsyncIdeogramV2
-        """fal-ai/ideogram/v2: Ideogram's state-of-the-art image generation model. Can be used as an API directly from fal."""
+        """fal-ai/ideogram/v2: Generate high-quality images, posters, and logos with Ideogram V2. Features exceptional typography handling and realistic outputs optimized for commercial and creative use."""
         imagen4_preview: AsyncImagen4Preview
-        """fal-ai/imagen4/preview: Generate images using Google's Imagen 4 model. Imagen 4 is designed to generate high-quality images with enhanced detail, richer lighting, and fewer artifacts. The model excels at: Capturing fine details and textures; Rendering diverse art styles from photorealism to animation; Understanding natural language prompts; Maintaining high visual quality and composition."""
+        """fal-ai/imagen4/preview: Google’s highest quality image generation model"""
         imagen4_preview_fast: AsyncImagen4PreviewFast
-        """fal-ai/imagen4/preview/fast: Generate images using Google's Imagen 4 Fast model."""
+        """fal-ai/imagen4/preview/fast: Google’s highest quality image generation model"""
         omnigen_v2: AsyncOmnigenV2
-        """fal-ai/omnigen-v2"""
+        """fal-ai/omnigen-v2: OmniGen is a unified image generation model that can generate a wide range of images from multi-modal prompts. It can be used for various tasks such as Image Editing, Personalized Image Generation, Virtual Try-On, Multi Person Generation and more!"""
         recraft_v2_text_to_image: AsyncRecraftV2TextToImage
         """fal-ai/recraft/v2/text-to-image"""
         stable_cascade: AsyncStableCascade
-        """fal-ai/stable-cascade"""
+        """fal-ai/stable-cascade: Stable Cascade: Image generation on a smaller & cheaper latent space."""
         stable_cascade_sote_diffusion: AsyncStableCascadeSoteDiffusion
         """fal-ai/stable-cascade/sote-diffusion: Anime finetune of Würstchen V3."""
         stable_diffusion_v35_large: AsyncStableDiffusionV35Large
-        """fal-ai/stable-diffusion-v35-large"""
+        """fal-ai/stable-diffusion-v35-large: Stable Diffusion 3.5 Large is a Multimodal Diffusion Transformer (MMDiT) text- to-image model that features improved performance in image quality, typography, complex prompt understanding, and resource-efficiency."""

@@ -70,8 +70,8 @@ def test_enum_values_with_colons_and_slashes_are_sent_verbatim(
 ) -> None:
     endpoint_id = BY_NAME[command].endpoint.endpoint_id
     name = flag.removeprefix("--").replace("-", "_")
-    digest = input_digest({"prompt": "p", name: value})
-    result = cli(command, "--prompt", "p", flag, value, "--json", "-q")
+    digest = input_digest({"prompt": "a lighthouse", name: value})
+    result = cli(command, "--prompt", "a lighthouse", flag, value, "--json", "-q")
     assert result.code == 0, result.stderr
     assert submissions(server, endpoint_id).get(digest) == 1
 
@@ -229,7 +229,7 @@ def test_cancel_a_queued_request(installed: Installed) -> None:
     with running_server(load_specs(SPECS), ServerConfig(queue_delay=30)) as urls:
         env = installed.env(urls)
         run = _runner(installed, env)
-        request_id = run("imagen4-preview", "--prompt", "p", "--no-wait").stdout.strip()
+        request_id = run("imagen4-preview", "--prompt", "a lighthouse", "--no-wait").stdout.strip()
         status = run("status", "imagen4-preview", request_id)
         assert status.code == 0 and status.stdout.startswith("IN_QUEUE (position 0)")
         cancel = run("cancel", "imagen4-preview", request_id)

@@ -14,8 +14,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# fal's catalogue as the Platform API answered it, one file per category (read in place).
+SHARED_CATALOG = Path(__file__).resolve().parents[3] / "shared" / "catalog"
 BASE_ID = "acme/widget"
 OPENAPI_PATH = "/api/openapi/queue/openapi.json"
+CATALOG_PATH = "/v1/models"
 
 Document = dict[str, Any]
 
@@ -82,16 +85,57 @@ class Seen:
     path: str
     endpoint_id: str | None
     headers: dict[str, str]
+    query: dict[str, list[str]] = field(default_factory=dict)
+
+
+def shared_catalog() -> list[dict[str, Any]]:
+    """Every model of ``../shared/catalog`` (the test is skipped when it is absent)."""
+    import pytest
+
+    if not SHARED_CATALOG.is_dir():
+        pytest.skip(f"{SHARED_CATALOG} is not there")
+    return [
+        model
+        for path in sorted(SHARED_CATALOG.glob("*.json"))
+        for model in json.loads(path.read_text(encoding="utf-8"))["models"]
+    ]
+
+
+def catalog_model(
+    endpoint_id: str, document: Document | None = None, **metadata: Any
+) -> dict[str, Any]:
+    """A catalogue entry as fal's Platform API answers it (``openapi`` only when expanded)."""
+    return {
+        "endpoint_id": endpoint_id,
+        "metadata": {
+            "display_name": endpoint_id.rsplit("/", 1)[-1].title(),
+            "category": "text-to-image",
+            "description": f"The {endpoint_id} model.",
+            "status": "active",
+            "tags": [],
+            "updated_at": "2026-01-01T00:00:00Z",
+            "is_favorited": False,
+            "highlighted": False,
+            "pinned": False,
+            **metadata,
+        },
+        "openapi": spec_for(endpoint_id) if document is None else document,
+    }
 
 
 class SpecServer:
-    """Serves scripted replies per endpoint id on 127.0.0.1.
-
-    Each id has a list of replies used in turn; the last one repeats. Unknown ids get 404.
+    """Serves fal's two ways to a document on 127.0.0.1: the per-endpoint document URL, with
+    scripted replies per endpoint id (used in turn, the last one repeats; unknown ids get 404),
+    and the Platform API's catalogue ``/v1/models`` from :attr:`catalog` (find by id, category,
+    free text, status, expand, cursor pages of :attr:`page_size`), unless :attr:`catalog_replies`
+    holds scripted answers for it (used in turn, the last one repeats).
     """
 
     def __init__(self) -> None:
         self.scripts: dict[str, list[Reply]] = {}
+        self.catalog: list[dict[str, Any]] = []
+        self.catalog_replies: list[Reply] = []
+        self.page_size = 50
         self.requests: list[Seen] = []
         self._lock = threading.Lock()
         server = self
@@ -119,7 +163,44 @@ class SpecServer:
             self.scripts[endpoint_id] = list(replies)
 
     def calls(self, endpoint_id: str) -> int:
-        return sum(1 for seen in self.requests if seen.endpoint_id == endpoint_id)
+        """Requests to the document URL of ``endpoint_id``."""
+        return sum(
+            1
+            for seen in self.requests
+            if seen.path == OPENAPI_PATH and seen.endpoint_id == endpoint_id
+        )
+
+    def catalog_calls(self) -> list[dict[str, list[str]]]:
+        return [seen.query for seen in self.requests if seen.path == CATALOG_PATH]
+
+    def _catalog_answer(self, query: dict[str, list[str]]) -> Reply:
+        with self._lock:
+            if self.catalog_replies:
+                replies = self.catalog_replies
+                return replies.pop(0) if len(replies) > 1 else replies[0]
+        ids = query.get("endpoint_id", [])
+        if len(ids) > 50:
+            return Reply.json({"error": {"type": "bad_request", "message": "50 ids at most"}}, 400)
+        words = query.get("q", [""])[0].lower().split()
+
+        def matches(model: dict[str, Any]) -> bool:
+            metadata = model["metadata"]
+            text = f"{model['endpoint_id']} {metadata['display_name']}".lower()
+            return (
+                (not ids or model["endpoint_id"] in ids)
+                and all(word in text for word in words)
+                and query.get("category", [metadata["category"]])[0] == metadata["category"]
+                and query.get("status", [metadata["status"]])[0] == metadata["status"]
+            )
+
+        found = [model for model in self.catalog if matches(model)]
+        start = int(query.get("cursor", ["0"])[0])
+        page = found[start : start + self.page_size]
+        if "openapi-3.0" not in query.get("expand", []):
+            page = [{key: value for key, value in m.items() if key != "openapi"} for m in page]
+        more = start + self.page_size < len(found)
+        cursor = str(start + self.page_size) if more else None
+        return Reply.json({"models": page, "next_cursor": cursor, "has_more": more})
 
     def _next(self, endpoint_id: str | None) -> Reply:
         with self._lock:
@@ -130,14 +211,17 @@ class SpecServer:
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         url = urlsplit(handler.path)
-        endpoint_id = parse_qs(url.query).get("endpoint_id", [None])[0]
+        query = parse_qs(url.query)
+        endpoint_id = query.get("endpoint_id", [None])[0]
         with self._lock:
-            self.requests.append(Seen(url.path, endpoint_id, dict(handler.headers.items())))
-        reply = (
-            self._next(endpoint_id)
-            if url.path == OPENAPI_PATH
-            else Reply.json({"detail": "Not Found"}, status=404)
-        )
+            seen = Seen(url.path, endpoint_id, dict(handler.headers.items()), query)
+            self.requests.append(seen)
+        if url.path == OPENAPI_PATH:
+            reply = self._next(endpoint_id)
+        elif url.path == CATALOG_PATH:
+            reply = self._catalog_answer(query)
+        else:
+            reply = Reply.json({"detail": "Not Found"}, status=404)
         handler.send_response(reply.status)
         for name, value in reply.headers.items():
             handler.send_header(name, value)

@@ -105,6 +105,15 @@ def info(**changes: Any) -> Edit:
     return edit
 
 
+def catalog(**metadata: Any) -> Edit:
+    """Set keys of the endpoint's catalogue entry, ``info["x-fal-catalog"]``."""
+
+    def edit(doc: Document) -> None:
+        doc["info"].setdefault("x-fal-catalog", {}).update(metadata)
+
+    return edit
+
+
 def both(*edits: Edit) -> Edit:
     def edit(doc: Document) -> None:
         for step in edits:
@@ -354,6 +363,44 @@ CASES = [
         "category-changed",
         lambda doc: doc["info"]["x-fal-metadata"].update(category="x"),
         {("category", "metadata-changed", D)},
+    ),
+    # ---- the catalogue entry (info.x-fal-catalog) ---------------------------------------------
+    Case(
+        "endpoint-deprecated",
+        catalog(status="deprecated"),
+        {("status", "endpoint-deprecated", "deprecation")},
+        before=catalog(status="active"),
+    ),
+    Case(
+        "deprecated-without-a-previous-entry",
+        catalog(status="deprecated"),
+        {("status", "endpoint-deprecated", "deprecation")},
+    ),
+    Case(
+        "endpoint-active-again",
+        catalog(status="active"),
+        {("status", "metadata-changed", D)},
+        before=catalog(status="deprecated"),
+    ),
+    Case(
+        "catalogue-names-and-descriptions",
+        catalog(display_name="Widget 2", description="Better widgets.", tags=["new"]),
+        {
+            ("display_name", "metadata-changed", D),
+            ("description", "metadata-changed", D),
+            ("tags", "metadata-changed", D),
+        },
+        before=catalog(display_name="Widget", description="Widgets.", tags=[]),
+    ),
+    Case(
+        "catalogue-category-wins-over-the-documents",
+        catalog(category="text-to-video"),
+        {("category", "metadata-changed", D)},
+    ),
+    Case(
+        "catalogue-category-equal-to-the-documents-is-no-change",
+        catalog(category="text-to-image"),
+        set(),
     ),
     # ---- outputs -----------------------------------------------------------------------------
     Case(

@@ -74,7 +74,13 @@ def test_empty_reports() -> None:
     assert json.loads(render_json(empty)) == {
         "breaking": False,
         "semver_bump": None,
-        "counts": {"breaking": 0, "behaviour": 0, "addition": 0, "documentation": 0},
+        "counts": {
+            "breaking": 0,
+            "behaviour": 0,
+            "deprecation": 0,
+            "addition": 0,
+            "documentation": 0,
+        },
         "endpoints": [],
         "changes": [],
     }
@@ -142,7 +148,7 @@ def test_cli_additions_only_exit_0(tmp_path: Path) -> None:
     new = _spec_file(tmp_path, "new.json", addition)
     code, out, _ = _run(str(old), str(new))
     assert code == 0
-    assert "ADDED      input.num_images: maximum raised from <= 4 to <= 8" in out
+    assert "ADDED       input.num_images: maximum raised from <= 4 to <= 8" in out
 
 
 def test_cli_breaking_changes_exit_1(tmp_path: Path) -> None:
@@ -168,7 +174,7 @@ def test_cli_two_folders(tmp_path: Path) -> None:
     write_spec_file(tmp_path / "new", spec_for("acme/gadget"), "acme/gadget")
     code, out, _ = _run(str(tmp_path / "old"), str(tmp_path / "new"))
     assert code == 1
-    assert out.startswith("acme/gadget\n  ADDED      endpoint added\n\nacme/widget\n")
+    assert out.startswith("acme/gadget\n  ADDED       endpoint added\n\nacme/widget\n")
 
 
 @pytest.mark.parametrize(
@@ -271,3 +277,119 @@ def test_against_refuses_a_revision_that_looks_like_an_option(repo: Path) -> Non
     assert code == 2
     assert "invalid git revision" in err
     assert not (repo / "pwned").exists()
+
+
+def test_a_deprecation_is_its_own_section_and_a_minor_release() -> None:
+    old = edited(lambda doc: doc["info"].update({"x-fal-catalog": {"status": "active"}}))
+    new = edited(lambda doc: doc["info"].update({"x-fal-catalog": {"status": "deprecated"}}))
+    report = diff_specs({BASE_ID: old}, {BASE_ID: new})
+    assert not report.is_breaking
+    assert report.semver_bump() == "minor"
+    assert render_text(report) == (
+        "acme/widget\n"
+        '  DEPRECATED  status: endpoint deprecated (status was "active")\n\n'
+        "1 endpoint changed: 1 deprecation.\n"
+        "Suggested version bump: minor.\n"
+    )
+    assert changelog_entry(report, "1.1.0", "2026-01-02") == (
+        "## 1.1.0 (2026-01-02)\n\n### Deprecated\n\n"
+        '- `acme/widget`: `status`: endpoint deprecated (status was "active")\n'
+    )
+
+
+def test_names_from_specs_reach_the_terminal_escaped() -> None:
+    hostile = "evil\x1b[2J\u202e"
+    new = edited(
+        lambda doc: schemas(doc)["WidgetInput"]["properties"].update({hostile: {"type": "string"}})
+    )
+    report = diff_specs({BASE_ID: base_spec()}, {BASE_ID: new})
+    text = render_text(report, color=True)
+    assert "\x1b[2J" not in text and "\u202e" not in text
+    assert "input.evil\\x1b[2J\\u202e: new optional field (string)" in text
+    markdown = render_markdown(report)
+    assert "\x1b" not in markdown and "\u202e" not in markdown
+    as_json = render_json(report)
+    assert as_json.isascii() and "evil\\u001b[2J\\u202e" in as_json
+    assert json.loads(as_json)["changes"][0]["path"] == f"input.{hostile}"
+
+
+# --------------------------------------------------------------------------------------------
+# Overlays: diff compares documents as they load, and says what an overlay changes
+# --------------------------------------------------------------------------------------------
+
+OVERLAY = """overlay: 1.0.0
+info: {title: restore the output, version: 1.0.0}
+actions:
+  - target: $.components.schemas.WidgetOutput
+    update:
+      type: object
+      properties:
+        seed: {type: integer, title: Seed}
+        prompt: {type: string, title: Prompt}
+      required: [seed]
+"""
+
+
+def _empty_output(document: Document) -> None:
+    schemas(document)["WidgetOutput"] = {}
+
+
+def test_overlays_shows_what_each_overlay_changes(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    write_spec_file(specs, edited(_empty_output))
+    write_spec_file(specs, spec_for("acme/gadget"), "acme/gadget")  # no overlay: not shown
+    (specs / "acme" / "widget.overlay.yaml").write_text(OVERLAY, encoding="utf-8")
+    code, out, err = _run("--overlays", "--specs", str(specs))
+    assert (code, err) == (0, "")
+    assert out == (
+        "acme/widget\n"
+        "  ADDED       output: narrowed from any value to object\n"
+        "  ADDED       output.prompt: new field (string)\n"
+        "  ADDED       output.seed: new field (integer)\n\n"
+        "1 endpoint changed: 3 additions.\n"
+        "Suggested version bump: minor.\n"
+    )
+
+
+def test_overlays_take_no_other_sides(tmp_path: Path) -> None:
+    code, _, err = _run("--overlays", "--against", "HEAD")
+    assert code == 2
+    assert "--overlays compares the specs folder with itself" in err
+
+
+def test_folders_are_compared_with_their_overlays(tmp_path: Path) -> None:
+    write_spec_file(tmp_path / "old", edited(_empty_output))
+    (tmp_path / "old" / "acme" / "widget.overlay.yaml").write_text(OVERLAY, encoding="utf-8")
+    write_spec_file(tmp_path / "new", edited(_empty_output))
+    (tmp_path / "new" / "acme" / "widget.overlay.yaml").write_text(
+        OVERLAY.replace("      required: [seed]\n", ""), encoding="utf-8"
+    )
+    code, out, _ = _run(str(tmp_path / "old"), str(tmp_path / "new"))
+    assert code == 1
+    assert "BREAKING    output.seed: no longer required: may be missing" in out
+
+
+def test_against_a_revision_applies_the_overlays_it_held(repo: Path) -> None:
+    specs = repo / "specs"
+    write_spec_file(specs, edited(_empty_output))
+    (specs / "acme" / "widget.overlay.yaml").write_text(OVERLAY, encoding="utf-8")
+    _git(repo, "add", ".")
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "v2")
+    assert _run("--against", "HEAD", "--specs", str(specs)) == (0, "No API changes.\n", "")
+    (specs / "acme" / "widget.overlay.yaml").write_text(
+        OVERLAY.replace("prompt: {type: string", "prompt: {type: integer"), encoding="utf-8"
+    )
+    code, out, _ = _run("--against", "HEAD", "--specs", str(specs))
+    assert code == 1
+    assert "output.prompt: type changed from string to integer" in out
+
+
+def test_a_stale_overlay_in_a_folder_is_named(tmp_path: Path) -> None:
+    write_spec_file(tmp_path / "old", base_spec())
+    write_spec_file(tmp_path / "new", base_spec())
+    (tmp_path / "new" / "acme" / "widget.overlay.yaml").write_text(
+        OVERLAY.replace("WidgetOutput", "Gone"), encoding="utf-8"
+    )
+    code, _, err = _run(str(tmp_path / "old"), str(tmp_path / "new"))
+    assert code == 2
+    assert f"{tmp_path / 'new'}/acme/widget.overlay.yaml: #/actions/0/target: " in err

@@ -12,14 +12,8 @@ from pathlib import Path
 import pytest
 
 from generator import fetch
-from generator.fetch import (
-    RetryPolicy,
-    SpecFetcher,
-    Status,
-    parse_retry_after,
-    refresh_spec,
-    resolve_base_url,
-)
+from generator.fetch import SpecFetcher, Status, refresh_spec
+from generator.remote import Hosts, RetryPolicy, parse_retry_after, resolve_hosts
 from generator.specfile import normalise
 from tests.regen.support import (
     BASE_ID,
@@ -27,6 +21,7 @@ from tests.regen.support import (
     Reply,
     SpecServer,
     base_spec,
+    catalog_model,
     edited,
     prop,
     schemas,
@@ -41,7 +36,7 @@ class Sleeps:
     def __init__(self) -> None:
         self.calls: list[float] = []
 
-    def __call__(self, seconds: float) -> None:
+    async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
 
 
@@ -52,8 +47,7 @@ def sleeps() -> Sleeps:
 
 @pytest.fixture
 def fetcher(spec_server: SpecServer, sleeps: Sleeps) -> Iterator[SpecFetcher]:
-    with SpecFetcher(spec_server.base_url, sleep=sleeps, timeout=5) as client:
-        yield client
+    yield SpecFetcher(Hosts(spec_server.base_url, spec_server.base_url), sleep=sleeps)
 
 
 def _run(argv: list[str], fetcher: SpecFetcher | None = None) -> tuple[int, str, str]:
@@ -80,7 +74,8 @@ def test_fetch_adds_a_normalised_spec(
     target = specs_dir / "acme" / "widget.json"
     assert result.path == target
     assert target.read_text(encoding="utf-8") == normalise(base_spec())
-    [seen] = spec_server.requests
+    [catalog, seen] = spec_server.requests
+    assert catalog.path == "/v1/models"
     assert seen.path == OPENAPI_PATH
     assert seen.endpoint_id == BASE_ID
     assert seen.headers["User-Agent"].startswith("falgen/")
@@ -186,7 +181,10 @@ def test_persistent_server_errors_give_up_after_bounded_attempts(
     spec_server.script(BASE_ID, Reply.json({"detail": "maintenance"}, status=503))
     result = refresh_spec(fetcher, specs_dir, BASE_ID)
     assert result.status is Status.FAILED
-    assert result.message == "giving up after 5 attempts: HTTP 503: maintenance"
+    assert result.message == (
+        "the catalogue does not list it; document URL: giving up after 5 attempts: "
+        "HTTP 503: maintenance"
+    )
     assert spec_server.calls(BASE_ID) == 5
     assert sleeps.calls == [0.5, 1.0, 2.0, 4.0]
 
@@ -209,11 +207,13 @@ def test_a_connection_failure_is_retried_then_reported(specs_dir: Path, sleeps: 
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     policy = RetryPolicy(max_attempts=3)
-    with SpecFetcher(f"http://127.0.0.1:{port}", retry=policy, sleep=sleeps, timeout=2) as client:
-        result = refresh_spec(client, specs_dir, BASE_ID)
+    nowhere = f"http://127.0.0.1:{port}"
+    client = SpecFetcher(Hosts(nowhere, nowhere), retry=policy, sleep=sleeps, read_timeout=2)
+    result = refresh_spec(client, specs_dir, BASE_ID)
     assert result.status is Status.FAILED
-    assert result.message.startswith("giving up after 3 attempts: network error")
-    assert sleeps.calls == [0.5, 1.0]
+    assert result.message.startswith("catalogue: giving up after 3 attempts: network error")
+    assert "; document URL: giving up after 3 attempts: network error" in result.message
+    assert sleeps.calls == [0.5, 1.0, 0.5, 1.0]  # the catalogue's retries, then the URL's
 
 
 # --------------------------------------------------------------------------------------------
@@ -241,14 +241,11 @@ TRUNCATED = json.dumps(base_spec()).encode()
     ("replies", "expected"),
     [
         pytest.param(
-            [Reply.json({"detail": "Not Found"}, status=404)], "unknown endpoint", id="404"
-        ),
-        pytest.param(
             [Reply.json({"detail": "Invalid key"}, status=403)], "HTTP 403", id="403-not-retried"
         ),
         pytest.param(
             [_broken(TRUNCATED, cut_at=len(TRUNCATED) // 2)],
-            "giving up after 5 attempts: network error",
+            "document URL: giving up after 5 attempts: network error",
             id="truncated-transfer",
         ),
         pytest.param(
@@ -319,7 +316,7 @@ def test_a_document_that_is_too_large_is_refused(
     spec_server.script(BASE_ID, Reply.json(base_spec()))
     result = refresh_spec(fetcher, specs_dir, BASE_ID)
     assert result.status is Status.FAILED
-    assert "larger than 1000 bytes" in result.message
+    assert "the answer is larger than 1000 bytes" in result.message
 
 
 # --------------------------------------------------------------------------------------------
@@ -335,12 +332,13 @@ def test_cli_reports_each_endpoint_and_fails_when_any_failed(
     code, out, _ = _run(
         ["--specs", str(specs_dir), BASE_ID, "acme/gadget", "acme/missing"], fetcher
     )
-    missing_url = fetcher.url_for("acme/missing")
+    missing_url = fetcher.document_url("acme/missing")
     assert code == 1
     assert out.splitlines() == [
         "added     acme/widget",
         "added     acme/gadget",
-        f"failed    acme/missing: unknown endpoint (HTTP 404 from {missing_url})",
+        "failed    acme/missing: unknown endpoint (the catalogue does not list it; "
+        f"HTTP 404 from {missing_url})",
         "2 added, 0 updated, 0 unchanged, 1 failed",
     ]
 
@@ -368,7 +366,7 @@ def test_cli_all_refreshes_every_existing_spec(
 def test_cli_without_ids_is_a_usage_error(specs_dir: Path) -> None:
     code, out, err = _run(["--specs", str(specs_dir)])
     assert (code, out) == (2, "")
-    assert "give one or more ENDPOINT_IDs, or --all" in err
+    assert "give one or more ENDPOINT_IDs, --all or --category" in err
 
 
 def test_cli_all_with_an_empty_folder_does_nothing(specs_dir: Path) -> None:
@@ -388,11 +386,14 @@ def test_cli_uses_the_base_url_from_the_environment(
 
 def test_base_url_option_beats_environment_beats_default() -> None:
     environment = {"FALGEN_OPENAPI_BASE_URL": "http://mirror.test:8080/"}
-    assert resolve_base_url("http://127.0.0.1:9", environment) == "http://127.0.0.1:9"
-    assert resolve_base_url(None, environment) == "http://mirror.test:8080"
-    assert resolve_base_url(None, {}) == "https://fal.ai"
+    mirror = "http://127.0.0.1:9"
+    assert resolve_hosts(mirror, environment) == Hosts(mirror, mirror)
+    assert resolve_hosts(None, environment) == Hosts(
+        "http://mirror.test:8080", "http://mirror.test:8080"
+    )
+    assert resolve_hosts(None, {}) == Hosts("https://api.fal.ai", "https://fal.ai")
     with pytest.raises(ValueError, match="invalid base URL"):
-        resolve_base_url("ftp://example.test", {})
+        resolve_hosts("ftp://example.test", {})
 
 
 def test_cli_rejects_a_bad_base_url(specs_dir: Path) -> None:
@@ -404,11 +405,13 @@ def test_cli_rejects_a_bad_base_url(specs_dir: Path) -> None:
 def test_a_redirect_loop_fails_without_retrying(
     spec_server: SpecServer, fetcher: SpecFetcher, specs_dir: Path, sleeps: Sleeps
 ) -> None:
-    loop = Reply(302, b"", {"Location": fetcher.url_for(BASE_ID)})
+    loop = Reply(302, b"", {"Location": fetcher.document_url(BASE_ID)})
     spec_server.script(BASE_ID, loop)
     result = refresh_spec(fetcher, specs_dir, BASE_ID)
     assert result.status is Status.FAILED
-    assert result.message.startswith("too many redirects")
+    assert result.message.startswith(
+        "the catalogue does not list it; document URL: too many redirects"
+    )
     assert sleeps.calls == []
 
 
@@ -421,3 +424,28 @@ def test_an_unwritable_specs_folder_is_reported(
     result = refresh_spec(fetcher, blocker, BASE_ID)
     assert result.status is Status.FAILED
     assert result.message.startswith("cannot update ")
+
+
+def test_an_endpoint_fal_no_longer_publishes_keeps_its_spec(
+    spec_server: SpecServer, fetcher: SpecFetcher, good_spec: Path
+) -> None:
+    """The catalogue does not list it and its document URL answers 404: kept, and said so."""
+    before = good_spec.read_bytes()
+    spec_server.script(BASE_ID, Reply.json({"detail": "Not Found"}, status=404))
+    code, out, _ = _run(["--specs", str(good_spec.parents[1]), BASE_ID], fetcher)
+    assert code == 0
+    assert out.splitlines() == [
+        "unpublished acme/widget (fal publishes it no longer: kept as it is)",
+        "0 added, 0 updated, 0 unchanged, 0 failed, 1 unpublished",
+    ]
+    assert good_spec.read_bytes() == before
+
+
+def test_a_404_for_an_endpoint_the_catalogue_lists_is_a_failure(
+    spec_server: SpecServer, fetcher: SpecFetcher, good_spec: Path
+) -> None:
+    spec_server.catalog = [catalog_model(BASE_ID, {"error": {"message": "not expanded"}})]
+    spec_server.script(BASE_ID, Reply.json({"detail": "Not Found"}, status=404))
+    result = refresh_spec(fetcher, good_spec.parents[1], BASE_ID)
+    assert result.status is Status.FAILED
+    assert result.message.startswith("unknown endpoint (the catalogue has no document: ")

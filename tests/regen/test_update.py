@@ -153,23 +153,51 @@ def test_no_change_releases_nothing(
     assert read_tree(out) == before
 
 
-def test_a_failed_download_keeps_its_spec_and_the_rest_still_updates(
+def _snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file's bytes and modification time: a rewrite with the same bytes shows too."""
+    return {
+        path.relative_to(folder).as_posix(): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_a_failed_download_writes_nothing_at_all(
     spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """One endpoint fails, another changed: no partial release (specs, version, changelog and
+    generated/ all stay as they were), exit status 1."""
     specs, out = project
     write_spec(specs, spec_for(OTHER_ID), OTHER_ID)
     assert main(["generate", "--specs", str(specs), "--out", str(out)]) == 0
-    kept = spec_on_disk(specs, OTHER_ID)
+    before_specs, before_out = _snapshot(specs), _snapshot(out)
     spec_server.script(BASE_ID, Reply.json(edited(add_field)))
     spec_server.script(OTHER_ID, Reply(status=200, body=b'{"openapi": "3.0', cut_at=10))
 
     assert update(spec_server, specs, out) == 1
 
-    assert f"failed    {OTHER_ID}" in capsys.readouterr().out
-    assert spec_on_disk(specs, OTHER_ID) == kept
-    assert "strength" in schemas(spec_on_disk(specs))["WidgetInput"]["properties"]
-    assert version(specs) == "0.5.0"
-    assert_generated_from(specs, out)
+    printed = capsys.readouterr().out
+    assert f"failed    {OTHER_ID}" in printed
+    assert "nothing written: 1 of 2 endpoints could not be updated" in printed
+    assert _snapshot(specs) == before_specs
+    assert _snapshot(out) == before_out
+
+
+def test_the_only_endpoint_failing_is_no_claim_of_no_changes(
+    spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The rough edge: it printed "No API changes." and rewrote generated/."""
+    specs, out = project
+    before_specs, before_out = _snapshot(specs), _snapshot(out)
+    spec_server.script(BASE_ID, Reply.json({"detail": "try later"}, status=503))
+
+    assert update(spec_server, specs, out) == 1
+
+    printed = capsys.readouterr().out
+    assert "No API changes" not in printed
+    assert "nothing written: 1 of 1 endpoints could not be updated" in printed
+    assert _snapshot(specs) == before_specs
+    assert _snapshot(out) == before_out
 
 
 def test_a_spec_that_cannot_be_generated_changes_nothing(
@@ -247,3 +275,22 @@ def test_invalid_settings_are_reported_with_file_and_pointer(
     assert "falgen.toml: #/package/import_name: 'class' is not a valid Python package name" in err
     assert "falgen.toml: #/package: unknown keys ['colour']" in err
     assert read_tree(out) == before
+
+
+def test_an_unpublished_endpoint_does_not_block_the_others(
+    spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    specs, out = project
+    write_spec(specs, spec_for(OTHER_ID), OTHER_ID)
+    kept = spec_on_disk(specs, OTHER_ID)
+    spec_server.script(BASE_ID, Reply.json(edited(add_field)))
+    spec_server.script(OTHER_ID, Reply.json({"detail": "Not Found"}, status=404))
+
+    assert update(spec_server, specs, out) == 0
+
+    assert f"unpublished {OTHER_ID} (fal publishes it no longer: kept as it is)" in (
+        capsys.readouterr().out
+    )
+    assert spec_on_disk(specs, OTHER_ID) == kept
+    assert version(specs) == "0.5.0"
+    assert_generated_from(specs, out)

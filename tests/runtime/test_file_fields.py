@@ -67,5 +67,6 @@ def test_generated_file_models_derive_from_the_runtime_base(
 ) -> None:
     shared = generated_files["fal_models/endpoints/shared.py"]
     assert "from fal_models._runtime import FileModel" in shared
-    assert "class Image(FileModel):" in shared and "class File(FileModel):" in shared
+    assert "class Image(FileModel):" in shared and "class ImageFile(FileModel):" in shared
+    assert "class File(FileModel):" in generated_files["fal_models/endpoints/ideogram_v2.py"]
     assert "class ImageSize(BaseModel):" in shared

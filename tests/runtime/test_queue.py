@@ -217,7 +217,7 @@ def test_handle_urls_fall_back_to_the_app_path() -> None:
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
     with FalClient(key=KEY, queue_url=QUEUE, http_client=http) as client:
-        handle = client.imagen4_preview_fast.submit(prompt="p")
+        handle = client.imagen4_preview_fast.submit(prompt="a lighthouse")
     assert handle.urls.status_url == f"{QUEUE}/fal-ai/imagen4/requests/r-7/status"
     assert handle.urls.response_url == f"{QUEUE}/fal-ai/imagen4/requests/r-7"
 

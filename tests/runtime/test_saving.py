@@ -47,7 +47,7 @@ def test_extensions_come_from_a_fixed_table(
 
 
 def test_data_urls_and_file_objects_name_their_format() -> None:
-    from fal_models.endpoints.shared import File
+    from fal_models.endpoints.ideogram_v2 import File
 
     inline = File(url="data:audio/wav;base64," + base64.b64encode(b"RIFF").decode())
     assert inline._extension() == ".wav"
@@ -70,7 +70,7 @@ def test_data_urls_and_file_objects_name_their_format() -> None:
 def test_names_from_a_reply_stay_inside_the_folder(
     tmp_path: Path, file_name: str, saved_as: str
 ) -> None:
-    from fal_models.endpoints.shared import File
+    from fal_models.endpoints.ideogram_v2 import File
 
     folder = tmp_path / "out"
     folder.mkdir()
@@ -80,7 +80,7 @@ def test_names_from_a_reply_stay_inside_the_folder(
 
 
 def test_a_derived_name_is_never_overwritten_unless_asked(tmp_path: Path) -> None:
-    from fal_models.endpoints.shared import File
+    from fal_models.endpoints.ideogram_v2 import File
 
     first = File(url="data:text/plain,first", file_name="a.txt")
     second = File(url="data:text/plain,second", file_name="a.txt")
@@ -93,7 +93,7 @@ def test_a_derived_name_is_never_overwritten_unless_asked(tmp_path: Path) -> Non
 
 
 def test_a_path_the_caller_names_is_replaced_unless_told_not_to(tmp_path: Path) -> None:
-    from fal_models.endpoints.shared import File
+    from fal_models.endpoints.ideogram_v2 import File
 
     target = tmp_path / "mine.txt"
     target.write_text("old")
@@ -105,7 +105,7 @@ def test_a_path_the_caller_names_is_replaced_unless_told_not_to(tmp_path: Path) 
 
 
 def test_a_link_in_the_folder_is_replaced_not_followed(tmp_path: Path) -> None:
-    from fal_models.endpoints.shared import File
+    from fal_models.endpoints.ideogram_v2 import File
 
     outside = tmp_path / "precious.txt"
     outside.write_text("keep")
@@ -142,7 +142,7 @@ def client_with(stream: httpx.SyncByteStream, **options: Any) -> Any:
 
 
 def test_downloads_stream_to_disk_in_chunks(tmp_path: Path) -> None:
-    from fal_models.endpoints.shared import File
+    from fal_models.endpoints.ideogram_v2 import File
 
     body = Watched(tmp_path, chunks=8, size=64 * 1024)
     with client_with(body) as client:
@@ -154,7 +154,7 @@ def test_downloads_stream_to_disk_in_chunks(tmp_path: Path) -> None:
 
 def test_downloads_beyond_the_limit_stop_and_leave_nothing(tmp_path: Path) -> None:
     from fal_models import ResponseTooLargeError
-    from fal_models.endpoints.shared import File
+    from fal_models.endpoints.ideogram_v2 import File
 
     body = Watched(tmp_path, chunks=1000, size=64 * 1024)
     with client_with(body, max_download_bytes=256 * 1024) as client:
@@ -169,7 +169,7 @@ def test_downloads_beyond_the_limit_stop_and_leave_nothing(tmp_path: Path) -> No
 @pytest.mark.anyio
 async def test_async_saves_follow_the_same_rules(tmp_path: Path) -> None:
     from fal_models import AsyncFalClient, ResponseTooLargeError
-    from fal_models.endpoints.shared import File
+    from fal_models.endpoints.ideogram_v2 import File
 
     async def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, content=PNG, headers={"content-type": "image/png"})

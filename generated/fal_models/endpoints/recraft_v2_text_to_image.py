@@ -9,17 +9,59 @@ import typing as _t
 
 from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
-from . import shared
+from fal_models._runtime import FileModel
 
 from .. import _runtime as _rt
 
 __all__ = [
+    "File",
+    "ImageSize",
     "RGBColor",
     "RecraftV2TextToImageInput",
     "RecraftV2TextToImageOutput",
     "RecraftV2TextToImage",
     "AsyncRecraftV2TextToImage",
 ]
+
+
+class File(FileModel):
+    model_config = ConfigDict(
+        use_attribute_docstrings=True,
+    )
+    url: Annotated[str, Field(title="Url")]
+    """
+    The URL where the file can be downloaded from.
+    """
+    content_type: Annotated[str | None, Field(title="Content Type")] = None
+    """
+    The mime type of the file.
+    """
+    file_name: Annotated[str | None, Field(title="File Name")] = None
+    """
+    The name of the file. It will be auto-generated if not provided.
+    """
+    file_size: Annotated[int | None, Field(title="File Size")] = None
+    """
+    The size of the file in bytes.
+    """
+    file_data: Annotated[str | None, Field(title="File Data")] = None
+    """
+    File data
+    """
+
+
+class ImageSize(BaseModel):
+    model_config = ConfigDict(
+        use_attribute_docstrings=True,
+    )
+    width: Annotated[int | None, Field(title="Width")] = 512
+    """
+    The width of the generated image.
+    """
+    height: Annotated[int | None, Field(title="Height")] = 512
+    """
+    The height of the generated image.
+    """
 
 
 class RGBColor(BaseModel):
@@ -46,7 +88,7 @@ class RecraftV2TextToImageInput(BaseModel):
     )
     prompt: Annotated[str, Field(examples=["a red panda in Kyoto"], title="Prompt")]
     image_size: Annotated[
-        shared.ImageSize
+        ImageSize
         | Literal[
             "square_hd",
             "square",
@@ -133,7 +175,7 @@ class RecraftV2TextToImageOutput(BaseModel):
         use_attribute_docstrings=True,
     )
     images: Annotated[
-        list[shared.File],
+        list[File],
         Field(
             examples=[
                 [{"url": "https://fal.media/files/penguin/852yy3l5DGLmrwAK42RTB_image.webp"}]
@@ -160,7 +202,7 @@ class RecraftV2TextToImage(_rt.SyncEndpoint[RecraftV2TextToImageInput, RecraftV2
         *,
         prompt: str,
         image_size: (
-            shared.ImageSize
+            ImageSize
             | _t.Literal[
                 "square_hd",
                 "square",
@@ -248,7 +290,7 @@ class RecraftV2TextToImage(_rt.SyncEndpoint[RecraftV2TextToImageInput, RecraftV2
         *,
         prompt: str,
         image_size: (
-            shared.ImageSize
+            ImageSize
             | _t.Literal[
                 "square_hd",
                 "square",
@@ -324,7 +366,7 @@ class RecraftV2TextToImage(_rt.SyncEndpoint[RecraftV2TextToImageInput, RecraftV2
         *,
         prompt: str,
         image_size: (
-            shared.ImageSize
+            ImageSize
             | _t.Literal[
                 "square_hd",
                 "square",
@@ -415,7 +457,7 @@ class AsyncRecraftV2TextToImage(
         *,
         prompt: str,
         image_size: (
-            shared.ImageSize
+            ImageSize
             | _t.Literal[
                 "square_hd",
                 "square",
@@ -503,7 +545,7 @@ class AsyncRecraftV2TextToImage(
         *,
         prompt: str,
         image_size: (
-            shared.ImageSize
+            ImageSize
             | _t.Literal[
                 "square_hd",
                 "square",
@@ -579,7 +621,7 @@ class AsyncRecraftV2TextToImage(
         *,
         prompt: str,
         image_size: (
-            shared.ImageSize
+            ImageSize
             | _t.Literal[
                 "square_hd",
                 "square",

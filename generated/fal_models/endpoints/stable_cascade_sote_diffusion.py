@@ -47,25 +47,31 @@ class StableCascadeSoteDiffusionInput(BaseModel):
         ),
     ] = ""
     """
-    The negative prompt to use. Use it to address details that you don't want in the image. This could be colors, objects, scenery and even the small details (e.g. moustache, blurry, low resolution).
+    The negative prompt to use. Use it to address details that you don't want
+    in the image. This could be colors, objects, scenery and even the small details
+    (e.g. moustache, blurry, low resolution).
     """
-    first_stage_steps: Annotated[int | None, Field(examples=[25], title="First Stage Steps")] = 25
+    first_stage_steps: Annotated[int | None, Field(ge=4, le=50, title="First Stage Steps")] = 25
     """
     Number of steps to run the first stage for.
     """
-    second_stage_steps: Annotated[int | None, Field(examples=[10], title="Second Stage Steps")] = 10
+    second_stage_steps: Annotated[int | None, Field(ge=4, le=24, title="Second Stage Steps")] = 10
     """
     Number of steps to run the second stage for.
     """
-    guidance_scale: Annotated[float | None, Field(examples=[8], title="Guidance Scale")] = 8
+    guidance_scale: Annotated[
+        float | None, Field(ge=0.0, le=20.0, title="Guidance scale (CFG)")
+    ] = 8
     """
-    The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you.
+    The CFG (Classifier Free Guidance) scale is a measure of how close you want
+    the model to stick to your prompt when looking for a related image to show you.
     """
     second_stage_guidance_scale: Annotated[
-        float | None, Field(examples=[2], title="Second Stage Guidance Scale")
+        float | None, Field(ge=0.0, le=20.0, title="Decoder Guidance scale (CFG)")
     ] = 2
     """
-    The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you.
+    The CFG (Classifier Free Guidance) scale is a measure of how close you want
+    the model to stick to your prompt when looking for a related image to show you.
     """
     image_size: Annotated[
         shared.ImageSize
@@ -78,26 +84,25 @@ class StableCascadeSoteDiffusionInput(BaseModel):
             "landscape_16_9",
         ]
         | None,
-        Field(examples=[{"height": 1536, "width": 1024}], title="Image Size"),
+        Field(title="Image Size"),
     ] = None
     """
     The size of the generated image.
     """
     seed: Annotated[int | None, Field(title="Seed")] = None
     """
-    The same seed and the same prompt given to the same version of Stable Cascade will output the same image every time.
+    The same seed and the same prompt given to the same version of Stable Cascade
+    will output the same image every time.
     """
-    enable_safety_checker: Annotated[
-        bool | None, Field(examples=[True], title="Enable Safety Checker")
-    ] = True
+    enable_safety_checker: Annotated[bool | None, Field(title="Enable Safety Checker")] = True
     """
     If set to false, the safety checker will be disabled.
     """
-    num_images: Annotated[int | None, Field(examples=[1], title="Num Images")] = 1
+    num_images: Annotated[int | None, Field(ge=1, le=4, title="Num Images")] = 1
     """
     The number of images to generate.
     """
-    sync_mode: Annotated[bool | None, Field(title="Sync Mode")] = None
+    sync_mode: Annotated[bool | None, Field(title="Sync Mode")] = False
     """
     If set to true, the image will be returned as base64 encoded string.
     """
@@ -107,23 +112,21 @@ class StableCascadeSoteDiffusionOutput(BaseModel):
     model_config = ConfigDict(
         use_attribute_docstrings=True,
     )
-    images: Annotated[
-        list[shared.Image],
-        Field(examples=[[{"content_type": "image/jpeg", "url": ""}]], title="Images"),
-    ]
+    images: Annotated[list[shared.Image], Field(title="Images")]
     """
     The generated image files info.
     """
     timings: Annotated[dict[str, float], Field(title="Timings")]
     seed: Annotated[int, Field(title="Seed")]
     """
-    Seed of the generated Image. It will be the same value of the one passed in the input or the randomly generated that was used in case none was passed.
+    Seed of the generated Image. It will be the same value of the one passed in the
+    input or the randomly generated that was used in case none was passed.
     """
     has_nsfw_concepts: Annotated[list[bool], Field(title="Has Nsfw Concepts")]
     """
     Whether the generated images contain NSFW concepts.
     """
-    prompt: Annotated[str, Field(examples=[""], title="Prompt")]
+    prompt: Annotated[str, Field(title="Prompt")]
     """
     The prompt used for generating the image.
     """
@@ -182,20 +185,20 @@ class StableCascadeSoteDiffusion(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the
                 small details (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Default: ``25``.
-            second_stage_steps: Number of steps to run the second stage for. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Default: ``25``. Constraint: 4 <= value <= 50.
+            second_stage_steps: Number of steps to run the second stage for. Default: ``10``. Constraint: 4 <= value <= 24.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image
-                to show you. Default: ``8``.
+                to show you. Default: ``8``. Constraint: 0 <= value <= 20.
             second_stage_guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image
-                to show you. Default: ``2``.
+                to show you. Default: ``2``. Constraint: 0 <= value <= 20.
             image_size: The size of the generated image. Default: ``{'height': 1536, 'width': 1024}``.
             seed: The same seed and the same prompt given to the same version of Stable
                 Cascade will output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default: ``True``.
-            num_images: The number of images to generate. Default: ``1``.
-            sync_mode: If set to true, the image will be returned as base64 encoded string.
+            num_images: The number of images to generate. Default: ``1``. Constraint: 1 <= value <= 4.
+            sync_mode: If set to true, the image will be returned as base64 encoded string. Default: ``False``.
             **options: Queue options, see ``SubscribeOptions``.
         """
         return self._subscribe(locals(), options)
@@ -314,20 +317,20 @@ class AsyncStableCascadeSoteDiffusion(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the
                 small details (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Default: ``25``.
-            second_stage_steps: Number of steps to run the second stage for. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Default: ``25``. Constraint: 4 <= value <= 50.
+            second_stage_steps: Number of steps to run the second stage for. Default: ``10``. Constraint: 4 <= value <= 24.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image
-                to show you. Default: ``8``.
+                to show you. Default: ``8``. Constraint: 0 <= value <= 20.
             second_stage_guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image
-                to show you. Default: ``2``.
+                to show you. Default: ``2``. Constraint: 0 <= value <= 20.
             image_size: The size of the generated image. Default: ``{'height': 1536, 'width': 1024}``.
             seed: The same seed and the same prompt given to the same version of Stable
                 Cascade will output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default: ``True``.
-            num_images: The number of images to generate. Default: ``1``.
-            sync_mode: If set to true, the image will be returned as base64 encoded string.
+            num_images: The number of images to generate. Default: ``1``. Constraint: 1 <= value <= 4.
+            sync_mode: If set to true, the image will be returned as base64 encoded string. Default: ``False``.
             **options: Queue options, see ``SubscribeOptions``.
         """
         return await self._subscribe(locals(), options)

@@ -7,41 +7,69 @@ its command runs.
 PROG = "fal-models"
 
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "f-lite-standard": ("f_lite_standard", "fal-ai/f-lite/standard", ""),
-    "fast-lcm-diffusion": ("fast_lcm_diffusion", "fal-ai/fast-lcm-diffusion", ""),
+    "f-lite-standard": (
+        "f_lite_standard",
+        "fal-ai/f-lite/standard",
+        "F Lite: F Lite is a 10B parameter diffusion model created by Fal and Freepik, trained exclusively on copyright-safe and SFW content.",
+    ),
+    "fast-lcm-diffusion": (
+        "fast_lcm_diffusion",
+        "fal-ai/fast-lcm-diffusion",
+        "Latent Consistency Models (v1.5/XL): Run SDXL at the speed of light",
+    ),
     "flux-1-schnell": (
         "flux_1_schnell",
         "fal-ai/flux-1/schnell",
-        "FLUX.1 [schnell], turbo mode for next generation text-to-image model FLUX.",
+        "FLUX.1 [schnell]: Fastest inference in the world for the 12 billion parameter FLUX.1 [schnell] text-to-image model.",
     ),
-    "hidream-i1-fast": ("hidream_i1_fast", "fal-ai/hidream-i1-fast", ""),
-    "hidream-i1-full": ("hidream_i1_full", "fal-ai/hidream-i1-full", ""),
+    "hidream-i1-fast": (
+        "hidream_i1_fast",
+        "fal-ai/hidream-i1-fast",
+        "Hidream I1 Fast: HiDream-I1 fast is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within 16 steps.",
+    ),
+    "hidream-i1-full": (
+        "hidream_i1_full",
+        "fal-ai/hidream-i1-full",
+        "Hidream I1 Full: HiDream-I1 full is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within seconds.",
+    ),
     "ideogram-v2": (
         "ideogram_v2",
         "fal-ai/ideogram/v2",
-        "Ideogram's state-of-the-art image generation model.",
+        "Ideogram V2: Generate high-quality images, posters, and logos with Ideogram V2.",
     ),
     "imagen4-preview": (
         "imagen4_preview",
         "fal-ai/imagen4/preview",
-        "Generate images using Google's Imagen 4 model.",
+        "Imagen 4: Google’s highest quality image generation model",
     ),
     "imagen4-preview-fast": (
         "imagen4_preview_fast",
         "fal-ai/imagen4/preview/fast",
-        "Generate images using Google's Imagen 4 Fast model.",
+        "Imagen 4: Google’s highest quality image generation model",
     ),
-    "omnigen-v2": ("omnigen_v2", "fal-ai/omnigen-v2", ""),
-    "recraft-v2-text-to-image": ("recraft_v2_text_to_image", "fal-ai/recraft/v2/text-to-image", ""),
-    "stable-cascade": ("stable_cascade", "fal-ai/stable-cascade", ""),
+    "omnigen-v2": (
+        "omnigen_v2",
+        "fal-ai/omnigen-v2",
+        "Omnigen V2: OmniGen is a unified image generation model that can generate a wide range of images from multi-modal prompts.",
+    ),
+    "recraft-v2-text-to-image": (
+        "recraft_v2_text_to_image",
+        "fal-ai/recraft/v2/text-to-image",
+        "[deprecated]",
+    ),
+    "stable-cascade": (
+        "stable_cascade",
+        "fal-ai/stable-cascade",
+        "Stable Cascade: Stable Cascade: Image generation on a smaller & cheaper latent space.",
+    ),
     "stable-cascade-sote-diffusion": (
         "stable_cascade_sote_diffusion",
         "fal-ai/stable-cascade/sote-diffusion",
-        "Anime finetune of Würstchen V3.",
+        "SoteDiffusion: Anime finetune of Würstchen V3.",
     ),
     "stable-diffusion-v35-large": (
         "stable_diffusion_v35_large",
         "fal-ai/stable-diffusion-v35-large",
-        "",
+        "Stable Diffusion 3.5 Large: Stable Diffusion 3.5 Large is a Multimodal Diffusion Transformer (MMDiT) text-to-image model that features improved performance in image quality, typography, complex prompt understanding, and resource-efficiency.",
     ),
 }

@@ -6,8 +6,8 @@ COMMAND = Command(
     name="f-lite-standard",
     endpoint_id="fal-ai/f-lite/standard",
     attribute="f_lite_standard",
-    description="Endpoint: fal-ai/f-lite/standard (text-to-image).",
-    example="fal-models f-lite-standard \\\n  --prompt 'Mount Fuji at sunset, with the iconic snow-capped peak silhouetted against a vibrant orange and purple sky. A tranquil lake in the foreground perfectly reflects the mountain and colorful sky. A few traditional Japanese cherry blossom trees frame the scene, with their delicate pink petals visible in the foreground.' \\\n  --negative-prompt 'Blurry, out of focus, low resolution, bad anatomy, ugly, deformed, poorly drawn, extra limbs' \\\n  --image-size landscape_4_3 \\\n  --num-inference-steps 28 \\\n  --guidance-scale 3.5 \\\n  --num-images 1 \\\n  --enable-safety-checker",
+    description="F Lite.\n\nF Lite is a 10B parameter diffusion model created by Fal and Freepik, trained exclusively on copyright-safe and SFW content.\n\nEndpoint: fal-ai/f-lite/standard (text-to-image).",
+    example="fal-models f-lite-standard \\\n  --prompt 'Mount Fuji at sunset, with the iconic snow-capped peak silhouetted against a vibrant orange and purple sky. A tranquil lake in the foreground perfectly reflects the mountain and colorful sky. A few traditional Japanese cherry blossom trees frame the scene, with their delicate pink petals visible in the foreground.' \\\n  --negative-prompt 'Blurry, out of focus, low resolution, bad anatomy, ugly, deformed, poorly drawn, extra limbs'",
     options=(
         Option(
             name="prompt",
@@ -48,7 +48,7 @@ COMMAND = Command(
             param="num_inference_steps",
             flag="--num-inference-steps",
             kind="int",
-            help="The number of inference steps to perform. Default: 28.",
+            help="The number of inference steps to perform. Constraint: 1 <= value <= 50. Default: 28.",
             metavar="INT",
         ),
         Option(
@@ -64,7 +64,7 @@ COMMAND = Command(
             param="guidance_scale",
             flag="--guidance-scale",
             kind="float",
-            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Default: 3.5.",
+            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Constraint: 1 <= value <= 20. Default: 3.5.",
             metavar="NUMBER",
         ),
         Option(
@@ -72,7 +72,7 @@ COMMAND = Command(
             param="sync_mode",
             flag="--sync-mode",
             kind="bool",
-            help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN.",
+            help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN. Default: false.",
             metavar="TEXT",
         ),
         Option(
@@ -80,7 +80,7 @@ COMMAND = Command(
             param="num_images",
             flag="--num-images",
             kind="int",
-            help="The number of images to generate. Default: 1.",
+            help="The number of images to generate. Constraint: 1 <= value <= 4. Default: 1.",
             metavar="INT",
         ),
         Option(

@@ -6,8 +6,8 @@ COMMAND = Command(
     name="fast-lcm-diffusion",
     endpoint_id="fal-ai/fast-lcm-diffusion",
     attribute="fast_lcm_diffusion",
-    description="Endpoint: fal-ai/fast-lcm-diffusion (text-to-image).",
-    example="fal-models fast-lcm-diffusion \\\n  --model-name stabilityai/stable-diffusion-xl-base-1.0 \\\n  --prompt 'Self-portrait oil painting, a beautiful cyborg with golden hair, 8k.' \\\n  --negative-prompt 'cartoon, illustration, animation. face. male, female' \\\n  --image-size square_hd \\\n  --num-inference-steps 6 \\\n  --guidance-scale 1.5 \\\n  --sync-mode \\\n  --num-images 1 \\\n  --enable-safety-checker \\\n  --safety-checker-version v1 \\\n  --format jpeg",
+    description="Latent Consistency Models (v1.5/XL).\n\nRun SDXL at the speed of light\n\nEndpoint: fal-ai/fast-lcm-diffusion (text-to-image).",
+    example="fal-models fast-lcm-diffusion \\\n  --model-name stabilityai/stable-diffusion-xl-base-1.0 \\\n  --prompt 'Self-portrait oil painting, a beautiful cyborg with golden hair, 8k.' \\\n  --negative-prompt 'cartoon, illustration, animation. face. male, female'",
     options=(
         Option(
             name="model_name",
@@ -60,7 +60,7 @@ COMMAND = Command(
             param="num_inference_steps",
             flag="--num-inference-steps",
             kind="int",
-            help="The number of inference steps to perform. Default: 6.",
+            help="The number of inference steps to perform. Constraint: 1 <= value <= 32. Default: 6.",
             metavar="INT",
         ),
         Option(
@@ -76,7 +76,7 @@ COMMAND = Command(
             param="guidance_scale",
             flag="--guidance-scale",
             kind="float",
-            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Default: 1.5.",
+            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Constraint: 0 <= value <= 20. Default: 1.5.",
             metavar="NUMBER",
         ),
         Option(
@@ -84,7 +84,7 @@ COMMAND = Command(
             param="sync_mode",
             flag="--sync-mode",
             kind="bool",
-            help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN. Default: true.",
+            help="If `True`, the media will be returned as a data URI and the output data won't be available in the request history. Default: true.",
             metavar="TEXT",
         ),
         Option(
@@ -92,7 +92,7 @@ COMMAND = Command(
             param="num_images",
             flag="--num-images",
             kind="int",
-            help="The number of images to generate. Default: 1.",
+            help="The number of images to generate. Constraint: 1 <= value <= 8. Default: 1.",
             metavar="INT",
         ),
         Option(
@@ -120,7 +120,7 @@ COMMAND = Command(
             param="expand_prompt",
             flag="--expand-prompt",
             kind="bool",
-            help="If set to true, the prompt will be expanded with additional prompts.",
+            help="If set to true, the prompt will be expanded with additional prompts. Default: false.",
             metavar="TEXT",
         ),
         Option(
@@ -140,7 +140,7 @@ COMMAND = Command(
             param="guidance_rescale",
             flag="--guidance-rescale",
             kind="float",
-            help="The rescale factor for the CFG.",
+            help="The rescale factor for the CFG. Constraint: 0 <= value <= 1. Default: 0.",
             metavar="NUMBER",
         ),
         Option(

@@ -6,9 +6,17 @@ COMMAND = Command(
     name="flux-1-schnell",
     endpoint_id="fal-ai/flux-1/schnell",
     attribute="flux_1_schnell",
-    description="FLUX.1 [schnell], turbo mode for next generation text-to-image model FLUX.\n\nEndpoint: fal-ai/flux-1/schnell (text-to-image).",
-    example="fal-models flux-1-schnell \\\n  --prompt 'Extreme close-up of a single tiger eye, direct frontal view. Detailed iris and pupil. Sharp focus on eye texture and color. Natural lighting to capture authentic eye shine and depth. The word \"FLUX\" is painted over it in big, white brush strokes with visible texture.' \\\n  --image-size landscape_4_3 \\\n  --num-inference-steps 4 \\\n  --num-images 1 \\\n  --enable-safety-checker \\\n  --output-format png \\\n  --acceleration regular",
+    description="FLUX.1 [schnell].\n\nFastest inference in the world for the 12 billion parameter FLUX.1 [schnell] text-to-image model.\n\nEndpoint: fal-ai/flux-1/schnell (text-to-image).",
+    example="fal-models flux-1-schnell \\\n  --prompt 'Extreme close-up of a single tiger eye, direct frontal view. Detailed iris and pupil. Sharp focus on eye texture and color. Natural lighting to capture authentic eye shine and depth. The word \"FLUX\" is painted over it in big, white brush strokes with visible texture.'",
     options=(
+        Option(
+            name="num_inference_steps",
+            param="num_inference_steps",
+            flag="--num-inference-steps",
+            kind="int",
+            help="The number of inference steps to perform. Constraint: 1 <= value <= 12. Default: 4.",
+            metavar="INT",
+        ),
         Option(
             name="prompt",
             param="prompt",
@@ -36,14 +44,6 @@ COMMAND = Command(
             dimensions=True,
         ),
         Option(
-            name="num_inference_steps",
-            param="num_inference_steps",
-            flag="--num-inference-steps",
-            kind="int",
-            help="The number of inference steps to perform. Default: 4.",
-            metavar="INT",
-        ),
-        Option(
             name="seed",
             param="seed",
             flag="--seed",
@@ -52,11 +52,19 @@ COMMAND = Command(
             metavar="INT",
         ),
         Option(
+            name="guidance_scale",
+            param="guidance_scale",
+            flag="--guidance-scale",
+            kind="float",
+            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Constraint: 1 <= value <= 20. Default: 3.5.",
+            metavar="NUMBER",
+        ),
+        Option(
             name="sync_mode",
             param="sync_mode",
             flag="--sync-mode",
             kind="bool",
-            help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN.",
+            help="If `True`, the media will be returned as a data URI and the output data won't be available in the request history. Default: false.",
             metavar="TEXT",
         ),
         Option(
@@ -64,7 +72,7 @@ COMMAND = Command(
             param="num_images",
             flag="--num-images",
             kind="int",
-            help="The number of images to generate. Default: 1.",
+            help="The number of images to generate. Constraint: 1 <= value <= 4. Default: 1.",
             metavar="INT",
         ),
         Option(
@@ -80,7 +88,7 @@ COMMAND = Command(
             param="output_format",
             flag="--output-format",
             kind="choice",
-            help="The format of the generated image. Default: png.",
+            help="The format of the generated image. Default: jpeg.",
             metavar="{jpeg,png}",
             choices=(
                 "jpeg",

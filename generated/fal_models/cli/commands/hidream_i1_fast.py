@@ -6,8 +6,8 @@ COMMAND = Command(
     name="hidream-i1-fast",
     endpoint_id="fal-ai/hidream-i1-fast",
     attribute="hidream_i1_fast",
-    description="Endpoint: fal-ai/hidream-i1-fast (text-to-image).",
-    example="fal-models hidream-i1-fast \\\n  --prompt \"a cat holding a skateboard which has 'fal' written on it in red spray paint\" \\\n  --negative-prompt '' \\\n  --image-size 1024x1024 \\\n  --num-inference-steps 16 \\\n  --num-images 1 \\\n  --enable-safety-checker \\\n  --output-format jpeg",
+    description="Hidream I1 Fast.\n\nHiDream-I1 fast is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within 16 steps.\n\nEndpoint: fal-ai/hidream-i1-fast (text-to-image).",
+    example="fal-models hidream-i1-fast \\\n  --prompt \"a cat holding a skateboard which has 'fal' written on it in red spray paint\" \\\n  --negative-prompt ''",
     options=(
         Option(
             name="prompt",
@@ -31,7 +31,7 @@ COMMAND = Command(
             param="image_size",
             flag="--image-size",
             kind="object",
-            help="The size of the generated image. Accepts a preset (square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9), WIDTHxHEIGHT or a JSON object.",
+            help='The size of the generated image. Accepts a preset (square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9), WIDTHxHEIGHT or a JSON object. Default: {"height": 1024, "width": 1024}.',
             metavar="SIZE",
             choices=(
                 "square_hd",
@@ -48,7 +48,7 @@ COMMAND = Command(
             param="num_inference_steps",
             flag="--num-inference-steps",
             kind="int",
-            help="The number of inference steps to perform. Default: 16.",
+            help="The number of inference steps to perform. Constraint: 1 <= value <= 50. Default: 16.",
             metavar="INT",
         ),
         Option(
@@ -64,7 +64,7 @@ COMMAND = Command(
             param="sync_mode",
             flag="--sync-mode",
             kind="bool",
-            help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN.",
+            help="If `True`, the media will be returned as a data URI and the output data won't be available in the request history. Default: false.",
             metavar="TEXT",
         ),
         Option(
@@ -72,7 +72,7 @@ COMMAND = Command(
             param="num_images",
             flag="--num-images",
             kind="int",
-            help="The number of images to generate. Default: 1.",
+            help="The number of images to generate. Constraint: 1 <= value <= 4. Default: 1.",
             metavar="INT",
         ),
         Option(

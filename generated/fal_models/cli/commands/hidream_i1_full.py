@@ -6,8 +6,8 @@ COMMAND = Command(
     name="hidream-i1-full",
     endpoint_id="fal-ai/hidream-i1-full",
     attribute="hidream_i1_full",
-    description="Endpoint: fal-ai/hidream-i1-full (text-to-image).",
-    example="fal-models hidream-i1-full \\\n  --prompt \"a cat holding a skateboard which has 'fal' written on it in red spray paint\" \\\n  --negative-prompt '' \\\n  --image-size 1024x1024 \\\n  --num-inference-steps 50 \\\n  --guidance-scale 5 \\\n  --num-images 1 \\\n  --enable-safety-checker \\\n  --output-format jpeg \\\n  --loras '[]'",
+    description="Hidream I1 Full.\n\nHiDream-I1 full is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within seconds.\n\nEndpoint: fal-ai/hidream-i1-full (text-to-image).",
+    example="fal-models hidream-i1-full \\\n  --prompt \"a cat holding a skateboard which has 'fal' written on it in red spray paint\" \\\n  --negative-prompt ''",
     options=(
         Option(
             name="prompt",
@@ -31,7 +31,7 @@ COMMAND = Command(
             param="image_size",
             flag="--image-size",
             kind="object",
-            help="The size of the generated image. Accepts a preset (square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9), WIDTHxHEIGHT or a JSON object.",
+            help='The size of the generated image. Accepts a preset (square_hd, square, portrait_4_3, portrait_16_9, landscape_4_3, landscape_16_9), WIDTHxHEIGHT or a JSON object. Default: {"height": 1024, "width": 1024}.',
             metavar="SIZE",
             choices=(
                 "square_hd",
@@ -48,7 +48,7 @@ COMMAND = Command(
             param="num_inference_steps",
             flag="--num-inference-steps",
             kind="int",
-            help="The number of inference steps to perform. Default: 50.",
+            help="The number of inference steps to perform. Constraint: 1 <= value <= 50. Default: 50.",
             metavar="INT",
         ),
         Option(
@@ -64,7 +64,7 @@ COMMAND = Command(
             param="guidance_scale",
             flag="--guidance-scale",
             kind="float",
-            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Default: 5.",
+            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Constraint: 0 <= value <= 20. Default: 5.",
             metavar="NUMBER",
         ),
         Option(
@@ -72,7 +72,7 @@ COMMAND = Command(
             param="sync_mode",
             flag="--sync-mode",
             kind="bool",
-            help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN.",
+            help="If `True`, the media will be returned as a data URI and the output data won't be available in the request history. Default: false.",
             metavar="TEXT",
         ),
         Option(
@@ -80,7 +80,7 @@ COMMAND = Command(
             param="num_images",
             flag="--num-images",
             kind="int",
-            help="The number of images to generate. Default: 1.",
+            help="The number of images to generate. Constraint: 1 <= value <= 4. Default: 1.",
             metavar="INT",
         ),
         Option(
@@ -108,7 +108,7 @@ COMMAND = Command(
             param="loras",
             flag="--loras",
             kind="json",
-            help="A list of LoRAs to apply to the model. Each LoRA specifies its path, scale, and optional weight name. Repeat the option for each item (a JSON object each), or pass a JSON array (or @FILE holding one).",
+            help="A list of LoRAs to apply to the model. Each LoRA specifies its path, scale, and optional weight name. Repeat the option for each item (a JSON object each), or pass a JSON array (or @FILE holding one). Default: [].",
             metavar="JSON",
             repeat=True,
         ),

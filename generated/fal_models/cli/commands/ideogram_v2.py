@@ -6,8 +6,8 @@ COMMAND = Command(
     name="ideogram-v2",
     endpoint_id="fal-ai/ideogram/v2",
     attribute="ideogram_v2",
-    description="Ideogram's state-of-the-art image generation model. Can be used as an API directly from fal.\n\nEndpoint: fal-ai/ideogram/v2 (text-to-image).",
-    example="fal-models ideogram-v2 \\\n  --prompt 'A comic style illustration of a skeleton sitting on a toilet in a bathroom. The bathroom has a Halloween decoration with a pumpkin jack-o-lantern and bats flying around. There is a text above the skeleton that says \"Just Waiting for Halloween with Ideogram 2.0 at fal.ai\"' \\\n  --aspect-ratio 1:1 \\\n  --expand-prompt \\\n  --style auto",
+    description="Ideogram V2.\n\nGenerate high-quality images, posters, and logos with Ideogram V2. Features exceptional typography handling and realistic outputs optimized for commercial and creative use.\n\nEndpoint: fal-ai/ideogram/v2 (text-to-image).",
+    example="fal-models ideogram-v2 \\\n  --prompt 'A comic style illustration of a skeleton sitting on a toilet in a bathroom. The bathroom has a Halloween decoration with a pumpkin jack-o-lantern and bats flying around. There is a text above the skeleton that says \"Just Waiting for Halloween with Ideogram 2.0 at fal.ai\"'",
     options=(
         Option(
             name="prompt",
@@ -76,7 +76,7 @@ COMMAND = Command(
             param="sync_mode",
             flag="--sync-mode",
             kind="bool",
-            help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN.",
+            help="If `True`, the media will be returned as a data URI and the output data won't be available in the request history. Default: false.",
             metavar="TEXT",
         ),
         Option(

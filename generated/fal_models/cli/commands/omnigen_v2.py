@@ -6,8 +6,8 @@ COMMAND = Command(
     name="omnigen-v2",
     endpoint_id="fal-ai/omnigen-v2",
     attribute="omnigen_v2",
-    description="Endpoint: fal-ai/omnigen-v2 (text-to-image).",
-    example="fal-models omnigen-v2 \\\n  --prompt 'Make the dress blue' \\\n  --input-image-urls https://storage.googleapis.com/falserverless/omnigen/input.png \\\n  --image-size square_hd \\\n  --num-inference-steps 50 \\\n  --text-guidance-scale 5 \\\n  --image-guidance-scale 2 \\\n  --negative-prompt '(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers, messy drawing, broken legs censor, censored, censor_bar' \\\n  --cfg-range-end 1 \\\n  --scheduler euler \\\n  --num-images 1 \\\n  --enable-safety-checker \\\n  --output-format jpeg",
+    description="Omnigen V2.\n\nOmniGen is a unified image generation model that can generate a wide range of images from multi-modal prompts. It can be used for various tasks such as Image Editing, Personalized Image Generation, Virtual Try-On, Multi Person Generation and more!\n\nEndpoint: fal-ai/omnigen-v2 (text-to-image).",
+    example="fal-models omnigen-v2 \\\n  --prompt 'Make the dress blue' \\\n  --input-image-urls https://storage.googleapis.com/falserverless/omnigen/input.png",
     options=(
         Option(
             name="prompt",
@@ -23,7 +23,7 @@ COMMAND = Command(
             param="input_image_urls",
             flag="--input-image-urls",
             kind="file",
-            help="URLs of input images to use for image editing or multi-image generation. Support up to 3 images. A URL, a data URI or a local file. Repeat the option for each item, or pass a JSON array.",
+            help="URLs of input images to use for image editing or multi-image generation. Support up to 3 images. A URL, a data URI or a local file. Repeat the option for each item, or pass a JSON array. Default: [].",
             metavar="PATH|URL",
             repeat=True,
         ),
@@ -49,7 +49,7 @@ COMMAND = Command(
             param="num_inference_steps",
             flag="--num-inference-steps",
             kind="int",
-            help="The number of inference steps to perform. Default: 50.",
+            help="The number of inference steps to perform. Constraint: 20 <= value <= 50. Default: 50.",
             metavar="INT",
         ),
         Option(
@@ -65,7 +65,7 @@ COMMAND = Command(
             param="text_guidance_scale",
             flag="--text-guidance-scale",
             kind="float",
-            help="The Text Guidance scale controls how closely the model follows the text prompt. Higher values make the model stick more closely to the prompt. Default: 5.",
+            help="The Text Guidance scale controls how closely the model follows the text prompt. Higher values make the model stick more closely to the prompt. Constraint: 1 <= value <= 8. Default: 5.",
             metavar="NUMBER",
         ),
         Option(
@@ -73,7 +73,7 @@ COMMAND = Command(
             param="image_guidance_scale",
             flag="--image-guidance-scale",
             kind="float",
-            help="The Image Guidance scale controls how closely the model follows the input images. For image editing: 1.3-2.0, for in-context generation: 2.0-3.0. Default: 2.",
+            help="The Image Guidance scale controls how closely the model follows the input images. For image editing: 1.3-2.0, for in-context generation: 2.0-3.0. Constraint: 1 <= value <= 3. Default: 2.",
             metavar="NUMBER",
         ),
         Option(
@@ -89,7 +89,7 @@ COMMAND = Command(
             param="cfg_range_start",
             flag="--cfg-range-start",
             kind="float",
-            help="CFG range start value.",
+            help="CFG range start value. Constraint: 0 <= value <= 1. Default: 0.",
             metavar="NUMBER",
         ),
         Option(
@@ -97,7 +97,7 @@ COMMAND = Command(
             param="cfg_range_end",
             flag="--cfg-range-end",
             kind="float",
-            help="CFG range end value. Default: 1.",
+            help="CFG range end value. Constraint: 0 <= value <= 1. Default: 1.",
             metavar="NUMBER",
         ),
         Option(
@@ -117,7 +117,7 @@ COMMAND = Command(
             param="sync_mode",
             flag="--sync-mode",
             kind="bool",
-            help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN.",
+            help="If `True`, the media will be returned as a data URI and the output data won't be available in the request history. Default: false.",
             metavar="TEXT",
         ),
         Option(
@@ -125,7 +125,7 @@ COMMAND = Command(
             param="num_images",
             flag="--num-images",
             kind="int",
-            help="The number of images to generate. Default: 1.",
+            help="The number of images to generate. Constraint: 1 <= value <= 4. Default: 1.",
             metavar="INT",
         ),
         Option(

@@ -6,8 +6,8 @@ COMMAND = Command(
     name="stable-cascade",
     endpoint_id="fal-ai/stable-cascade",
     attribute="stable_cascade",
-    description="Endpoint: fal-ai/stable-cascade (text-to-image).",
-    example="fal-models stable-cascade \\\n  --prompt 'An image of a shiba inu, donning a spacesuit and helmet' \\\n  --negative-prompt 'ugly, deformed' \\\n  --first-stage-steps 20 \\\n  --second-stage-steps 10 \\\n  --guidance-scale 4 \\\n  --image-size square_hd \\\n  --enable-safety-checker \\\n  --num-images 1",
+    description="Stable Cascade.\n\nStable Cascade: Image generation on a smaller & cheaper latent space.\n\nEndpoint: fal-ai/stable-cascade (text-to-image).",
+    example="fal-models stable-cascade \\\n  --prompt 'An image of a shiba inu, donning a spacesuit and helmet' \\\n  --negative-prompt 'ugly, deformed'",
     options=(
         Option(
             name="prompt",
@@ -31,7 +31,7 @@ COMMAND = Command(
             param="first_stage_steps",
             flag="--first-stage-steps",
             kind="int",
-            help="Number of steps to run the first stage for. Default: 20.",
+            help="Number of steps to run the first stage for. Constraint: 4 <= value <= 40. Default: 20.",
             metavar="INT",
         ),
         Option(
@@ -39,7 +39,7 @@ COMMAND = Command(
             param="second_stage_steps",
             flag="--second-stage-steps",
             kind="int",
-            help="Number of steps to run the second stage for. Default: 10.",
+            help="Number of steps to run the second stage for. Constraint: 4 <= value <= 24. Default: 10.",
             metavar="INT",
         ),
         Option(
@@ -47,7 +47,7 @@ COMMAND = Command(
             param="guidance_scale",
             flag="--guidance-scale",
             kind="float",
-            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Default: 4.",
+            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Constraint: 0 <= value <= 20. Default: 4.",
             metavar="NUMBER",
         ),
         Option(
@@ -55,7 +55,7 @@ COMMAND = Command(
             param="second_stage_guidance_scale",
             flag="--second-stage-guidance-scale",
             kind="float",
-            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you.",
+            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Constraint: 0 <= value <= 20. Default: 0.",
             metavar="NUMBER",
         ),
         Option(
@@ -96,7 +96,7 @@ COMMAND = Command(
             param="num_images",
             flag="--num-images",
             kind="int",
-            help="The number of images to generate. Default: 1.",
+            help="The number of images to generate. Constraint: 1 <= value <= 4. Default: 1.",
             metavar="INT",
         ),
         Option(
@@ -104,7 +104,7 @@ COMMAND = Command(
             param="sync_mode",
             flag="--sync-mode",
             kind="bool",
-            help="If set to true, the image will be returned as base64 encoded string.",
+            help="If set to true, the image will be returned as base64 encoded string. Default: false.",
             metavar="TEXT",
         ),
     ),

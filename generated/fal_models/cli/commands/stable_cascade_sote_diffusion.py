@@ -6,8 +6,8 @@ COMMAND = Command(
     name="stable-cascade-sote-diffusion",
     endpoint_id="fal-ai/stable-cascade/sote-diffusion",
     attribute="stable_cascade_sote_diffusion",
-    description="Anime finetune of Würstchen V3.\n\nEndpoint: fal-ai/stable-cascade/sote-diffusion (text-to-image).",
-    example="fal-models stable-cascade-sote-diffusion \\\n  --prompt 'newest, extremely aesthetic, best quality, 1girl, solo, pink hair, blue eyes, long hair, looking at viewer, smile, black background, holding a sign, the text on the sign says \"Hello\"' \\\n  --negative-prompt 'very displeasing, worst quality, monochrome, realistic, oldest' \\\n  --first-stage-steps 25 \\\n  --second-stage-steps 10 \\\n  --guidance-scale 8 \\\n  --second-stage-guidance-scale 2 \\\n  --image-size 1024x1536 \\\n  --enable-safety-checker \\\n  --num-images 1",
+    description="SoteDiffusion.\n\nAnime finetune of Würstchen V3.\n\nEndpoint: fal-ai/stable-cascade/sote-diffusion (text-to-image).",
+    example="fal-models stable-cascade-sote-diffusion \\\n  --prompt 'newest, extremely aesthetic, best quality, 1girl, solo, pink hair, blue eyes, long hair, looking at viewer, smile, black background, holding a sign, the text on the sign says \"Hello\"' \\\n  --negative-prompt 'very displeasing, worst quality, monochrome, realistic, oldest'",
     options=(
         Option(
             name="prompt",
@@ -31,7 +31,7 @@ COMMAND = Command(
             param="first_stage_steps",
             flag="--first-stage-steps",
             kind="int",
-            help="Number of steps to run the first stage for. Default: 25.",
+            help="Number of steps to run the first stage for. Constraint: 4 <= value <= 50. Default: 25.",
             metavar="INT",
         ),
         Option(
@@ -39,7 +39,7 @@ COMMAND = Command(
             param="second_stage_steps",
             flag="--second-stage-steps",
             kind="int",
-            help="Number of steps to run the second stage for. Default: 10.",
+            help="Number of steps to run the second stage for. Constraint: 4 <= value <= 24. Default: 10.",
             metavar="INT",
         ),
         Option(
@@ -47,7 +47,7 @@ COMMAND = Command(
             param="guidance_scale",
             flag="--guidance-scale",
             kind="float",
-            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Default: 8.",
+            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Constraint: 0 <= value <= 20. Default: 8.",
             metavar="NUMBER",
         ),
         Option(
@@ -55,7 +55,7 @@ COMMAND = Command(
             param="second_stage_guidance_scale",
             flag="--second-stage-guidance-scale",
             kind="float",
-            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Default: 2.",
+            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Constraint: 0 <= value <= 20. Default: 2.",
             metavar="NUMBER",
         ),
         Option(
@@ -96,7 +96,7 @@ COMMAND = Command(
             param="num_images",
             flag="--num-images",
             kind="int",
-            help="The number of images to generate. Default: 1.",
+            help="The number of images to generate. Constraint: 1 <= value <= 4. Default: 1.",
             metavar="INT",
         ),
         Option(
@@ -104,7 +104,7 @@ COMMAND = Command(
             param="sync_mode",
             flag="--sync-mode",
             kind="bool",
-            help="If set to true, the image will be returned as base64 encoded string.",
+            help="If set to true, the image will be returned as base64 encoded string. Default: false.",
             metavar="TEXT",
         ),
     ),

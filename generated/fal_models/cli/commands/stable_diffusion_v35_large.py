@@ -6,8 +6,8 @@ COMMAND = Command(
     name="stable-diffusion-v35-large",
     endpoint_id="fal-ai/stable-diffusion-v35-large",
     attribute="stable_diffusion_v35_large",
-    description="Endpoint: fal-ai/stable-diffusion-v35-large (text-to-image).",
-    example="fal-models stable-diffusion-v35-large \\\n  --prompt 'A dreamlike Japanese garden in perpetual twilight, bathed in bioluminescent cherry blossoms that emit a soft pink-purple glow. Floating paper lanterns drift lazily through the scene, their warm light creating dancing reflections in a mirror-like koi pond. Ethereal mist weaves between ancient stone pathways lined with glowing mushrooms in pastel blues and purples. A traditional wooden bridge arches gracefully over the water, dusted with fallen petals that sparkle like stardust. The scene is captured through a cinematic lens with perfect bokeh, creating an otherworldly atmosphere. In the background, a crescent moon hangs impossibly large in the sky, surrounded by a sea of stars and auroral wisps in teal and violet. Crystal formations emerge from the ground, refracting the ambient light into rainbow prisms. The entire composition follows the golden ratio, with moody film-like color grading reminiscent of Studio Ghibli, enhanced by volumetric god rays filtering through the luminous foliage. 8K resolution, masterful photography, hyperdetailed, magical realism.' \\\n  --negative-prompt '' \\\n  --num-inference-steps 28 \\\n  --guidance-scale 3.5 \\\n  --num-images 1 \\\n  --enable-safety-checker \\\n  --output-format jpeg \\\n  --image-size landscape_4_3",
+    description="Stable Diffusion 3.5 Large.\n\nStable Diffusion 3.5 Large is a Multimodal Diffusion Transformer (MMDiT) text-to-image model that features improved performance in image quality, typography, complex prompt understanding, and resource-efficiency.\n\nEndpoint: fal-ai/stable-diffusion-v35-large (text-to-image).",
+    example="fal-models stable-diffusion-v35-large \\\n  --prompt 'A dreamlike Japanese garden in perpetual twilight, bathed in bioluminescent cherry blossoms that emit a soft pink-purple glow. Floating paper lanterns drift lazily through the scene, their warm light creating dancing reflections in a mirror-like koi pond. Ethereal mist weaves between ancient stone pathways lined with glowing mushrooms in pastel blues and purples. A traditional wooden bridge arches gracefully over the water, dusted with fallen petals that sparkle like stardust. The scene is captured through a cinematic lens with perfect bokeh, creating an otherworldly atmosphere. In the background, a crescent moon hangs impossibly large in the sky, surrounded by a sea of stars and auroral wisps in teal and violet. Crystal formations emerge from the ground, refracting the ambient light into rainbow prisms. The entire composition follows the golden ratio, with moody film-like color grading reminiscent of Studio Ghibli, enhanced by volumetric god rays filtering through the luminous foliage. 8K resolution, masterful photography, hyperdetailed, magical realism.' \\\n  --negative-prompt ''",
     options=(
         Option(
             name="prompt",
@@ -31,7 +31,7 @@ COMMAND = Command(
             param="num_inference_steps",
             flag="--num-inference-steps",
             kind="int",
-            help="The number of inference steps to perform. Default: 28.",
+            help="The number of inference steps to perform. Constraint: 1 <= value <= 50. Default: 28.",
             metavar="INT",
         ),
         Option(
@@ -47,7 +47,7 @@ COMMAND = Command(
             param="guidance_scale",
             flag="--guidance-scale",
             kind="float",
-            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Default: 3.5.",
+            help="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt when looking for a related image to show you. Constraint: 0 <= value <= 20. Default: 3.5.",
             metavar="NUMBER",
         ),
         Option(
@@ -55,7 +55,7 @@ COMMAND = Command(
             param="sync_mode",
             flag="--sync-mode",
             kind="bool",
-            help="If set to true, the function will wait for the image to be generated and uploaded before returning the response. This will increase the latency of the function but it allows you to get the image directly in the response without going through the CDN.",
+            help="If `True`, the media will be returned as a data URI and the output data won't be available in the request history. Default: false.",
             metavar="TEXT",
         ),
         Option(
@@ -63,7 +63,7 @@ COMMAND = Command(
             param="num_images",
             flag="--num-images",
             kind="int",
-            help="The number of images to generate. Default: 1.",
+            help="The number of images to generate. Constraint: 1 <= value <= 4. Default: 1.",
             metavar="INT",
         ),
         Option(
@@ -116,7 +116,7 @@ COMMAND = Command(
             param="loras",
             flag="--loras",
             kind="json",
-            help="The LoRAs to use for the image generation. You can use any number of LoRAs and they will be merged together to generate the final image. Repeat the option for each item (a JSON object each), or pass a JSON array (or @FILE holding one).",
+            help="The LoRAs to use for the image generation. You can use any number of LoRAs and they will be merged together to generate the final image. Repeat the option for each item (a JSON object each), or pass a JSON array (or @FILE holding one). Default: [].",
             metavar="JSON",
             repeat=True,
         ),

@@ -1,0 +1,75 @@
+"""The schema dialect of fal's documents, in one place: local ``$ref`` strings, JSON pointers,
+which keywords hold data or names rather than schemas, and the single-schema ``allOf`` wrapper.
+
+The loader, the builder, ``falgen diff`` and the spec-file helpers all read schemas; they share
+these rules instead of spelling them out each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+SCHEMA_REF_PREFIX = "#/components/schemas/"
+
+# Keywords whose values are data, not schemas: a "$ref" inside them is no reference.
+VALUE_KEYWORDS = frozenset({"default", "enum", "const", "example", "examples"})
+# Keywords whose values map names to schemas; a name may be spelled like a keyword ("default").
+NAMED_SCHEMAS = frozenset({"properties", "schemas"})
+
+
+def escape_token(part: str | int) -> str:
+    """One JSON pointer step, escaped as RFC 6901 says (``~`` -> ``~0``, ``/`` -> ``~1``)."""
+    return str(part).replace("~", "~0").replace("/", "~1")
+
+
+def unescape_token(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def json_pointer(parts: Sequence[str | int]) -> str:
+    """Render path parts as an RFC 6901 fragment pointer, e.g. ``#/components/schemas/Image``."""
+    if not parts:
+        return "#"
+    return "#/" + "/".join(escape_token(part) for part in parts)
+
+
+def schema_ref(name: str) -> str:
+    """The local reference to component ``name``: ``#/components/schemas/<name>``."""
+    return SCHEMA_REF_PREFIX + escape_token(name)
+
+
+def ref_target(ref: str) -> str | None:
+    """The component name a local schema reference points at, or None for other references."""
+    if not ref.startswith(SCHEMA_REF_PREFIX):
+        return None
+    name = ref[len(SCHEMA_REF_PREFIX) :]
+    if not name or "/" in name:
+        return None
+    return unescape_token(name)
+
+
+def single_all_of(node: dict[str, Any]) -> Any | None:
+    """The one schema of an ``allOf: [X]`` wrapper (how fal attaches a description or default to
+    a shared type), or None when ``node`` is no such wrapper."""
+    all_of = node.get("allOf")
+    if isinstance(all_of, list) and len(all_of) == 1:
+        return all_of[0]
+    return None
+
+
+def iter_refs(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
+    """Every ``$ref`` string in ``node`` with the path where it occurs."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            yield [*path, "$ref"], ref
+        for key, value in node.items():
+            if key in NAMED_SCHEMAS and isinstance(value, dict):
+                for name, schema in value.items():
+                    yield from iter_refs(schema, [*path, key, name])
+            elif key not in VALUE_KEYWORDS:
+                yield from iter_refs(value, [*path, key])
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from iter_refs(value, [*path, index])

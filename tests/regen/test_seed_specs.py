@@ -1,0 +1,77 @@
+"""The seed specs are fal's published documents, exactly as ``falgen fetch`` writes them from the
+catalogue (``../shared/catalog``, served by a local fixture), with the hidream-i1-full overlay
+restoring the Output fal publishes empty."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from generator.fetch import SpecFetcher, Status, existing_endpoint_ids, refresh_specs
+from generator.loader import load_specs
+from generator.remote import Hosts
+from tests.helpers import SPECS
+from tests.regen.support import SpecServer, shared_catalog
+
+UNPUBLISHED = "fal-ai/recraft/v2/text-to-image"
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_the_seed_specs_are_byte_for_byte_what_fetch_writes(tmp_path: Path) -> None:
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS, specs)
+    ids = existing_endpoint_ids(specs)
+    with SpecServer().running() as server:
+        server.catalog = shared_catalog()
+        results = refresh_specs(SpecFetcher(Hosts(server.base_url, server.base_url)), specs, ids)
+    statuses = {result.endpoint_id: result.status for result in results}
+    assert statuses.pop(UNPUBLISHED) is Status.UNPUBLISHED
+    assert set(statuses.values()) == {Status.UNCHANGED}, results
+    assert len(statuses) == 12
+    assert _files(specs) == _files(SPECS)
+
+
+def test_every_published_seed_carries_its_catalogue_entry() -> None:
+    for spec in load_specs(SPECS):
+        entry = spec.document["info"]["x-fal-catalog"]
+        if spec.endpoint_id == UNPUBLISHED:
+            assert entry == {"status": "deprecated"}
+            assert "no longer publishes" in spec.document["info"]["x-falgen-note"]
+            continue
+        assert entry["status"] == "active"
+        assert entry["display_name"] and entry["description"] and entry["category"]
+        assert not {"updated_at", "is_favorited", "highlighted", "pinned"} & entry.keys()
+
+
+def test_our_annotations_that_still_mean_something_are_kept() -> None:
+    capabilities = {
+        spec.endpoint_id: spec.document["info"].get("x-falgen-capabilities")
+        for spec in load_specs(SPECS)
+    }
+    assert capabilities["fal-ai/hidream-i1-full"] == ["streaming"]
+    assert capabilities["fal-ai/hidream-i1-fast"] == ["streaming"]
+    assert capabilities["fal-ai/fast-lcm-diffusion"] == ["realtime"]
+
+
+def test_the_hidream_overlay_restores_the_output_fal_publishes_empty() -> None:
+    published = json.loads((SPECS / "fal-ai" / "hidream-i1-full.json").read_text("utf-8"))
+    assert published["components"]["schemas"]["HidreamI1FullOutput"] == {}
+    [spec] = [spec for spec in load_specs(SPECS) if spec.endpoint_id == "fal-ai/hidream-i1-full"]
+    output = spec.schemas[spec.output_schema]
+    assert list(output["properties"]) == [
+        "images",
+        "timings",
+        "seed",
+        "has_nsfw_concepts",
+        "prompt",
+    ]
+    assert output["properties"]["images"]["items"] == {"$ref": "#/components/schemas/Image"}
+    assert spec.schemas["Image"]["required"] == ["url", "width", "height"]
