@@ -13,7 +13,7 @@ from generator.server.faults import FaultInjector
 from generator.server.files import FileStore
 from generator.server.images import png_size, requested_size, solid_png
 from generator.server.schemas import SchemaSet, to_json_schema
-from generator.server.synth import OutputRequest, Synthesizer
+from generator.server.synthetic_outputs import OutputRequest, Synthesizer
 from tests.server.support import build_spec, output_validator
 
 FILE = {
