@@ -1,7 +1,8 @@
 """``falgen serve``: run the local fal-compatible server in the foreground.
 
 It listens on loopback only unless ``--allow-remote`` is given: the server accepts any key by
-default and must not become reachable from the network by accident.
+default and must not become reachable from the network by accident. Its dependencies come with the
+``server`` extra; without them the command says how to install it.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from typing import Any
 from generator.errors import SpecErrors
 from generator.loader import load_specs
 
+from . import missing_dependencies
 from .config import ROUTES, Faults, ServerConfig
-from .runner import make_server
 from .urls import ServerURLs
 
 DEFAULT_PORT = 8765
@@ -125,7 +126,16 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run the server until interrupted; 0 on a clean stop, 2 on bad options or specs."""
+    """Run the server until interrupted; 0 on a clean stop, 2 on bad options, specs or a missing
+    ``server`` extra."""
+    missing = missing_dependencies()
+    if missing:
+        print(
+            f"error: falgen serve needs the 'server' extra (missing: {', '.join(missing)}); "
+            "install it with: pip install 'falgen[server]'",
+            file=sys.stderr,
+        )
+        return 2
     if not is_loopback(args.host) and not args.allow_remote:
         print(
             f"error: refusing to listen on non-loopback address {args.host!r}; "
@@ -147,6 +157,8 @@ def serve(args: argparse.Namespace) -> int:
     print(f"falgen: serving {len(specs)} endpoints; point the client at:")
     for name in ("queue", "run", "realtime", "rest", "cdn", "admin"):
         print(f"  {name:<9}{getattr(urls, name)}")
+    from .runner import make_server
+
     server = make_server(
         specs, config, host=args.host, port=args.port, log_level=args.log_level, access_log=True
     )
