@@ -46,6 +46,7 @@ def build_context(
         keys=KeyChecker(config.accepted_keys),
         realtime_tokens=TokenStore(),
         cdn_tokens=TokenStore(),
+        upload_signatures=TokenStore(),
         files=files,
         stats=stats,
         faults=faults,

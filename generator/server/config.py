@@ -20,6 +20,7 @@ Route = Literal[
     "run_stream",
     "realtime_token",
     "storage_token",
+    "upload_initiate",
     "upload",
     "files",
 ]

@@ -30,7 +30,10 @@ from .urls import ServerURLs
 from .webhooks import WebhookSigner
 
 Handler = Callable[[Request], Awaitable[Response]]
+# "cdn_token": a storage token (Bearer), or the signature of a presigned upload URL for the file.
 Auth = Literal["key", "cdn_token", "none"]
+# The query parameter of a presigned upload URL (see routes/rest.py) that authorises it.
+SIGNATURE_QUERY = "signature"
 
 
 class BodyError(Exception):
@@ -48,6 +51,7 @@ class ServerContext:
     keys: KeyChecker
     realtime_tokens: TokenStore
     cdn_tokens: TokenStore
+    upload_signatures: TokenStore  # of presigned upload URLs, each for one file id
     files: FileStore
     stats: Stats
     faults: FaultInjector
@@ -69,8 +73,8 @@ class ServerContext:
         self.stats.routes[route] += 1
         if auth == "key" and (problem := self.keys.problem(request)) is not None:
             return error_response(401, problem)
-        if auth == "cdn_token" and not self.cdn_tokens.bearer_valid(request):
-            return error_response(401, "Missing or expired storage token")
+        if auth == "cdn_token" and not self._may_upload(request):
+            return error_response(401, "Missing or expired storage token or upload signature")
         decision = self.faults.decide(route)
         if decision.slow:
             await asyncio.sleep(self.config.faults.slow_delay)
@@ -100,6 +104,13 @@ class ServerContext:
             streaming = isinstance(response, StreamingResponse)
             return DropConnection(self.connections, response if streaming else None)
         return response
+
+    def _may_upload(self, request: Request) -> bool:
+        signature = request.query_params.get(SIGNATURE_QUERY)
+        if signature is not None:
+            file_id = request.path_params.get("file_id", "")
+            return self.upload_signatures.valid(signature, (file_id,))
+        return self.cdn_tokens.bearer_valid(request)
 
     async def _unprocessed(self, route: Route, request: Request, outcome: SubmitOutcome) -> None:
         """Record a submission that a fault stops before the handler sees it, by its input: the
