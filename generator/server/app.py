@@ -15,23 +15,26 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from generator.loader import SpecDocument
 
 from .auth import KeyChecker, TokenStore
-from .catalog import Catalog
+from .catalog import Catalog, Unavailable
 from .config import Host, ServerConfig
 from .connections import ConnectionRegistry
 from .context import ServerContext
 from .faults import FaultInjector
 from .files import FileStore
 from .model import Model
-from .outcomes import error_response
+from .outcomes import error_response, platform_error
 from .queue import RequestQueue
-from .routes import admin, cdn, queue, realtime, rest, run
+from .routes import admin, cdn, platform, queue, realtime, rest, run
 from .stats import Stats
-from .urls import root_path_to
+from .urls import API_PREFIX, root_path_to
 from .webhooks import WebhookSender, WebhookSigner
 
 
 def build_context(
-    specs: Sequence[SpecDocument], config: ServerConfig, connections: ConnectionRegistry
+    specs: Sequence[SpecDocument],
+    config: ServerConfig,
+    connections: ConnectionRegistry,
+    unavailable: Sequence[Unavailable] = (),
 ) -> ServerContext:
     """Every component of the server, wired together."""
     stats = Stats()
@@ -42,7 +45,7 @@ def build_context(
     webhooks = WebhookSender(signer, config.webhook_user_id, stats)
     return ServerContext(
         config=config,
-        catalog=Catalog(specs),
+        catalog=Catalog(specs, unavailable),
         keys=KeyChecker(config.accepted_keys),
         realtime_tokens=TokenStore(),
         cdn_tokens=TokenStore(),
@@ -58,9 +61,13 @@ def build_context(
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """Unknown paths and wrong methods answer in fal's JSON error shape, not plain text."""
+    """Unknown paths and wrong methods answer in fal's JSON error shape (the Platform API's
+    under its prefix), not plain text."""
     assert isinstance(exc, HTTPException)
-    return error_response(exc.status_code, exc.detail, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if request.url.path.startswith(API_PREFIX + "/"):
+        return platform_error(exc.status_code, exc.detail, None, headers)
+    return error_response(exc.status_code, exc.detail, headers=headers)
 
 
 class RootHost:
@@ -86,15 +93,17 @@ def create_app(
     config: ServerConfig | None = None,
     *,
     connections: ConnectionRegistry | None = None,
+    unavailable: Sequence[Unavailable] = (),
 ) -> Starlette:
     """The local fal-compatible server for ``specs``.
 
     ``connections`` is the registry that the server's HTTP protocol fills (see
     :func:`generator.server.connections.protocol_class`); it lets injected drops close real
-    connections. :func:`generator.server.running_server` wires both up.
+    connections. :func:`generator.server.running_server` wires both up. ``unavailable``: specs
+    that did not load, listed in the model catalogue without a document.
     """
     config = config or ServerConfig()
-    context = build_context(specs, config, connections or ConnectionRegistry())
+    context = build_context(specs, config, connections or ConnectionRegistry(), unavailable)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -108,6 +117,7 @@ def create_app(
             *queue.routes(context),
             *run.routes(context),
             *rest.routes(context),
+            *platform.routes(context),
             *cdn.routes(context),
             *realtime.routes(context),
         ],

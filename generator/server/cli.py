@@ -15,14 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import SpecErrors
-from generator.loader import load_specs
 
 from . import missing_dependencies
+from .catalog import load_served_specs
 from .config import ROUTES, Faults, ServerConfig
 from .urls import ServerURLs
 
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
+# The URLs the start-up banner prints (attributes of ServerURLs); models is the catalogue.
+BANNER = ("queue", "run", "realtime", "rest", "api", "models", "cdn", "admin")
 
 
 def add_command(
@@ -145,22 +147,32 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     try:
         config = config_from_args(args)
-        specs = load_specs(args.specs)
+        loaded = load_served_specs(args.specs)
     except ValueError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     except SpecErrors as problems:
-        print(f"error: the specs in {args.specs} are invalid:\n{problems}", file=sys.stderr)
+        print(f"error: {problems}", file=sys.stderr)
         return 2
+    for unavailable in loaded.unavailable:
+        print(
+            f"warning: {unavailable.problem} (not served; listed in the catalogue)", file=sys.stderr
+        )
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     urls = ServerURLs.from_base(config.public_url or f"http://{shown_host}:{args.port}")
-    print(f"falgen: serving {len(specs)} endpoints; point the client at:")
-    for name in ("queue", "run", "realtime", "rest", "cdn", "admin"):
+    print(f"falgen: serving {len(loaded.documents)} endpoints; point the client at:")
+    for name in BANNER:
         print(f"  {name:<9}{getattr(urls, name)}")
     from .runner import make_server
 
     server = make_server(
-        specs, config, host=args.host, port=args.port, log_level=args.log_level, access_log=True
+        loaded.documents,
+        config,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=True,
+        unavailable=loaded.unavailable,
     )
     # uvicorn shuts down gracefully on Ctrl-C, then re-raises the signal: that is a clean stop.
     with contextlib.suppress(KeyboardInterrupt):

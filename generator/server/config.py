@@ -23,10 +23,12 @@ Route = Literal[
     "upload_initiate",
     "upload",
     "files",
+    "models",
 ]
 ROUTES: tuple[Route, ...] = get_args(Route)
-# The fal hosts the local server stands in for (see urls.py), one path prefix each.
-Host = Literal["queue", "run", "rest", "realtime", "cdn"]
+# The fal hosts the local server stands in for (see urls.py), one path prefix each: api is the
+# Platform API (api.fal.ai, the model catalogue).
+Host = Literal["queue", "run", "rest", "api", "realtime", "cdn"]
 HOSTS: tuple[Host, ...] = get_args(Host)
 # File downloads stand for fal's CDN, which is not the API under test: no faults there by default.
 DEFAULT_FAULT_ROUTES: frozenset[Route] = frozenset(route for route in ROUTES if route != "files")

@@ -22,7 +22,7 @@ from .connections import ConnectionRegistry, DropConnection
 from .faults import FaultInjector
 from .files import FileStore
 from .model import Model
-from .outcomes import ERROR_TYPES_BY_STATUS, REQUEST_ID_HEADER, error_response
+from .outcomes import ERROR_TYPES_BY_STATUS, REQUEST_ID_HEADER, ErrorAnswer, error_response
 from .queue import RequestQueue
 from .schemas import detail_item
 from .stats import Stats, SubmitOutcome
@@ -30,8 +30,9 @@ from .urls import ServerURLs
 from .webhooks import WebhookSigner
 
 Handler = Callable[[Request], Awaitable[Response]]
-# "cdn_token": a storage token (Bearer), or the signature of a presigned upload URL for the file.
-Auth = Literal["key", "cdn_token", "none"]
+# "cdn_token": a storage token (Bearer), or the signature of a presigned upload URL for the file;
+# "optional_key": none needed, but one that is sent must be valid.
+Auth = Literal["key", "optional_key", "cdn_token", "none"]
 # The query parameter of a presigned upload URL (see routes/rest.py) that authorises it.
 SIGNATURE_QUERY = "signature"
 
@@ -68,31 +69,36 @@ class ServerContext:
         return ServerURLs.from_base(base)
 
     async def guarded(
-        self, route: Route, request: Request, handler: Handler, auth: Auth
+        self,
+        route: Route,
+        request: Request,
+        handler: Handler,
+        auth: Auth,
+        errors: ErrorAnswer = error_response,
     ) -> Response:
+        """``handler``'s answer, after the checks and faults of ``route``; ``errors`` builds the
+        error answers (in the shape of the API the route belongs to)."""
         self.stats.routes[route] += 1
-        if auth == "key" and (problem := self.keys.problem(request)) is not None:
-            return error_response(401, problem)
+        checks_key = auth == "key" or (
+            auth == "optional_key" and "authorization" in request.headers
+        )
+        if checks_key and (problem := self.keys.problem(request)) is not None:
+            return errors(401, problem, None, None)
         if auth == "cdn_token" and not self._may_upload(request):
-            return error_response(401, "Missing or expired storage token or upload signature")
+            problem = "Missing or expired storage token or upload signature"
+            return errors(401, problem, None, None)
         decision = self.faults.decide(route)
         if decision.slow:
             await asyncio.sleep(self.config.faults.slow_delay)
         if decision.failure == "error":
             status = self.config.faults.error_status
             await self._unprocessed(route, request, "server_error")
-            return error_response(
-                status,
-                "Simulated server error",
-                ERROR_TYPES_BY_STATUS.get(status, "internal_error"),
-            )
+            error_type = ERROR_TYPES_BY_STATUS.get(status, "internal_error")
+            return errors(status, "Simulated server error", error_type, None)
         if decision.failure == "rate_limit":
             await self._unprocessed(route, request, "rate_limited")
-            return error_response(
-                429,
-                "Rate limit exceeded",
-                headers={"Retry-After": str(self.config.faults.retry_after)},
-            )
+            retry_after = {"Retry-After": str(self.config.faults.retry_after)}
+            return errors(429, "Rate limit exceeded", None, retry_after)
         dropping = decision.failure == "drop"
         if dropping and not self.config.faults.drop_after_processing:
             await self._unprocessed(route, request, "dropped_unprocessed")
@@ -125,11 +131,17 @@ class ServerContext:
             request.path_params.get("endpoint_id", ""), payload, outcome
         )
 
-    def route(self, route: Route, handler: Handler, auth: Auth = "key") -> Handler:
+    def route(
+        self,
+        route: Route,
+        handler: Handler,
+        auth: Auth = "key",
+        errors: ErrorAnswer = error_response,
+    ) -> Handler:
         """``handler`` behind the guard, as a Starlette endpoint."""
 
         async def endpoint(request: Request) -> Response:
-            return await self.guarded(route, request, handler, auth)
+            return await self.guarded(route, request, handler, auth, errors)
 
         return endpoint
 

@@ -14,13 +14,16 @@ from .config import Host
 QUEUE_PREFIX = "/queue"
 RUN_PREFIX = "/run"
 REST_PREFIX = "/rest"
+API_PREFIX = "/api"
 REALTIME_PREFIX = "/realtime"
 CDN_PREFIX = "/cdn"
 ADMIN_PREFIX = "/_admin"
+MODELS_PATH = "/v1/models"  # below API_PREFIX, as on api.fal.ai
 HOST_PREFIXES: dict[Host, str] = {
     "queue": QUEUE_PREFIX,
     "run": RUN_PREFIX,
     "rest": REST_PREFIX,
+    "api": API_PREFIX,
     "realtime": REALTIME_PREFIX,
     "cdn": CDN_PREFIX,
 }
@@ -40,14 +43,17 @@ class ServerURLs:
     """Base URLs of the local server, one per fal host, each without a trailing slash.
 
     Point the client's hosts at these: ``queue`` for ``https://queue.fal.run``, ``run`` for
-    ``https://fal.run``, ``realtime`` for ``wss://fal.run``, ``rest`` for ``https://rest.fal.ai``
-    and ``cdn`` for the file CDN (the storage token names it as ``base_url`` anyway).
+    ``https://fal.run``, ``realtime`` for ``wss://fal.run``, ``rest`` for ``https://rest.fal.ai``,
+    ``api`` for ``https://api.fal.ai`` (the Platform API: the model catalogue is at
+    :attr:`models`) and ``cdn`` for the file CDN (the storage token names it as ``base_url``
+    anyway).
     """
 
     base: str
     queue: str
     run: str
     rest: str
+    api: str
     realtime: str
     cdn: str
     admin: str
@@ -64,7 +70,13 @@ class ServerURLs:
             queue=base + QUEUE_PREFIX,
             run=base + RUN_PREFIX,
             rest=base + REST_PREFIX,
+            api=base + API_PREFIX,
             realtime=websocket_base + REALTIME_PREFIX,
             cdn=base + CDN_PREFIX,
             admin=base + ADMIN_PREFIX,
         )
+
+    @property
+    def models(self) -> str:
+        """The model catalogue, ``GET <api>/v1/models``."""
+        return self.api + MODELS_PATH

@@ -101,3 +101,4 @@ def test_serve_runs_in_the_foreground_until_interrupted() -> None:
     assert reply.json()["prompt"] == "cli"
     assert process.returncode == 0
     assert f"http://127.0.0.1:{port}/run" in stdout
+    assert f"models   http://127.0.0.1:{port}/api/v1/models" in stdout

@@ -25,6 +25,7 @@ def routes(ctx: ServerContext) -> list[BaseRoute]:
                     "queue": urls.queue,
                     "run": urls.run,
                     "rest": urls.rest,
+                    "api": urls.api,
                     "realtime": urls.realtime,
                     "cdn": urls.cdn,
                     "admin": urls.admin,
