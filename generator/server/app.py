@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from generator.errors import printable
 from generator.loader import SpecDocument
 
 from .auth import KeyChecker, TokenStore
@@ -26,7 +29,7 @@ from .outcomes import error_response, platform_error
 from .queue import RequestQueue
 from .routes import admin, cdn, platform, queue, realtime, rest, run
 from .stats import Stats
-from .urls import API_PREFIX, root_path_to
+from .urls import API_PREFIX, host_name, is_loopback_name, root_path_to
 from .webhooks import WebhookSender, WebhookSigner
 
 
@@ -70,6 +73,30 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, exc.detail, headers=headers)
 
 
+class HostCheck:
+    """Refuses requests whose Host header names another server: the defence against DNS
+    rebinding, where a web page's own domain is re-pointed at 127.0.0.1 and the browser then
+    lets the page talk to the local server. Loopback names, and the names the configuration
+    allows, pass."""
+
+    def __init__(self, app: ASGIApp, allowed: frozenset[str]) -> None:
+        self.app = app
+        self.allowed = frozenset(host_name(name) for name in allowed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            header = Headers(scope=scope).get("host", "")
+            name = host_name(header)
+            if not (is_loopback_name(name) or name in self.allowed):
+                detail = f"Invalid Host header {printable(header)!r}: this server is not that host"
+                if scope["type"] == "websocket":  # refused before the handshake: HTTP 403
+                    await send({"type": "websocket.close", "code": 1008, "reason": detail})
+                else:
+                    await error_response(400, detail)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class RootHost:
     """Serves one host's API at the root path too (``ServerConfig.root_host``) by adding its
     prefix to every request path that has none."""
@@ -110,7 +137,12 @@ def create_app(
         yield
         await context.queue.close()
 
-    root_host = [] if config.root_host is None else [Middleware(RootHost, host=config.root_host)]
+    allowed_hosts = set(config.allowed_hosts)
+    if config.public_url is not None:
+        allowed_hosts.add(urlsplit(config.public_url).hostname or "")
+    middleware = [Middleware(HostCheck, allowed=frozenset(allowed_hosts))]
+    if config.root_host is not None:
+        middleware.append(Middleware(RootHost, host=config.root_host))
     return Starlette(
         routes=[
             *admin.routes(context),
@@ -122,6 +154,6 @@ def create_app(
             *realtime.routes(context),
         ],
         exception_handlers={HTTPException: _http_error},
-        middleware=root_host,
+        middleware=middleware,
         lifespan=lifespan,
     )

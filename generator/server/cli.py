@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from generator.errors import SpecErrors
 from . import missing_dependencies
 from .catalog import load_served_specs
 from .config import ROUTES, Faults, ServerConfig
-from .urls import ServerURLs
+from .urls import ServerURLs, is_loopback_name
 
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
@@ -89,15 +88,6 @@ def add_command(
     return parser
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """The server configuration the command line describes (raises ValueError when invalid)."""
     fault_options: dict[str, Any] = {}
@@ -138,7 +128,7 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if not is_loopback(args.host) and not args.allow_remote:
+    if not is_loopback_name(args.host) and not args.allow_remote:
         print(
             f"error: refusing to listen on non-loopback address {args.host!r}; "
             "pass --allow-remote to do so anyway",

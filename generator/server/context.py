@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -35,6 +36,8 @@ Handler = Callable[[Request], Awaitable[Response]]
 Auth = Literal["key", "optional_key", "cdn_token", "none"]
 # The query parameter of a presigned upload URL (see routes/rest.py) that authorises it.
 SIGNATURE_QUERY = "signature"
+MAX_BODY_DEPTH = 64
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class BodyError(Exception):
@@ -145,26 +148,54 @@ class ServerContext:
 
         return endpoint
 
-    async def read_body(self, request: Request) -> bytes:
-        """The raw body, refusing bodies over the configured limit while they stream in."""
-        limit = self.config.max_upload_bytes
+    async def read_body(self, request: Request, limit: int | None = None) -> bytes:
+        """The raw body, refusing one over ``limit`` (default: the upload limit) as soon as its
+        declared length or the bytes received so far show it."""
+        limit = self.config.max_upload_bytes if limit is None else limit
+        too_large = BodyError(error_response(413, f"Request body exceeds {limit} bytes"))
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise BodyError(error_response(413, f"Request body exceeds {limit} bytes"))
+                raise too_large
             chunks.append(chunk)
         return b"".join(chunks)
 
     async def read_json(self, request: Request) -> Any:
-        """The JSON body, or a 422 like FastAPI's when it is not JSON."""
-        raw = await self.read_body(request)
+        """The JSON body (at most ``max_request_bytes``), or a 422 like FastAPI's when it is
+        not usable JSON."""
+        raw = await self.read_body(request, self.config.max_request_bytes)
         try:
-            return json.loads(raw)
-        except (UnicodeDecodeError, ValueError) as problem:
+            return decode_body(lambda: json.loads(raw))
+        except ValueError as problem:
             item = detail_item(["body"], f"Invalid JSON: {problem}", "json_invalid", None)
             raise BodyError(error_response(422, [item])) from None
+
+
+def decode_body(decode: Callable[[], Any]) -> Any:
+    """What ``decode`` makes of a request body, refused (ValueError) when it cannot be used: not
+    decodable, nested deeper than :data:`MAX_BODY_DEPTH` (no input is; deeper ones only serve to
+    exhaust the stack of whatever reads them next) or holding a lone surrogate, which no UTF-8
+    answer could echo."""
+    try:
+        value = decode()
+    except RecursionError:
+        raise ValueError(f"nested more than {MAX_BODY_DEPTH} levels deep") from None
+    stack = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str) and _LONE_SURROGATE.search(node):
+            raise ValueError("a string holds a lone surrogate, which is not Unicode text")
+        if isinstance(node, dict | list):
+            if depth >= MAX_BODY_DEPTH:
+                raise ValueError(f"nested more than {MAX_BODY_DEPTH} levels deep")
+            children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return value
 
 
 def sse_event(data: Any) -> bytes:

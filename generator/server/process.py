@@ -77,7 +77,7 @@ def server_process(
         child.stdin.write(pickle.dumps(order))
         child.stdin.flush()
         base = _read_line(child, startup_timeout)
-        yield ServerURLs.from_base(base)
+        yield ServerURLs.from_base(base, order.config.admin_token)
     finally:
         child.stdin.close()
         try:

@@ -122,9 +122,10 @@ def running_server(
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((LOOPBACK, 0))
     port = listener.getsockname()[1]
+    config = config or ServerConfig()
     server = make_server(
         specs,
-        config or ServerConfig(),
+        config,
         port=port,
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
@@ -141,7 +142,7 @@ def running_server(
                 raise RuntimeError("the local fal server did not start")
             time.sleep(0.005)
         scheme = "http" if ssl_certfile is None else "https"
-        yield ServerURLs.from_base(f"{scheme}://{LOOPBACK}:{port}")
+        yield ServerURLs.from_base(f"{scheme}://{LOOPBACK}:{port}", config.admin_token)
     finally:
         server.should_exit = True
         thread.join(SHUTDOWN_TIMEOUT)

@@ -57,7 +57,7 @@ def complete(client: httpx.Client, submitted: dict[str, Any]) -> dict[str, Any]:
 
 
 def stats(client: httpx.Client, urls: ServerURLs) -> dict[str, Any]:
-    body: dict[str, Any] = client.get(urls.admin + "/stats").json()
+    body: dict[str, Any] = client.get(urls.admin + "/stats", headers=urls.admin_headers).json()
     return body
 
 

@@ -85,7 +85,7 @@ def test_tls(specs: list[SpecDocument], certificates: tuple[Path, Path, Path]) -
             assert body["status_url"].startswith("https://")
             assert complete(secure, body)["status"] == "COMPLETED"
         with httpx.Client(timeout=10) as untrusting, pytest.raises(httpx.ConnectError):
-            untrusting.get(urls.admin + "/stats")
+            untrusting.get(urls.base + "/")
 
 
 def test_tls_needs_both_files(specs: list[SpecDocument], tmp_path: Path) -> None:
