@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
 # The URLs the start-up banner prints (attributes of ServerURLs); models is the catalogue.
 BANNER = ("queue", "run", "realtime", "rest", "api", "models", "cdn", "admin")
+# Listening on these means every address: no single name to accept in Host headers.
+WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
+# Sets the admin token (else a random one, printed at start).
+ADMIN_TOKEN_VARIABLE = "FALGEN_ADMIN_TOKEN"
 
 
 def add_command(
@@ -47,6 +52,14 @@ def add_command(
     )
     parser.add_argument(
         "--public-url", help="base URL to write into returned links (default: as requested)"
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        dest="allowed_hosts",
+        metavar="NAME",
+        help="also accept requests naming this host (repeatable; loopback names, --host and "
+        "the --public-url host always pass)",
     )
     parser.add_argument(
         "--key",
@@ -93,7 +106,15 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     fault_options: dict[str, Any] = {}
     if args.fault_routes:
         fault_options["routes"] = frozenset(args.fault_routes)
+    allowed_hosts = set(args.allowed_hosts or ())
+    if args.host not in WILDCARD_ADDRESSES:
+        allowed_hosts.add(args.host)
+    options: dict[str, Any] = {}
+    if token := os.environ.get(ADMIN_TOKEN_VARIABLE):
+        options["admin_token"] = token
     return ServerConfig(
+        **options,
+        allowed_hosts=frozenset(allowed_hosts),
         accepted_keys=frozenset(args.keys) if args.keys else None,
         queue_delay=args.queue_delay,
         progress_steps=args.steps,
@@ -153,6 +174,7 @@ def serve(args: argparse.Namespace) -> int:
     print(f"falgen: serving {len(loaded.documents)} endpoints; point the client at:")
     for name in BANNER:
         print(f"  {name:<9}{getattr(urls, name)}")
+    print(f"  (admin needs 'Authorization: Bearer {config.admin_token}' from this machine)")
     from .runner import make_server
 
     server = make_server(
