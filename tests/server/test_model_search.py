@@ -16,7 +16,8 @@ from generator.loader import SpecDocument
 from generator.server import Faults, ServerConfig, ServerURLs, running_server
 from generator.server.catalog import load_served_specs
 from generator.server.model_search import MAX_LIMIT, UNKNOWN_DATE
-from tests.server.support import AUTH, CATALOG_DIR, KEY, build_spec, explode_catalog
+from tests.server.conftest import RealCatalogue
+from tests.server.support import AUTH, KEY, build_spec
 
 # The fields fal's published schema requires of every model's metadata.
 REQUIRED_METADATA = {
@@ -218,23 +219,11 @@ def test_the_root_api_host_serves_the_catalogue_like_api_fal_ai(
     assert answer.status_code == 200 and len(answer.json()["models"]) == 1
 
 
-@pytest.fixture(scope="module")
-def real_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, ServerURLs]]:
-    """fal's real catalogue, exploded into specs as falgen fetch keeps them, and served."""
-    if not CATALOG_DIR.is_dir():
-        pytest.skip(f"{CATALOG_DIR} not found: fal's catalogue is not available")
-    folder = tmp_path_factory.mktemp("catalog-specs")
-    by_category = explode_catalog(folder)
-    loaded = load_served_specs(folder)
-    with running_server(loaded.documents, unavailable=loaded.unavailable) as urls:
-        yield by_category, urls
-
-
-def test_the_real_catalogue_round_trips_exactly(real_catalogue: tuple[Any, ServerURLs]) -> None:
+def test_the_real_catalogue_round_trips_exactly(real_catalogue: RealCatalogue) -> None:
     """Served from the specs that fal's answers became, each category reads as fal answered
     it: the same metadata and documents (documents the loader refuses included), and fal's
     error object where fal had no document."""
-    by_category, urls = real_catalogue
+    by_category, urls = real_catalogue.by_category, real_catalogue.urls
     for category, models in by_category.items():
         served: list[dict[str, Any]] = []
         params: dict[str, Any] = {"category": category, "expand": "openapi-3.0", "limit": 1000}
@@ -250,10 +239,8 @@ def test_the_real_catalogue_round_trips_exactly(real_catalogue: tuple[Any, Serve
         assert {model["endpoint_id"]: model for model in served} == expected, category
 
 
-def test_the_real_catalogue_lists_fals_error_objects(
-    real_catalogue: tuple[Any, ServerURLs],
-) -> None:
-    by_category, urls = real_catalogue
+def test_the_real_catalogue_lists_fals_error_objects(real_catalogue: RealCatalogue) -> None:
+    by_category, urls = real_catalogue.by_category, real_catalogue.urls
     failed = {
         model["endpoint_id"]: model["openapi"]
         for models in by_category.values()
