@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..catalog import Endpoint
 from ..context import ServerContext, decode_body
 from ..outcomes import Outcome, error_response
-from ..urls import REALTIME_PREFIX
+from ..urls import REALTIME_PREFIX, RUN_PREFIX
 
 TOKEN_QUERY = "fal_jwt_token"
 PATH_SUFFIX = "/realtime"
@@ -102,4 +102,9 @@ def routes(ctx: ServerContext) -> list[BaseRoute]:
         except WebSocketDisconnect:
             return
 
-    return [WebSocketRoute(REALTIME_PREFIX + "/{path:path}", connect)]
+    # fal serves realtime on the direct-run host (wss://fal.run/<app>/realtime): so does the
+    # run prefix, for clients given one host for both (fal-client's FAL_RUN_HOST).
+    return [
+        WebSocketRoute(REALTIME_PREFIX + "/{path:path}", connect),
+        WebSocketRoute(RUN_PREFIX + "/{path:path}", connect),
+    ]
