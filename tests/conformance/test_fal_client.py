@@ -41,10 +41,10 @@ from jsonschema import Draft202012Validator
 
 from generator.loader import SpecDocument, load_specs
 from generator.server import ServerConfig, ServerURLs, running_server
-from tests.server.support import ROOT, SPECS_DIR, output_validator
+from tests.server.support import ROOT, SPECS_DIR, output_validator, tls_certificates
 
 pytest.importorskip("fal_client", reason="fal-client (the test extra) is not installed")
-trustme = pytest.importorskip("trustme", reason="trustme (the test extra) is not installed")
+pytest.importorskip("trustme", reason="trustme (the test extra) is not installed")
 
 KEY = "conformance-key-3e8a1f"
 FLUX = "fal-ai/flux-1/schnell"
@@ -76,13 +76,7 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     specs = load_specs(SPECS_DIR)
-    folder = tmp_path_factory.mktemp("tls")
-    ca = trustme.CA()
-    issued = ca.issue_cert("127.0.0.1", "localhost")
-    ca_path, cert, key = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
-    ca.cert_pem.write_to_path(str(ca_path))
-    issued.private_key_and_cert_chain_pem.write_to_path(str(cert))
-    issued.private_key_pem.write_to_path(str(key))
+    ca_path, cert, key = tls_certificates(tmp_path_factory.mktemp("tls"))
     # A visible wait in the queue, so that a cancel arrives while the request waits.
     config = ServerConfig(
         accepted_keys=frozenset({KEY}), queue_delay=0.3, progress_steps=2, step_delay=0.05

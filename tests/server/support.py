@@ -139,3 +139,17 @@ def explode_catalog(folder: Path) -> dict[str, list[dict[str, Any]]]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(document))
     return by_category
+
+
+def tls_certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA (trustme) and a certificate for 127.0.0.1 and localhost that it signed,
+    written to ``folder``: (CA, certificate chain, key), the PEM files a TLS server needs."""
+    import trustme
+
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    ca.cert_pem.write_to_path(str(paths[0]))
+    issued.private_key_and_cert_chain_pem.write_to_path(str(paths[1]))
+    issued.private_key_pem.write_to_path(str(paths[2]))
+    return paths
