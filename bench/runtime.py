@@ -37,11 +37,14 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from bench.results import Result, render_table
+
+if TYPE_CHECKING:
+    from generator.server import ServerURLs
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
@@ -53,6 +56,7 @@ CLIENTS = ("fal-models", "fal-client")
 ARGUMENTS: dict[str, Any] = {"image_size": {"width": 64, "height": 64}}
 HOLD_RANGE = (0.05, 0.25)  # seconds between submission and release, in the latency runs
 WORKER_TIMEOUT = 600.0
+ADMIN_TOKEN_VARIABLE = "FALGEN_ADMIN_TOKEN"  # how a worker learns the server's admin token
 
 
 FAL_CLIENT_POLL_INTERVAL = 0.1  # seconds: fal-client's default between status polls
@@ -74,8 +78,8 @@ def run(quick: bool = False) -> list[Result]:
         with server_process(SPECS, held, **tls) as urls:
             for _ in range(rounds):
                 for mode in LATENCY_MODES:
-                    report = _worker(mode, calls, urls.base, ca)
-                    completed = _completion_times(urls.admin, trusted)
+                    report = _worker(mode, calls, urls.base, ca, urls.admin_token)
+                    completed = _completion_times(urls, trusted)
                     latencies[mode] += [
                         returned - completed[request_id]
                         for request_id, returned in report["returned"].items()
@@ -184,8 +188,10 @@ def _certificates(folder: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
-def _completion_times(admin_url: str, trusted: ssl.SSLContext) -> dict[str, float]:
-    stats = httpx.get(f"{admin_url}/stats", verify=trusted, timeout=60).json()
+def _completion_times(urls: ServerURLs, trusted: ssl.SSLContext) -> dict[str, float]:
+    stats = httpx.get(
+        f"{urls.admin}/stats", headers=urls.admin_headers, verify=trusted, timeout=60
+    ).json()
     return {
         request_id: record["completed_monotonic"]
         for request_id, record in stats["requests"].items()
@@ -193,8 +199,9 @@ def _completion_times(admin_url: str, trusted: ssl.SSLContext) -> dict[str, floa
     }
 
 
-def _worker(mode: str, count: int, base: str, ca: Path) -> dict[str, Any]:
-    """Run one client's measurement (``mode``: "CLIENT HOW") in a fresh interpreter."""
+def _worker(mode: str, count: int, base: str, ca: Path, admin_token: str = "") -> dict[str, Any]:
+    """Run one client's measurement (``mode``: "CLIENT HOW") in a fresh interpreter (the latency
+    runs release held requests with the server's ``admin_token``)."""
     host = base.removeprefix("https://")
     env = {
         **{name: value for name, value in os.environ.items() if not name.startswith("FAL_")},
@@ -202,6 +209,7 @@ def _worker(mode: str, count: int, base: str, ca: Path) -> dict[str, Any]:
         "FAL_QUEUE_RUN_HOST": host,
         "FAL_RUN_HOST": host,
         "SSL_CERT_FILE": str(ca),
+        ADMIN_TOKEN_VARIABLE: admin_token,
         "PYTHONPATH": os.pathsep.join(
             filter(None, [str(ROOT), str(GENERATED), os.environ.get("PYTHONPATH")])
         ),
@@ -259,7 +267,8 @@ class _Official:
 async def _latency(client: _Ours | _Official, count: int, base: str) -> dict[str, Any]:
     returned: dict[str, float] = {}
     rng = random.Random(0)
-    async with httpx.AsyncClient(timeout=30) as admin:
+    token = {"Authorization": f"Bearer {os.environ[ADMIN_TOKEN_VARIABLE]}"}
+    async with httpx.AsyncClient(timeout=30, headers=token) as admin:
 
         async def release(request_id: str, delay: float) -> None:
             await asyncio.sleep(delay)

@@ -29,6 +29,7 @@ if _t.TYPE_CHECKING:
         NotGiven as NotGiven,
         Queued as Queued,
         WebhookPayload as WebhookPayload,
+        WebhookReplayGuard as WebhookReplayGuard,
         fetch_jwks as fetch_jwks,
         verify_webhook as verify_webhook,
     )
@@ -64,6 +65,7 @@ _EXPORTS = {
     "NotGiven": "._runtime",
     "Queued": "._runtime",
     "WebhookPayload": "._runtime",
+    "WebhookReplayGuard": "._runtime",
     "fetch_jwks": "._runtime",
     "verify_webhook": "._runtime",
     "APIConnectionError": "._runtime._errors",

@@ -1,4 +1,5 @@
-"""The endpoints the server speaks for, built from the loaded specs.
+"""The endpoints the server speaks for, built from the loaded specs, and the catalogue that lists
+them (with the specs that could not be loaded, as fal lists endpoints it cannot document).
 
 fal addresses a submitted request by its *app* (``owner/alias``, one more leading segment for the
 ``workflows/`` and ``comfy/`` namespaces), not by the full endpoint id; this module is where that
@@ -7,11 +8,15 @@ rule and the lookups built on it live.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from generator.loader import SpecDocument
+from generator.errors import SpecError, SpecErrors
+from generator.loader import SpecDocument, discover, load_spec_bytes
 
 from .schemas import SchemaSet
 
@@ -65,10 +70,92 @@ class Endpoint:
         return {**filled, **payload}
 
 
-class Catalog:
-    """All endpoints by id, with the app-level lookups fal's URLs need."""
+@dataclass(frozen=True)
+class Unavailable:
+    """A spec file that could not be loaded: listed in the catalogue, not served.
 
-    def __init__(self, specs: Iterable[SpecDocument]) -> None:
+    ``document`` is what the catalogue expands it to, where the file holds one: an OpenAPI
+    document that the loader refused (fal publishes such documents too), or the error object
+    fal answered instead of a document. ``info`` is that document's ``info``.
+    """
+
+    endpoint_id: str
+    problem: str  # the loader's first complaint, ``file: #/pointer: message``
+    document: dict[str, Any] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One endpoint as the model catalogue lists it: its document (or fal's error object in its
+    place), or why there is none."""
+
+    endpoint_id: str
+    info: dict[str, Any]
+    document: dict[str, Any] | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadedSpecs:
+    documents: list[SpecDocument]
+    unavailable: list[Unavailable]
+
+
+def load_served_specs(folder: Path) -> LoadedSpecs:
+    """Every spec in ``folder`` that loads, and the others as :class:`Unavailable`: one bad
+    document must not take the server down with it. Raises SpecErrors when the folder itself
+    is missing."""
+    if not folder.is_dir():
+        raise SpecErrors([SpecError(str(folder), "#", "specs folder does not exist")])
+    loaded = LoadedSpecs([], [])
+    for path in discover(folder):
+        source = path.relative_to(folder).as_posix()
+        try:
+            raw = path.read_bytes()
+            loaded.documents.append(load_spec_bytes(source, raw))
+        except SpecErrors as problems:
+            document = _listable(raw)
+            info = document.get("info") if document is not None else None
+            loaded.unavailable.append(
+                Unavailable(
+                    source.removesuffix(".json"),
+                    str(problems.errors[0]),
+                    document,
+                    info if isinstance(info, dict) else {},
+                )
+            )
+        except OSError as problem:
+            loaded.unavailable.append(
+                Unavailable(source.removesuffix(".json"), f"{source}: {problem.strerror}")
+            )
+    return loaded
+
+
+def _listable(raw: bytes) -> dict[str, Any] | None:
+    """What the catalogue can expand a file that failed to load to: an OpenAPI document (an
+    object with ``openapi``) or fal's error object (``{"error": {"code", "message"}}``)."""
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict):
+        return None
+    error = document.get("error")
+    if isinstance(error, dict) and set(document) == {"error"}:
+        fields = (error.get("code"), error.get("message"))
+        return document if all(isinstance(value, str) for value in fields) else None
+    return document if "openapi" in document else None
+
+
+class Catalog:
+    """All endpoints by id, with the app-level lookups fal's URLs need, and the catalogue
+    listing (``unavailable``: specs that are listed but not served)."""
+
+    def __init__(
+        self, specs: Iterable[SpecDocument], unavailable: Iterable[Unavailable] = ()
+    ) -> None:
+        self._unavailable = list(unavailable)
         self._endpoints: dict[str, Endpoint] = {}
         for spec in specs:
             capabilities = spec.document["info"].get("x-falgen-capabilities", [])
@@ -86,6 +173,14 @@ class Catalog:
 
     def get(self, endpoint_id: str) -> Endpoint | None:
         return self._endpoints.get(endpoint_id)
+
+    @functools.cached_property
+    def listings(self) -> list[Listing]:
+        """Every endpoint of the catalogue, served or not, in endpoint id order."""
+        listings = [
+            Listing(e.endpoint_id, e.spec.document["info"], e.spec.document) for e in self
+        ] + [Listing(u.endpoint_id, u.info, u.document, u.problem) for u in self._unavailable]
+        return sorted(listings, key=lambda listing: listing.endpoint_id)
 
     def realtime_endpoint(self, path: str) -> Endpoint | None:
         """The realtime endpoint a websocket path names: an endpoint id, or an app with exactly

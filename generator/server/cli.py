@@ -1,27 +1,34 @@
 """``falgen serve``: run the local fal-compatible server in the foreground.
 
 It listens on loopback only unless ``--allow-remote`` is given: the server accepts any key by
-default and must not become reachable from the network by accident.
+default and must not become reachable from the network by accident. Its dependencies come with the
+``server`` extra; without them the command says how to install it.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from generator.errors import SpecErrors
-from generator.loader import load_specs
 
+from . import missing_dependencies
+from .catalog import load_served_specs
 from .config import ROUTES, Faults, ServerConfig
-from .runner import make_server
-from .urls import ServerURLs
+from .urls import ServerURLs, is_loopback_name
 
 DEFAULT_PORT = 8765
 DEFAULT_HOST = "127.0.0.1"
+# The URLs the start-up banner prints (attributes of ServerURLs); models is the catalogue.
+BANNER = ("queue", "run", "realtime", "rest", "api", "models", "cdn", "admin")
+# Listening on these means every address: no single name to accept in Host headers.
+WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
+# Sets the admin token (else a random one, printed at start).
+ADMIN_TOKEN_VARIABLE = "FALGEN_ADMIN_TOKEN"
 
 
 def add_command(
@@ -45,6 +52,14 @@ def add_command(
     )
     parser.add_argument(
         "--public-url", help="base URL to write into returned links (default: as requested)"
+    )
+    parser.add_argument(
+        "--allowed-host",
+        action="append",
+        dest="allowed_hosts",
+        metavar="NAME",
+        help="also accept requests naming this host (repeatable; loopback names, --host and "
+        "the --public-url host always pass)",
     )
     parser.add_argument(
         "--key",
@@ -86,21 +101,20 @@ def add_command(
     return parser
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
     """The server configuration the command line describes (raises ValueError when invalid)."""
     fault_options: dict[str, Any] = {}
     if args.fault_routes:
         fault_options["routes"] = frozenset(args.fault_routes)
+    allowed_hosts = set(args.allowed_hosts or ())
+    if args.host not in WILDCARD_ADDRESSES:
+        allowed_hosts.add(args.host)
+    options: dict[str, Any] = {}
+    if token := os.environ.get(ADMIN_TOKEN_VARIABLE):
+        options["admin_token"] = token
     return ServerConfig(
+        **options,
+        allowed_hosts=frozenset(allowed_hosts),
         accepted_keys=frozenset(args.keys) if args.keys else None,
         queue_delay=args.queue_delay,
         progress_steps=args.steps,
@@ -125,8 +139,17 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Run the server until interrupted; 0 on a clean stop, 2 on bad options or specs."""
-    if not is_loopback(args.host) and not args.allow_remote:
+    """Run the server until interrupted; 0 on a clean stop, 2 on bad options, specs or a missing
+    ``server`` extra."""
+    missing = missing_dependencies()
+    if missing:
+        print(
+            f"error: falgen serve needs the 'server' extra (missing: {', '.join(missing)}); "
+            "install it with: pip install 'falgen[server]'",
+            file=sys.stderr,
+        )
+        return 2
+    if not is_loopback_name(args.host) and not args.allow_remote:
         print(
             f"error: refusing to listen on non-loopback address {args.host!r}; "
             "pass --allow-remote to do so anyway",
@@ -135,20 +158,33 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     try:
         config = config_from_args(args)
-        specs = load_specs(args.specs)
+        loaded = load_served_specs(args.specs)
     except ValueError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     except SpecErrors as problems:
-        print(f"error: the specs in {args.specs} are invalid:\n{problems}", file=sys.stderr)
+        print(f"error: {problems}", file=sys.stderr)
         return 2
+    for unavailable in loaded.unavailable:
+        print(
+            f"warning: {unavailable.problem} (not served; listed in the catalogue)", file=sys.stderr
+        )
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
     urls = ServerURLs.from_base(config.public_url or f"http://{shown_host}:{args.port}")
-    print(f"falgen: serving {len(specs)} endpoints; point the client at:")
-    for name in ("queue", "run", "realtime", "rest", "cdn", "admin"):
+    print(f"falgen: serving {len(loaded.documents)} endpoints; point the client at:")
+    for name in BANNER:
         print(f"  {name:<9}{getattr(urls, name)}")
+    print(f"  (admin needs 'Authorization: Bearer {config.admin_token}' from this machine)")
+    from .runner import make_server
+
     server = make_server(
-        specs, config, host=args.host, port=args.port, log_level=args.log_level, access_log=True
+        loaded.documents,
+        config,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=True,
+        unavailable=loaded.unavailable,
     )
     # uvicorn shuts down gracefully on Ctrl-C, then re-raises the signal: that is a clean stop.
     with contextlib.suppress(KeyboardInterrupt):

@@ -6,6 +6,7 @@ lives here so a test (or ``falgen serve``) states its whole scenario in one valu
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -20,12 +21,15 @@ Route = Literal[
     "run_stream",
     "realtime_token",
     "storage_token",
+    "upload_initiate",
     "upload",
     "files",
+    "models",
 ]
 ROUTES: tuple[Route, ...] = get_args(Route)
-# The fal hosts the local server stands in for (see urls.py), one path prefix each.
-Host = Literal["queue", "run", "rest", "realtime", "cdn"]
+# The fal hosts the local server stands in for (see urls.py), one path prefix each: api is the
+# Platform API (api.fal.ai, the model catalogue).
+Host = Literal["queue", "run", "rest", "api", "realtime", "cdn"]
 HOSTS: tuple[Host, ...] = get_args(Host)
 # File downloads stand for fal's CDN, which is not the API under test: no faults there by default.
 DEFAULT_FAULT_ROUTES: frozenset[Route] = frozenset(route for route in ROUTES if route != "files")
@@ -101,6 +105,13 @@ class ServerConfig:
     into returned links (default: the URL the client used). Webhooks may only target loopback
     addresses unless ``allow_remote_webhooks``.
 
+    Limits: JSON bodies up to ``max_request_bytes`` (uploads up to ``max_upload_bytes``), nested
+    at most ``MAX_BODY_DEPTH`` levels (context.py). Requests must name the server in their Host
+    header: a loopback name or address, the host of ``public_url``, or one of ``allowed_hosts``
+    (a web page whose domain an attacker re-pointed at 127.0.0.1, "DNS rebinding", sends its own
+    name). ``/_admin`` answers only loopback callers sending ``Authorization: Bearer
+    <admin_token>`` (random per configuration unless given).
+
     ``root_host`` also serves one host's API at the root path, without its prefix, the way fal's
     own hosts are laid out (``https://queue.fal.run/<endpoint id>``): for clients that are given a
     host name rather than a base URL, such as fal-client with ``FAL_QUEUE_RUN_HOST``. The links
@@ -121,7 +132,10 @@ class ServerConfig:
     realtime_token_max_ttl: int = 3600
     storage_token_ttl: int = 3600
     max_upload_bytes: int = 256 * 1024 * 1024
+    max_request_bytes: int = 16 * 1024 * 1024
     root_host: Host | None = None
+    allowed_hosts: frozenset[str] = frozenset()
+    admin_token: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
 
     def __post_init__(self) -> None:
         if self.accepted_keys is not None and not all(self.accepted_keys):
@@ -133,8 +147,11 @@ class ServerConfig:
             raise ValueError(f"runners must be at least 1, got {self.runners}")
         if self.public_url is not None and not self.public_url.startswith(("http://", "https://")):
             raise ValueError(f"public_url must be an http(s) URL, got {self.public_url!r}")
-        for name in ("realtime_token_max_ttl", "storage_token_ttl", "max_upload_bytes"):
+        positive = ("realtime_token_max_ttl", "storage_token_ttl")
+        for name in (*positive, "max_upload_bytes", "max_request_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive")
+        if len(self.admin_token) < 16:
+            raise ValueError("admin_token must have at least 16 characters")
         if self.root_host is not None and self.root_host not in HOSTS:
             raise ValueError(f"root_host must be one of {list(HOSTS)}, got {self.root_host!r}")

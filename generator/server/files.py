@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 DEFAULT_FILE_NAME = "upload.bin"
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class FileStore:
     def __init__(self) -> None:
         self._files: dict[str, StoredFile] = {}
         self._uploads: dict[str, MultipartUpload] = {}
+        self._reserved: dict[str, tuple[str, str]] = {}  # file id -> (name, content type)
         self._lock = threading.Lock()
 
     @staticmethod
@@ -79,6 +81,25 @@ class FileStore:
     def put_with_id(self, file_id: str, stored: StoredFile) -> None:
         with self._lock:
             self._files[file_id] = stored
+
+    def reserve(self, content_type: str, file_name: str | None) -> tuple[str, str]:
+        """A place for a file that a presigned upload will fill (``PUT`` to its URL): its id and
+        (sanitised) name. Until then the file does not exist."""
+        file_id = secrets.token_hex(16)
+        name = safe_file_name(file_name)
+        with self._lock:
+            self._reserved[file_id] = (name, content_type)
+        return file_id, name
+
+    def fill(self, file_id: str, file_name: str, data: bytes, content_type: str | None) -> bool:
+        """Store the uploaded bytes of a reserved file; False when no such place was reserved."""
+        with self._lock:
+            reserved = self._reserved.get(file_id)
+            if reserved is None or reserved[0] != file_name:
+                return False
+            del self._reserved[file_id]
+            self._files[file_id] = StoredFile(data, content_type or reserved[1], file_name)
+        return True
 
     def get(self, file_id: str, file_name: str) -> StoredFile | None:
         with self._lock:

@@ -17,7 +17,7 @@ from .files import FileStore
 from .outcomes import MODEL_FAILURE, Outcome, invalid_input, succeeded
 from .schemas import detail_item
 from .stats import input_digest
-from .synth import OutputRequest, Synthesizer
+from .synthetic_outputs import OutputRequest, Synthesizer
 
 
 class Model:

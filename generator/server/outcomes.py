@@ -1,12 +1,14 @@
 """How a request ends, and the HTTP answers fal gives for each ending.
 
-fal has two error shapes: model errors (HTTP 422, ``detail`` a list of located problems) and
-request errors (``detail`` a sentence plus a machine-readable ``error_type``, repeated in the
-``X-Fal-Error-Type`` header). Every error the server produces is built here.
+fal's model APIs have two error shapes: model errors (HTTP 422, ``detail`` a list of located
+problems) and request errors (``detail`` a sentence plus a machine-readable ``error_type``,
+repeated in the ``X-Fal-Error-Type`` header). Its Platform API (the model catalogue) answers
+``{"error": {"type", "message"}}`` instead. Every error the server produces is built here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,3 +84,31 @@ def error_response(
         body["error_type"] = error_type
         all_headers[ERROR_TYPE_HEADER] = error_type
     return JSONResponse(body, status_code=status_code, headers=all_headers)
+
+
+# The Platform API's error types, by status.
+PLATFORM_ERROR_TYPES = {
+    400: "validation_error",
+    401: "authorization_error",
+    403: "authorization_error",
+    404: "not_found",
+    405: "not_found",
+    429: "rate_limited",
+}
+
+
+def platform_error(
+    status_code: int,
+    detail: Any,
+    error_type: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """An error of the Platform API: ``{"error": {"type", "message"}}``, the type following the
+    status (``error_type``, a model API notion, is not part of this shape)."""
+    kind = PLATFORM_ERROR_TYPES.get(status_code, "server_error")
+    body = {"error": {"type": kind, "message": str(detail)}}
+    return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+# Builds an error answer: error_response for the model APIs, platform_error for the Platform API.
+ErrorAnswer = Callable[[int, Any, str | None, dict[str, str] | None], JSONResponse]

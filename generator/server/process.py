@@ -77,7 +77,7 @@ def server_process(
         child.stdin.write(pickle.dumps(order))
         child.stdin.flush()
         base = _read_line(child, startup_timeout)
-        yield ServerURLs.from_base(base)
+        yield ServerURLs.from_base(base, order.config.admin_token)
     finally:
         child.stdin.close()
         try:
@@ -108,16 +108,17 @@ def _read_line(child: subprocess.Popen[bytes], timeout: float) -> str:
 
 
 def main() -> int:
-    from generator.loader import load_specs
-
+    from .catalog import load_served_specs
     from .runner import running_server
 
     order: _Order = pickle.load(sys.stdin.buffer)
+    loaded = load_served_specs(order.specs)
     with running_server(
-        load_specs(order.specs),
+        loaded.documents,
         order.config,
         ssl_certfile=order.ssl_certfile,
         ssl_keyfile=order.ssl_keyfile,
+        unavailable=loaded.unavailable,
     ) as urls:
         print(urls.base, flush=True)
         sys.stdin.buffer.read()  # until the parent closes our stdin

@@ -22,6 +22,7 @@ import uvicorn
 from generator.loader import SpecDocument
 
 from .app import create_app
+from .catalog import Unavailable
 from .config import ServerConfig
 from .connections import ConnectionRegistry, protocol_class
 from .urls import ServerURLs
@@ -76,15 +77,17 @@ def make_server(
     access_log: bool = False,
     ssl_certfile: str | os.PathLike[str] | None = None,
     ssl_keyfile: str | os.PathLike[str] | None = None,
+    unavailable: Sequence[Unavailable] = (),
 ) -> FalServer:
     """A uvicorn server for the app, with connection-level fault support; with TLS when given
-    ``ssl_certfile`` (PEM, the chain the server presents) and ``ssl_keyfile`` (PEM)."""
+    ``ssl_certfile`` (PEM, the chain the server presents) and ``ssl_keyfile`` (PEM).
+    ``unavailable``: specs that did not load, listed in the model catalogue only."""
     if (ssl_certfile is None) != (ssl_keyfile is None):
         raise ValueError("TLS needs both ssl_certfile and ssl_keyfile")
     connections = ConnectionRegistry()
     install_log_redaction()
     config = uvicorn.Config(
-        create_app(specs, server_config, connections=connections),
+        create_app(specs, server_config, connections=connections, unavailable=unavailable),
         host=host,
         port=port,
         http=protocol_class(connections),
@@ -106,6 +109,7 @@ def running_server(
     *,
     ssl_certfile: str | os.PathLike[str] | None = None,
     ssl_keyfile: str | os.PathLike[str] | None = None,
+    unavailable: Sequence[Unavailable] = (),
 ) -> Iterator[ServerURLs]:
     """Serve ``specs`` on a free loopback port in a background thread; yield its URLs
     (``https://`` ones when given a certificate and key, see :func:`make_server`).
@@ -118,12 +122,14 @@ def running_server(
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((LOOPBACK, 0))
     port = listener.getsockname()[1]
+    config = config or ServerConfig()
     server = make_server(
         specs,
-        config or ServerConfig(),
+        config,
         port=port,
         ssl_certfile=ssl_certfile,
         ssl_keyfile=ssl_keyfile,
+        unavailable=unavailable,
     )
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [listener]}, name="falgen-server", daemon=True
@@ -136,7 +142,7 @@ def running_server(
                 raise RuntimeError("the local fal server did not start")
             time.sleep(0.005)
         scheme = "http" if ssl_certfile is None else "https"
-        yield ServerURLs.from_base(f"{scheme}://{LOOPBACK}:{port}")
+        yield ServerURLs.from_base(f"{scheme}://{LOOPBACK}:{port}", config.admin_token)
     finally:
         server.should_exit = True
         thread.join(SHUTDOWN_TIMEOUT)

@@ -63,20 +63,40 @@ class SchemaSet:
         self._validators: dict[str, Validator] = {}
 
     def resolve(self, node: JSON) -> JSON:
-        """Follow ``$ref`` (and a lone ``allOf`` wrapping one, as fal writes) to the schema."""
+        """Follow ``$ref`` to the schema, and fold ``allOf`` into one (a lone one wraps a
+        ``$ref``, as fal writes; several are merged: properties and ``required`` joined)."""
         seen = 0
         while isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and (name := ref_target(ref)) in self.components:
                 node = {**self.components[name], **{k: v for k, v in node.items() if k != "$ref"}}
-            elif isinstance(node.get("allOf"), list) and len(node["allOf"]) == 1:
-                node = {**node["allOf"][0], **{k: v for k, v in node.items() if k != "allOf"}}
+            elif isinstance(node.get("allOf"), list) and node["allOf"]:
+                rest = {k: v for k, v in node.items() if k != "allOf"}
+                node = self._merged([*node["allOf"], rest])
             else:
                 return node
             seen += 1
             if seen > 64:  # the loader rejects cycles; this only guards against surprises
                 raise ValueError("schema references nest too deeply")
         return node
+
+    def _merged(self, members: list[JSON]) -> JSON:
+        """One schema that the members of an ``allOf`` all describe (later keys win)."""
+        merged: dict[str, JSON] = {}
+        properties: dict[str, JSON] = {}
+        required: list[str] = []
+        for member in members:
+            schema = self.resolve(member)
+            if not isinstance(schema, dict):
+                continue
+            properties |= schema.get("properties", {})
+            required += [name for name in schema.get("required", []) if name not in required]
+            merged |= schema
+        if properties:
+            merged["properties"] = properties
+        if required:
+            merged["required"] = required
+        return merged
 
     def validator(self, component: str) -> Validator:
         if component not in self._validators:

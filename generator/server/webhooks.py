@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import ipaddress
 import json
 import logging
 import time
@@ -22,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from .stats import Stats, WebhookRecord
+from .urls import is_loopback_name
 
 logger = logging.getLogger("falgen.server")
 
@@ -94,13 +94,7 @@ def webhook_url_problem(url: str, allow_remote: bool) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "fal_webhook must be an absolute http(s) URL"
-    if allow_remote or parts.hostname == "localhost":
-        return None
-    try:
-        loopback = ipaddress.ip_address(parts.hostname).is_loopback
-    except ValueError:
-        loopback = False
-    if not loopback:
+    if not allow_remote and not is_loopback_name(parts.hostname):
         return "fal_webhook must point at a loopback address (the server allows no other targets)"
     return None
 

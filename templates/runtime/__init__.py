@@ -24,7 +24,7 @@ from ._queue import (
 from ._realtime import AsyncRealtime, RealtimeOptions, SyncRealtime
 from ._storage import AsyncStorage, SyncStorage
 from ._types import NOT_GIVEN, NotGiven, Priority
-from ._webhooks import WebhookPayload, fetch_jwks, verify_webhook
+from ._webhooks import WebhookPayload, WebhookReplayGuard, fetch_jwks, verify_webhook
 
 __all__ = [
     "NOT_GIVEN",
@@ -53,6 +53,7 @@ __all__ = [
     "SyncRequestHandle",
     "SyncStorage",
     "WebhookPayload",
+    "WebhookReplayGuard",
     "fetch_jwks",
     "verify_webhook",
 ]

@@ -113,6 +113,6 @@ def cli(installed: Installed, server: ServerURLs) -> Any:
 
 def submissions(urls: ServerURLs, endpoint_id: str) -> dict[str, int]:
     """How often the server received each input (by digest) for an endpoint."""
-    stats = httpx.get(f"{urls.admin}/stats", timeout=5).json()
+    stats = httpx.get(f"{urls.admin}/stats", headers=urls.admin_headers, timeout=5).json()
     counts: dict[str, int] = stats["submissions_by_input"].get(endpoint_id, {})
     return counts

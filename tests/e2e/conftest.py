@@ -77,18 +77,19 @@ def client(server: ServerURLs) -> Iterator[Any]:
 
 
 def stats(urls: ServerURLs) -> dict[str, Any]:
-    response = httpx.get(f"{urls.admin}/stats", timeout=5)
+    response = httpx.get(f"{urls.admin}/stats", headers=urls.admin_headers, timeout=5)
     response.raise_for_status()
     data: dict[str, Any] = response.json()
     return data
 
 
 def reset(urls: ServerURLs) -> None:
-    httpx.post(f"{urls.admin}/reset", timeout=5).raise_for_status()
+    httpx.post(f"{urls.admin}/reset", headers=urls.admin_headers, timeout=5).raise_for_status()
 
 
 def release(urls: ServerURLs, request_id: str) -> None:
-    httpx.post(f"{urls.admin}/release/{request_id}", timeout=5).raise_for_status()
+    release = f"{urls.admin}/release/{request_id}"
+    httpx.post(release, headers=urls.admin_headers, timeout=5).raise_for_status()
 
 
 def example_arguments(endpoint: Endpoint, spec: SpecDocument) -> dict[str, Any]:

@@ -176,7 +176,9 @@ def test_concurrent_subscribes_under_faults(drop_after_processing: bool) -> None
         finally:
             tracemalloc.stop()  # when the run ended early
         elapsed = time.monotonic() - started
-        stats: dict[str, Any] = httpx.get(f"{urls.admin}/stats", timeout=30).json()
+        stats: dict[str, Any] = httpx.get(
+            f"{urls.admin}/stats", headers=urls.admin_headers, timeout=30
+        ).json()
 
     # Every call ended, and only with typed errors.
     untyped = [result for result in results if isinstance(result, BaseException)]

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
 
 from generator.loader import SpecDocument, load_spec_bytes, load_specs
 from generator.server import ServerConfig, ServerURLs, running_server
-from tests.server.support import AUTH, KEY, REAL_SPECS_DIR, SPECS_DIR
+from generator.server.catalog import LoadedSpecs, load_served_specs
+from tests.server.support import (
+    AUTH,
+    CATALOG_DIR,
+    KEY,
+    REAL_SPECS_DIR,
+    SPECS_DIR,
+    explode_catalog,
+)
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +44,28 @@ def real_specs() -> list[SpecDocument]:
         endpoint_id = json.loads(raw)["info"]["x-fal-metadata"]["endpointId"]
         documents.append(load_spec_bytes(endpoint_id + ".json", raw))
     return documents
+
+
+@dataclass(frozen=True)
+class RealCatalogue:
+    """fal's catalogue (../shared/catalog) exploded into a specs folder, as falgen fetch keeps
+    it, and served: the models by category file, what loaded, and the server's URLs."""
+
+    by_category: dict[str, list[dict[str, Any]]]
+    loaded: LoadedSpecs
+    urls: ServerURLs
+
+
+@pytest.fixture(scope="session")
+def real_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCatalogue]:
+    if not CATALOG_DIR.is_dir():
+        pytest.skip(f"{CATALOG_DIR} not found: fal's catalogue is not available")
+    folder = tmp_path_factory.mktemp("catalog-specs")
+    by_category = explode_catalog(folder)
+    loaded = load_served_specs(folder)
+    config = ServerConfig(queue_delay=0, progress_steps=0, step_delay=0)
+    with running_server(loaded.documents, config, unavailable=loaded.unavailable) as urls:
+        yield RealCatalogue(by_category, loaded, urls)
 
 
 @pytest.fixture(scope="session")

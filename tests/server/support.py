@@ -11,12 +11,15 @@ from typing import Any
 import httpx
 from jsonschema import Draft202012Validator
 
+from generator.builder import CATALOG_KEY
 from generator.loader import SpecDocument, load_spec_bytes
 from generator.server import ServerURLs
 
 ROOT = Path(__file__).resolve().parents[2]
 SPECS_DIR = ROOT / "specs"
 REAL_SPECS_DIR = ROOT.parent / "shared" / "realspecs"
+# fal's catalogue as the Platform API answers it, one file per category (see its README).
+CATALOG_DIR = ROOT.parent / "shared" / "catalog"
 KEY = "test-key-id:test-key-secret"
 AUTH = {"Authorization": f"Key {KEY}"}
 FLUX = "fal-ai/flux-1/schnell"
@@ -54,7 +57,7 @@ def complete(client: httpx.Client, submitted: dict[str, Any]) -> dict[str, Any]:
 
 
 def stats(client: httpx.Client, urls: ServerURLs) -> dict[str, Any]:
-    body: dict[str, Any] = client.get(urls.admin + "/stats").json()
+    body: dict[str, Any] = client.get(urls.admin + "/stats", headers=urls.admin_headers).json()
     return body
 
 
@@ -66,23 +69,26 @@ def build_spec(
     output_required: list[str] | None = None,
     schemas: dict[str, Any] | None = None,
     capabilities: list[str] | None = None,
+    info: dict[str, Any] | None = None,
 ) -> SpecDocument:
-    """A small queue OpenAPI document in fal's shape, loaded like a file from specs/."""
+    """A small queue OpenAPI document in fal's shape (``info`` added to its own), loaded like a
+    file from specs/."""
     request = f"/{endpoint_id}/requests/{{request_id}}"
 
     def reply(component: str) -> dict[str, Any]:
         content = {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}}
         return {"responses": {"200": {"description": "ok", "content": content}}}
 
-    info: dict[str, Any] = {
+    document_info: dict[str, Any] = {
         "title": f"Queue OpenAPI for {endpoint_id}",
         "x-fal-metadata": {"endpointId": endpoint_id},
+        **(info or {}),
     }
     if capabilities:
-        info["x-falgen-capabilities"] = capabilities
+        document_info["x-falgen-capabilities"] = capabilities
     document = {
         "openapi": "3.0.4",
-        "info": info,
+        "info": document_info,
         "paths": {
             f"/{endpoint_id}": {
                 "post": {
@@ -112,3 +118,38 @@ def build_spec(
         },
     }
     return load_spec_bytes(endpoint_id + ".json", json.dumps(document).encode())
+
+
+def explode_catalog(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """Write every model of ../shared/catalog into ``folder`` as ``falgen fetch`` keeps it: its
+    document at ``<endpoint id>.json`` with the model's metadata in ``info["x-fal-catalog"]``
+    (or fal's error object where fal gave no document). The models, by category file stem."""
+    by_category: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(CATALOG_DIR.glob("*.json")):
+        models: list[dict[str, Any]] = json.loads(path.read_bytes())["models"]
+        by_category[path.stem] = models
+        for model in models:
+            document = model["openapi"]
+            if isinstance(document.get("info"), dict):
+                document = {
+                    **document,
+                    "info": {**document["info"], CATALOG_KEY: model["metadata"]},
+                }
+            target = folder / f"{model['endpoint_id']}.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(document))
+    return by_category
+
+
+def tls_certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA (trustme) and a certificate for 127.0.0.1 and localhost that it signed,
+    written to ``folder``: (CA, certificate chain, key), the PEM files a TLS server needs."""
+    import trustme
+
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    ca.cert_pem.write_to_path(str(paths[0]))
+    issued.private_key_and_cert_chain_pem.write_to_path(str(paths[1]))
+    issued.private_key_pem.write_to_path(str(paths[2]))
+    return paths

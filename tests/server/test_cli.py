@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import socket
 import subprocess
@@ -44,6 +45,20 @@ def test_options_become_the_server_configuration() -> None:
     assert (config.faults.routes, config.faults.limit) == (frozenset({"submit"}), 3)
 
 
+def test_hosts_and_the_admin_token_come_from_options_and_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FALGEN_ADMIN_TOKEN", "t" * 20)
+    named = config_from_args(parse("--host", "::1", "--allowed-host", "falgen.test"))
+    monkeypatch.delenv("FALGEN_ADMIN_TOKEN")
+    anywhere = config_from_args(parse("--host", "0.0.0.0", "--allow-remote"))
+
+    assert named.allowed_hosts == frozenset({"::1", "falgen.test"})
+    assert named.admin_token == "t" * 20
+    assert anywhere.allowed_hosts == frozenset()  # every address: no one name to accept
+    assert len(anywhere.admin_token) >= 16
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -72,12 +87,14 @@ def test_serve_runs_in_the_foreground_until_interrupted() -> None:
         sys.exit(args.handler(args))
         """
     )
+    token = "cli-admin-token-1234567890"
     process = subprocess.Popen(
         [sys.executable, "-c", script],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env={**os.environ, "FALGEN_ADMIN_TOKEN": token},
     )
     try:
         index = None
@@ -92,6 +109,9 @@ def test_serve_runs_in_the_foreground_until_interrupted() -> None:
             json={"prompt": "cli"},
             headers={"Authorization": "Key any"},
         )
+        admin = httpx.get(
+            f"http://127.0.0.1:{port}/_admin/stats", headers={"Authorization": f"Bearer {token}"}
+        )
     finally:
         process.send_signal(signal.SIGINT)
         stdout, _ = process.communicate(timeout=10)
@@ -101,3 +121,6 @@ def test_serve_runs_in_the_foreground_until_interrupted() -> None:
     assert reply.json()["prompt"] == "cli"
     assert process.returncode == 0
     assert f"http://127.0.0.1:{port}/run" in stdout
+    assert f"models   http://127.0.0.1:{port}/api/v1/models" in stdout
+    assert f"Bearer {token}" in stdout
+    assert admin.json()["runs"] == {"fal-ai/flux-1/schnell": 1}

@@ -104,7 +104,7 @@ def test_rates_hold_and_sequences_replay_after_a_reset(
 
     with running_server(specs, config) as urls:
         first = codes(urls.base)
-        client.post(urls.admin + "/reset")
+        client.post(urls.admin + "/reset", headers=urls.admin_headers)
         replay = codes(urls.base)
         counters = stats(client, urls)
 
@@ -157,7 +157,7 @@ def test_unreadable_submissions_are_not_recorded(
     with running_server(specs, config) as urls:
         reply = client.post(f"{urls.queue}/{FLUX}", content=b"{not json")
         counters = stats(client, urls)
-        client.post(urls.admin + "/reset")
+        client.post(urls.admin + "/reset", headers=urls.admin_headers)
         after_reset = stats(client, urls)
 
     assert reply.status_code == 503

@@ -14,7 +14,7 @@ import pytest
 from generator.loader import SpecDocument
 from generator.server import ServerConfig, ServerURLs, running_server, server_process
 from generator.server.urls import root_path_to
-from tests.server.support import AUTH, FLUX, SPECS_DIR, complete, stats
+from tests.server.support import AUTH, FLUX, SPECS_DIR, complete, stats, tls_certificates
 
 
 def test_root_paths_map_to_the_root_host_and_prefixed_paths_stay() -> None:
@@ -63,15 +63,8 @@ def test_invalid_root_host_is_refused() -> None:
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, Path]]:
     """A throwaway CA, and a certificate for 127.0.0.1/localhost it signed: (ca, cert, key)."""
-    trustme = pytest.importorskip("trustme")
-    folder = tmp_path_factory.mktemp("tls")
-    ca = trustme.CA()
-    issued = ca.issue_cert("127.0.0.1", "localhost")
-    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
-    ca.cert_pem.write_to_path(str(paths[0]))
-    issued.private_key_and_cert_chain_pem.write_to_path(str(paths[1]))
-    issued.private_key_pem.write_to_path(str(paths[2]))
-    yield paths
+    pytest.importorskip("trustme")
+    yield tls_certificates(tmp_path_factory.mktemp("tls"))
 
 
 def test_tls(specs: list[SpecDocument], certificates: tuple[Path, Path, Path]) -> None:
@@ -85,7 +78,7 @@ def test_tls(specs: list[SpecDocument], certificates: tuple[Path, Path, Path]) -
             assert body["status_url"].startswith("https://")
             assert complete(secure, body)["status"] == "COMPLETED"
         with httpx.Client(timeout=10) as untrusting, pytest.raises(httpx.ConnectError):
-            untrusting.get(urls.admin + "/stats")
+            untrusting.get(urls.base + "/")
 
 
 def test_tls_needs_both_files(specs: list[SpecDocument], tmp_path: Path) -> None:

@@ -240,12 +240,13 @@ def test_held_requests_wait_in_line_by_priority_until_released(
         positions = [client.get(r["status_url"]).json() for r in (normal, low)]
         early_result = client.get(first["response_url"])
         released_at = time.time()
-        assert anon.post(f"{urls.admin}/release/{first['request_id']}").status_code == 200
+        release = f"{urls.admin}/release/{first['request_id']}"
+        assert anon.post(release, headers=urls.admin_headers).status_code == 200
         complete(client, first)
         wait_until(lambda: client.get(normal["status_url"]).json()["status"] == "IN_PROGRESS")
         low_position = client.get(low["status_url"]).json()["queue_position"]
         record = stats(client, urls)["requests"][first["request_id"]]
-        not_held = anon.post(f"{urls.admin}/release/{first['request_id']}")
+        not_held = anon.post(release, headers=urls.admin_headers)
 
     assert [(p["status"], p["queue_position"]) for p in positions] == [
         ("IN_QUEUE", 0),

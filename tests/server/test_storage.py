@@ -141,3 +141,86 @@ def test_uploads_over_the_limit_are_refused(
             )
 
     assert response.status_code == 413
+
+
+def initiate(client: httpx.Client, urls: ServerURLs, kind: str, **body: Any) -> dict[str, Any]:
+    """``POST storage/upload/initiate[-multipart]`` as fal-js sends it."""
+    response = client.post(
+        f"{urls.rest}/storage/upload/{kind}?storage_type=fal-cdn-v3",
+        json={"content_type": "audio/wav", "file_name": "take.wav", **body},
+    )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    assert set(answer) == {"upload_url", "file_url"}
+    return answer
+
+
+def test_initiate_gives_a_presigned_url_that_takes_the_file(
+    anon: httpx.Client, server: ServerURLs, client: httpx.Client
+) -> None:
+    urls = initiate(client, server, "initiate")
+    before = anon.get(urls["file_url"])
+
+    # A presigned URL needs no credentials: the client sends only the bytes and their type.
+    put = anon.put(urls["upload_url"], content=b"RIFF....WAVE", headers={"Content-Type": "x/y"})
+
+    assert before.status_code == 404
+    assert put.status_code == 200, put.text
+    download = anon.get(urls["file_url"])
+    assert download.content == b"RIFF....WAVE"
+    assert download.headers["content-type"] == "x/y"
+    assert urls["file_url"].startswith(server.cdn + "/files/")
+    assert urls["file_url"].endswith("/take.wav")
+
+
+def test_initiate_multipart_takes_parts_beside_its_upload_url(
+    anon: httpx.Client, server: ServerURLs, client: httpx.Client
+) -> None:
+    """fal-js: parts go to ``<upload_url path>/<n>`` and the list to ``.../complete``, each
+    with the upload URL's query; each part's answer is JSON with its number and ETag."""
+    urls = initiate(client, server, "initiate-multipart", content_type="video/mp4")
+    upload = httpx.URL(urls["upload_url"])
+    base, query = str(upload.copy_with(query=None)), upload.query.decode()
+    answers = [
+        anon.put(f"{base}/{number}?{query}", content=chunk).json()
+        for number, chunk in ((1, b"first "), (2, b"second"))
+    ]
+    parts = [{"partNumber": answer["partNumber"], "etag": answer["etag"]} for answer in answers]
+
+    done = anon.post(f"{base}/complete?{query}", json={"parts": parts})
+
+    assert done.status_code == 200, done.text
+    download = anon.get(urls["file_url"])
+    assert download.content == b"first second"
+    assert download.headers["content-type"] == "video/mp4"
+
+
+def test_a_presigned_url_opens_only_its_own_file(
+    anon: httpx.Client, server: ServerURLs, client: httpx.Client
+) -> None:
+    mine, other = initiate(client, server, "initiate"), initiate(client, server, "initiate")
+    signature = httpx.URL(mine["upload_url"]).params["signature"]
+    other_url = httpx.URL(other["upload_url"])
+
+    borrowed = anon.put(str(other_url.copy_set_param("signature", signature)), content=b"x")
+    unsigned = anon.put(str(other_url.copy_with(query=None)), content=b"x")
+    not_reserved = anon.put(f"{server.cdn}/files/{'0' * 32}/take.wav", content=b"x")
+
+    assert borrowed.status_code == unsigned.status_code == not_reserved.status_code == 401
+    assert anon.get(other["file_url"]).status_code == 404
+
+
+def test_initiate_needs_the_key_and_checks_its_request(
+    anon: httpx.Client, server: ServerURLs, client: httpx.Client
+) -> None:
+    url = f"{server.rest}/storage/upload/initiate"
+    without_key = anon.post(url, json={"file_name": "a.png"})
+    bucket = client.post(url + "?storage_type=gcs", json={"file_name": "a.png"})  # fal-client
+    unknown_storage = client.post(url + "?storage_type=ftp", json={})
+    bad_name = client.post(url, json={"file_name": 7})
+
+    assert without_key.status_code == 401
+    assert bucket.status_code == 200
+    assert unknown_storage.status_code == 400
+    assert bad_name.status_code == 422
+    assert bad_name.json()["detail"][0]["loc"] == ["body", "file_name"]

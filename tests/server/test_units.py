@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 
+from generator.loader import SpecDocument
 from generator.server import Faults, ServerConfig, input_digest
 from generator.server.catalog import Catalog, app_id_of
 from generator.server.faults import FaultInjector
 from generator.server.files import FileStore
 from generator.server.images import png_size, requested_size, solid_png
 from generator.server.schemas import SchemaSet, to_json_schema
-from generator.server.synth import OutputRequest, Synthesizer
+from generator.server.synthetic_outputs import OutputRequest, Synthesizer
 from tests.server.support import build_spec, output_validator
 
 FILE = {
@@ -61,7 +62,7 @@ def test_synthesis_respects_examples_bounds_enums_unions_and_arrays() -> None:
     assert len(output["tags"]) == 2
     assert output["timings"] == {"inference": 0.25}
     assert output["video"]["url"].startswith("http://cdn/files/")
-    assert output["video"]["content_type"] == "image/png"
+    assert output["video"]["content_type"] == "video/mp4"  # by the property name
     assert "file_data" not in output["video"]  # optional and binary: left out
 
 
@@ -187,3 +188,131 @@ def test_invalid_fault_settings_are_refused(options: dict[str, Any]) -> None:
 def test_invalid_server_settings_are_refused(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         ServerConfig(**options)
+
+
+def unloaded_endpoint(
+    output: Any, components: dict[str, Any] | None = None, category: str = ""
+) -> Any:
+    """An endpoint whose Output is ``output``, built without the loader: JSON Schema forms in
+    fal's documents that the loader does not take yet (tuples) must not break the server."""
+    document = {
+        "openapi": "3.0.4",
+        "info": {"title": "t", "x-fal-metadata": {"endpointId": "owner/app", "category": category}},
+        "paths": {},
+        "components": {"schemas": {"In": {"type": "object"}, "Out": output, **(components or {})}},
+    }
+    spec = SpecDocument("owner/app.json", "owner/app", document, "In", "Out", "0" * 64)
+    return next(iter(Catalog([spec])))
+
+
+def synthesized(endpoint: Any, model_input: dict[str, Any] | None = None) -> Any:
+    request = OutputRequest(model_input or {}, random.Random(0), "http://cdn", 0.25)
+    output = Synthesizer(endpoint, FileStore()).output(request)
+    assert endpoint.output_errors(output) == []
+    return output
+
+
+def test_every_schema_form_gets_a_valid_value() -> None:
+    endpoint = unloaded_endpoint(
+        {
+            "type": "object",
+            "required": ["pair", "fixed", "anything", "either", "both", "step", "text", "nested"],
+            "properties": {
+                "pair": {
+                    "type": "array",
+                    "prefixItems": [{"type": "number"}, {"type": "string", "minLength": 9}],
+                },
+                "fixed": {"const": "v1"},
+                "anything": {},
+                "either": {"type": ["null", "integer"], "minimum": 3},
+                "both": {
+                    "allOf": [
+                        {"type": "object", "properties": {"a": {"type": "integer"}}},
+                        {"properties": {"b": {"type": "string"}}, "required": ["a", "b"]},
+                    ]
+                },
+                "step": {"type": "integer", "minimum": 10, "maximum": 30, "multipleOf": 8},
+                "text": {"type": "string", "maxLength": 3},
+                "nested": {
+                    "type": "object",
+                    "required": ["deeper"],
+                    "properties": {"deeper": {"type": "array", "items": {"type": "boolean"}}},
+                },
+            },
+        }
+    )
+
+    output = synthesized(endpoint)
+
+    assert isinstance(output["pair"][0], float) and len(output["pair"][1]) >= 9
+    assert output["fixed"] == "v1"
+    assert output["either"] == 3
+    assert set(output["both"]) == {"a", "b"}
+    assert output["step"] in (16, 24)
+    assert output["nested"] == {"deeper": [False]}
+
+
+def test_an_untyped_output_is_an_empty_object() -> None:
+    assert synthesized(unloaded_endpoint({})) == {}
+
+
+FILE_OBJECT = {
+    "type": "object",
+    "properties": {"url": {"type": "string"}, "content_type": {"type": "string"}},
+    "required": ["url"],
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "node", "category", "expected"),
+    [
+        ("result", {"examples": [{"url": "https://x/a/clip.webm?x=1"}]}, "", "video/mp4"),
+        ("audio_file", {}, "text-to-image", "audio/wav"),
+        ("model_glb", {}, "", "model/gltf-binary"),
+        ("frames_zip", {}, "", "application/zip"),
+        ("result", {}, "text-to-speech", "audio/wav"),
+        ("result", {}, "image-to-3d", "model/gltf-binary"),
+        ("result", {}, "", "image/png"),
+    ],
+    ids=["example-url", "name", "glb", "zip", "category-audio", "category-3d", "default"],
+)
+def test_files_are_of_the_kind_the_document_tells(
+    name: str, node: dict[str, Any], category: str, expected: str
+) -> None:
+    endpoint = unloaded_endpoint(
+        {
+            "type": "object",
+            "required": [name],
+            "properties": {name: {"allOf": [{"$ref": "#/components/schemas/File"}], **node}},
+        },
+        {"File": FILE_OBJECT},
+        category,
+    )
+
+    (file,) = [synthesized(endpoint)[name]]
+
+    assert file["content_type"] == expected
+    assert file["url"].startswith("http://cdn/files/")
+
+
+def test_objects_holding_files_are_made_not_copied_from_examples() -> None:
+    """Examples carry URLs of fal's CDN: a client of the local server could not fetch them."""
+    endpoint = unloaded_endpoint(
+        {
+            "type": "object",
+            "required": ["model_urls"],
+            "properties": {
+                "model_urls": {
+                    "type": "object",
+                    "properties": {"glb": {"$ref": "#/components/schemas/File"}},
+                    "examples": [{"glb": {"url": "https://v3.fal.media/files/model.glb"}}],
+                }
+            },
+        },
+        {"File": FILE_OBJECT},
+    )
+
+    glb = synthesized(endpoint)["model_urls"]["glb"]
+
+    assert glb["url"].startswith("http://cdn/files/")
+    assert glb["content_type"] == "model/gltf-binary"  # by the example's extension

@@ -4,6 +4,11 @@ and verification of its signature.
 fal signs each delivery with ED25519 over four lines: the request id, the user id, the
 timestamp (the ``X-Fal-Webhook-*`` headers) and the hex SHA-256 of the body; its public keys are
 published as a JWKS document. Verification needs ``cryptography`` (extra ``webhooks``).
+
+Replays: a signed delivery stays valid while its timestamp is within ``tolerance`` (5 minutes by
+default) of the receiver's clock, so whoever captured one can send it again within that window.
+A :class:`WebhookReplayGuard` passed to :func:`verify_webhook` closes it: it accepts each request
+id once, and remembers it exactly as long as the timestamp check would let a copy through.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar
@@ -62,6 +68,34 @@ class WebhookPayload(pydantic.BaseModel, Generic[OutT]):
         raise _errors.RequestFailed(message, request_id=self.request_id, body=self.error_payload)
 
 
+class WebhookReplayGuard:
+    """The request ids of the deliveries already accepted, each kept until a copy of its
+    delivery would fail the timestamp check anyway (its timestamp plus the tolerance), so memory
+    holds only the last few minutes of deliveries. Thread-safe; share one per receiving process.
+
+    fal retries a delivery that the receiver did not accept, with the same request id: when your
+    handler fails after :func:`verify_webhook` passed, call :meth:`forget` so the retry passes.
+    """
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}  # request id -> when it may be forgotten
+        self._lock = threading.Lock()
+
+    def first_time(self, request_id: str, until: float, now: float) -> bool:
+        """Remember ``request_id`` until ``until``; False when it is already remembered."""
+        with self._lock:
+            self._until = {key: end for key, end in self._until.items() if end > now}
+            if request_id in self._until:
+                return False
+            self._until[request_id] = until
+            return True
+
+    def forget(self, request_id: str) -> None:
+        """Accept the next delivery for ``request_id`` again (e.g. fal's retry)."""
+        with self._lock:
+            self._until.pop(request_id, None)
+
+
 def verify_webhook(
     headers: Mapping[str, str],
     body: bytes,
@@ -69,12 +103,16 @@ def verify_webhook(
     *,
     tolerance: float = DEFAULT_TOLERANCE,
     now: float | None = None,
+    replay_guard: WebhookReplayGuard | None = None,
 ) -> None:
     """Check that a webhook delivery comes from fal; raise WebhookVerificationError if not.
 
     ``headers``: the request headers (any case); ``body``: the raw body bytes, exactly as
     received; ``jwks``: fal's JWKS document (``{"keys": [...]}``, see :func:`fetch_jwks`) or
-    its list of keys; ``tolerance``: accepted age of the timestamp in seconds, either way.
+    its list of keys; ``tolerance``: accepted age of the timestamp in seconds, either way;
+    ``replay_guard``: refuse a second delivery for a request id already accepted (see
+    :class:`WebhookReplayGuard`; without one, a captured delivery can be replayed while its
+    timestamp is within ``tolerance``).
     """
     lowered = {name.lower(): value for name, value in headers.items()}
     values = [lowered.get(name, "").strip() for name in _SIGNED_HEADERS]
@@ -96,10 +134,15 @@ def verify_webhook(
     except ValueError:
         raise _errors.WebhookVerificationError("the webhook signature is not hex") from None
     message = "\n".join([request_id, user_id, timestamp, hashlib.sha256(body).hexdigest()]).encode()
-    for public_key in _public_keys(jwks):
-        if _ed25519_valid(public_key, signature, message):
-            return
-    raise _errors.WebhookVerificationError("the webhook signature matches none of the keys")
+    if not any(_ed25519_valid(key, signature, message) for key in _public_keys(jwks)):
+        raise _errors.WebhookVerificationError("the webhook signature matches none of the keys")
+    # Only a genuine delivery is remembered: forged ones must not block the real one.
+    if replay_guard is not None and not replay_guard.first_time(
+        request_id, sent_at + tolerance, current
+    ):
+        raise _errors.WebhookVerificationError(
+            f"the webhook for request {request_id} was already received (a replay)"
+        )
 
 
 def fetch_jwks(url: str = JWKS_URL, *, timeout: float = 10.0) -> dict[str, Any]:

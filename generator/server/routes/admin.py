@@ -1,10 +1,15 @@
 """Test controls that fal does not have: counters, reset, and releasing held requests.
 
-Unauthenticated on purpose: they are for the test or developer on the same machine, and the
-server only listens on loopback unless told otherwise.
+They are for the test or developer on the same machine: only loopback callers that send the
+server's admin token (``Authorization: Bearer <token>``, printed by ``falgen serve``) get in, so
+that neither a web page in a browser nor another machine (with ``--allow-remote``) can read the
+inputs in the stats or steer the server. The index ``/`` (hosts and endpoints) is public.
 """
 
 from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -12,10 +17,29 @@ from starlette.routing import BaseRoute, Route
 
 from ..context import ServerContext
 from ..outcomes import error_response
-from ..urls import ADMIN_PREFIX
+from ..urls import ADMIN_PREFIX, is_loopback_name
+
+
+def admin_only(
+    token: str, handler: Callable[[Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """``handler`` for loopback callers that send the admin token."""
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(request: Request) -> Response:
+        if request.client is None or not is_loopback_name(request.client.host):
+            return error_response(403, "The admin controls answer only this machine")
+        sent = request.headers.get("authorization", "").strip().encode()
+        if not hmac.compare_digest(sent, expected):
+            return error_response(401, "Send the server's admin token: Authorization: Bearer ...")
+        return await handler(request)
+
+    return guarded
 
 
 def routes(ctx: ServerContext) -> list[BaseRoute]:
+    token = ctx.config.admin_token
+
     async def index(request: Request) -> Response:
         urls = ctx.urls_for(request)
         return JSONResponse(
@@ -25,6 +49,7 @@ def routes(ctx: ServerContext) -> list[BaseRoute]:
                     "queue": urls.queue,
                     "run": urls.run,
                     "rest": urls.rest,
+                    "api": urls.api,
                     "realtime": urls.realtime,
                     "cdn": urls.cdn,
                     "admin": urls.admin,
@@ -63,7 +88,7 @@ def routes(ctx: ServerContext) -> list[BaseRoute]:
 
     return [
         Route("/", index, methods=["GET"]),
-        Route(ADMIN_PREFIX + "/stats", stats, methods=["GET"]),
-        Route(ADMIN_PREFIX + "/reset", reset, methods=["POST"]),
-        Route(ADMIN_PREFIX + "/release/{request_id}", release, methods=["POST"]),
+        Route(ADMIN_PREFIX + "/stats", admin_only(token, stats), methods=["GET"]),
+        Route(ADMIN_PREFIX + "/reset", admin_only(token, reset), methods=["POST"]),
+        Route(ADMIN_PREFIX + "/release/{request_id}", admin_only(token, release), methods=["POST"]),
     ]

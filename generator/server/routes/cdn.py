@@ -1,10 +1,14 @@
-"""The CDN host: uploads (single and multipart, as the official client performs them) and
+"""The CDN host: uploads (single and multipart, as the official clients perform them) and
 downloads of every file the server knows, uploaded or generated.
 
-Multipart follows the official client: ``POST files/upload/multipart`` answers
-``{"access_url", "uploadId"}``; parts go to ``PUT <access_url>/multipart/<uploadId>/<n>`` (the
-ETag comes back as a header); ``POST <access_url>/multipart/<uploadId>/complete`` with
+With a storage token (fal-client): ``POST files/upload`` answers ``{"access_url", ...}``;
+multipart: ``POST files/upload/multipart`` answers ``{"access_url", "uploadId"}``; parts go to
+``PUT <access_url>/multipart/<uploadId>/<n>`` (the ETag comes back as a header and in the JSON
+answer); ``POST <access_url>/multipart/<uploadId>/complete`` with
 ``{"parts": [{"partNumber", "etag"}]}`` makes the file available at ``access_url``.
+
+The presigned URLs that the REST host's ``storage/upload/initiate`` hands out (fal-js) lead here
+too: ``PUT <file url>?signature=...`` for one file, the multipart paths above for parts.
 """
 
 from __future__ import annotations
@@ -16,12 +20,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..context import BodyError, ServerContext
-from ..files import FileStore, UploadError, UploadTarget, part_etag
+from ..files import DEFAULT_CONTENT_TYPE, FileStore, UploadError, UploadTarget, part_etag
 from ..outcomes import error_response
 from ..urls import CDN_PREFIX
 
 FILE_NAME_HEADER = "x-fal-file-name"
-DEFAULT_CONTENT_TYPE = "application/octet-stream"
 FILE_PATH = CDN_PREFIX + "/files/{file_id}/{file_name}"
 MAX_PART_NUMBER = 10000
 
@@ -107,6 +110,18 @@ def routes(ctx: ServerContext) -> list[BaseRoute]:
             {"access_url": access_url(request, params["file_id"], params["file_name"])}
         )
 
+    async def presigned_upload(request: Request) -> Response:
+        params = request.path_params
+        try:
+            data = await ctx.read_body(request)
+        except BodyError as error:
+            return error.response
+        content_type = request.headers.get("content-type")
+        if not ctx.files.fill(params["file_id"], params["file_name"], data, content_type):
+            return error_response(404, "No upload is expected at this URL")
+        ctx.stats.uploads += 1
+        return JSONResponse({"access_url": access_url(request, **params)})
+
     async def download(request: Request) -> Response:
         stored = ctx.files.get(request.path_params["file_id"], request.path_params["file_name"])
         if stored is None:
@@ -134,4 +149,5 @@ def routes(ctx: ServerContext) -> list[BaseRoute]:
             methods=["PUT"],
         ),
         Route(FILE_PATH, ctx.route("files", download, "none"), methods=["GET"]),
+        Route(FILE_PATH, ctx.route("upload", presigned_upload, "cdn_token"), methods=["PUT"]),
     ]

@@ -20,9 +20,9 @@ from starlette.types import Message
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..catalog import Endpoint
-from ..context import ServerContext
+from ..context import ServerContext, decode_body
 from ..outcomes import Outcome, error_response
-from ..urls import REALTIME_PREFIX
+from ..urls import REALTIME_PREFIX, RUN_PREFIX
 
 TOKEN_QUERY = "fal_jwt_token"
 PATH_SUFFIX = "/realtime"
@@ -64,7 +64,9 @@ def routes(ctx: ServerContext) -> list[BaseRoute]:
         """The reply to one frame and whether it goes out as binary (msgpack)."""
         binary = message.get("bytes") is not None
         try:
-            payload = msgpack.unpackb(message["bytes"]) if binary else json.loads(message["text"])
+            payload = decode_body(
+                lambda: msgpack.unpackb(message["bytes"]) if binary else json.loads(message["text"])
+            )
         except (ValueError, msgpack.UnpackException) as problem:
             return error_message("INVALID_MESSAGE", f"cannot decode the message: {problem}"), binary
         ctx.stats.realtime_messages[endpoint.endpoint_id] += 1
@@ -100,4 +102,9 @@ def routes(ctx: ServerContext) -> list[BaseRoute]:
         except WebSocketDisconnect:
             return
 
-    return [WebSocketRoute(REALTIME_PREFIX + "/{path:path}", connect)]
+    # fal serves realtime on the direct-run host (wss://fal.run/<app>/realtime): so does the
+    # run prefix, for clients given one host for both (fal-client's FAL_RUN_HOST).
+    return [
+        WebSocketRoute(REALTIME_PREFIX + "/{path:path}", connect),
+        WebSocketRoute(RUN_PREFIX + "/{path:path}", connect),
+    ]

@@ -1,4 +1,13 @@
-"""The REST host: realtime tokens, storage (CDN) tokens and the webhook-signing JWKS."""
+"""The REST host: realtime tokens, storage (CDN) tokens, presigned uploads and the
+webhook-signing JWKS.
+
+Uploads come two ways, as fal's official clients make them: with a storage token straight to the
+CDN (fal-client's default, see cdn.py), or through ``POST storage/upload/initiate`` (fal-js, and
+fal-client's fallback) which answers ``{"upload_url", "file_url"}``: the bytes are PUT to
+``upload_url``, a presigned URL (its ``signature`` query authorises it, no header), and the file
+is then at ``file_url``. ``storage/upload/initiate-multipart`` answers the same, and the parts go
+to ``<upload_url path>/<n>`` and the list of parts to ``<upload_url path>/complete`` (same query).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +18,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..context import BodyError, ServerContext
+from ..context import SIGNATURE_QUERY, BodyError, ServerContext
+from ..files import DEFAULT_CONTENT_TYPE, FileStore
 from ..outcomes import error_response
 from ..schemas import detail_item
 from ..urls import REST_PREFIX
 
 STORAGE_TYPE = "fal-cdn-v3"
+# What initiate accepts: the CDN (fal-js), and the bucket fal-client falls back to; both land in
+# the same local store.
+INITIATE_STORAGE_TYPES = (STORAGE_TYPE, "gcs")
 TOKEN_TYPE = "Bearer"
 
 
@@ -43,6 +56,16 @@ def _token_request_problems(body: Any, max_ttl: int) -> list[dict[str, Any]]:
             )
         )
     return problems
+
+
+def _initiate_problems(body: Any) -> list[dict[str, Any]]:
+    if not isinstance(body, dict):
+        return [detail_item(["body"], "Input should be a valid dictionary", "dict_type", body)]
+    return [
+        detail_item(["body", name], "Input should be a valid string", "string_type", body[name])
+        for name in ("file_name", "content_type")
+        if body.get(name) is not None and not isinstance(body[name], str)
+    ]
 
 
 def routes(ctx: ServerContext) -> list[BaseRoute]:
@@ -76,6 +99,41 @@ def routes(ctx: ServerContext) -> list[BaseRoute]:
             }
         )
 
+    async def initiate(request: Request, multipart: bool) -> Response:
+        storage_type = request.query_params.get("storage_type", STORAGE_TYPE)
+        if storage_type not in INITIATE_STORAGE_TYPES:
+            allowed = " or ".join(repr(name) for name in INITIATE_STORAGE_TYPES)
+            return error_response(400, f"storage_type must be {allowed}", "bad_request")
+        try:
+            body = await ctx.read_json(request)
+        except BodyError as error:
+            return error.response
+        problems = _initiate_problems(body)
+        if problems:
+            return error_response(422, problems)
+        content_type = body.get("content_type") or DEFAULT_CONTENT_TYPE
+        if multipart:
+            upload = ctx.files.start_multipart(content_type, body.get("file_name"))
+            file_id, name = upload.file_id, upload.file_name
+            upload_path = f"{FileStore.path_of(file_id, name)}/multipart/{upload.upload_id}"
+        else:
+            file_id, name = ctx.files.reserve(content_type, body.get("file_name"))
+            upload_path = FileStore.path_of(file_id, name)
+        signature, _ = ctx.upload_signatures.issue(config.storage_token_ttl, frozenset({file_id}))
+        cdn = ctx.urls_for(request).cdn
+        return JSONResponse(
+            {
+                "upload_url": f"{cdn}{upload_path}?{SIGNATURE_QUERY}={signature}",
+                "file_url": cdn + FileStore.path_of(file_id, name),
+            }
+        )
+
+    async def initiate_single(request: Request) -> Response:
+        return await initiate(request, multipart=False)
+
+    async def initiate_multipart(request: Request) -> Response:
+        return await initiate(request, multipart=True)
+
     async def jwks(request: Request) -> Response:
         return JSONResponse(ctx.signer.jwks())
 
@@ -86,6 +144,16 @@ def routes(ctx: ServerContext) -> list[BaseRoute]:
         Route(
             REST_PREFIX + "/storage/auth/token",
             ctx.route("storage_token", storage_token),
+            methods=["POST"],
+        ),
+        Route(
+            REST_PREFIX + "/storage/upload/initiate",
+            ctx.route("upload_initiate", initiate_single),
+            methods=["POST"],
+        ),
+        Route(
+            REST_PREFIX + "/storage/upload/initiate-multipart",
+            ctx.route("upload_initiate", initiate_multipart),
             methods=["POST"],
         ),
         Route(REST_PREFIX + "/.well-known/jwks.json", jwks, methods=["GET"]),

@@ -1,0 +1,1 @@
+"""fal's official client against the local server."""
