@@ -59,31 +59,31 @@ class FalClient(_rt.SyncClient):
 
     if _t.TYPE_CHECKING:
         f_lite_standard: FLiteStandard
-        """fal-ai/f-lite/standard: F Lite is a 10B parameter diffusion model created by Fal and Freepik, trained exclusively on copyright-safe and SFW content."""
+        """F Lite (fal-ai/f-lite/standard, text-to-image): F Lite is a 10B parameter diffusion model created by Fal and Freepik, trained exclusively on copyright-safe and SFW content."""
         fast_lcm_diffusion: FastLcmDiffusion
-        """fal-ai/fast-lcm-diffusion: Run SDXL at the speed of light"""
+        """Latent Consistency Models (v1.5/XL) (fal-ai/fast-lcm-diffusion, text-to-image): Run SDXL at the speed of light"""
         flux_1_schnell: Flux1Schnell
-        """fal-ai/flux-1/schnell: Fastest inference in the world for the 12 billion parameter FLUX.1 [schnell] text-to-image model."""
+        """FLUX.1 [schnell] (fal-ai/flux-1/schnell, text-to-image): Fastest inference in the world for the 12 billion parameter FLUX.1 [schnell] text-to-image model."""
         hidream_i1_fast: HidreamI1Fast
-        """fal-ai/hidream-i1-fast: HiDream-I1 fast is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within 16 steps."""
+        """Hidream I1 Fast (fal-ai/hidream-i1-fast, text-to-image): HiDream-I1 fast is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within 16 steps."""
         hidream_i1_full: HidreamI1Full
-        """fal-ai/hidream-i1-full: HiDream-I1 full is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within seconds."""
+        """Hidream I1 Full (fal-ai/hidream-i1-full, text-to-image): HiDream-I1 full is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within seconds."""
         ideogram_v2: IdeogramV2
-        """fal-ai/ideogram/v2: Generate high-quality images, posters, and logos with Ideogram V2. Features exceptional typography handling and realistic outputs optimized for commercial and creative use."""
+        """Ideogram V2 (fal-ai/ideogram/v2, text-to-image): Generate high-quality images, posters, and logos with Ideogram V2."""
         imagen4_preview: Imagen4Preview
-        """fal-ai/imagen4/preview: Google’s highest quality image generation model"""
+        """Imagen 4 (fal-ai/imagen4/preview, text-to-image): Google’s highest quality image generation model"""
         imagen4_preview_fast: Imagen4PreviewFast
-        """fal-ai/imagen4/preview/fast: Google’s highest quality image generation model"""
+        """Imagen 4 (fal-ai/imagen4/preview/fast, text-to-image): Google’s highest quality image generation model"""
         omnigen_v2: OmnigenV2
-        """fal-ai/omnigen-v2: OmniGen is a unified image generation model that can generate a wide range of images from multi-modal prompts. It can be used for various tasks such as Image Editing, Personalized Image Generation, Virtual Try-On, Multi Person Generation and more!"""
+        """Omnigen V2 (fal-ai/omnigen-v2, text-to-image): OmniGen is a unified image generation model that can generate a wide range of images from multi-modal prompts."""
         recraft_v2_text_to_image: RecraftV2TextToImage
-        """fal-ai/recraft/v2/text-to-image"""
+        """Deprecated. fal-ai/recraft/v2/text-to-image (text-to-image)"""
         stable_cascade: StableCascade
-        """fal-ai/stable-cascade: Stable Cascade: Image generation on a smaller & cheaper latent space."""
+        """Stable Cascade (fal-ai/stable-cascade, text-to-image): Stable Cascade: Image generation on a smaller & cheaper latent space."""
         stable_cascade_sote_diffusion: StableCascadeSoteDiffusion
-        """fal-ai/stable-cascade/sote-diffusion: Anime finetune of Würstchen V3."""
+        """SoteDiffusion (fal-ai/stable-cascade/sote-diffusion, text-to-image): Anime finetune of Würstchen V3."""
         stable_diffusion_v35_large: StableDiffusionV35Large
-        """fal-ai/stable-diffusion-v35-large: Stable Diffusion 3.5 Large is a Multimodal Diffusion Transformer (MMDiT) text- to-image model that features improved performance in image quality, typography, complex prompt understanding, and resource-efficiency."""
+        """Stable Diffusion 3.5 Large (fal-ai/stable-diffusion-v35-large, text-to-image): Stable Diffusion 3.5 Large is a Multimodal Diffusion Transformer (MMDiT) text-to-image model that features improved performance in image quality, typography, complex prompt understanding, and resource-efficiency."""
 
 
 class AsyncFalClient(_rt.AsyncClient):
@@ -97,28 +97,28 @@ class AsyncFalClient(_rt.AsyncClient):
 
     if _t.TYPE_CHECKING:
         f_lite_standard: AsyncFLiteStandard
-        """fal-ai/f-lite/standard: F Lite is a 10B parameter diffusion model created by Fal and Freepik, trained exclusively on copyright-safe and SFW content."""
+        """F Lite (fal-ai/f-lite/standard, text-to-image): F Lite is a 10B parameter diffusion model created by Fal and Freepik, trained exclusively on copyright-safe and SFW content."""
         fast_lcm_diffusion: AsyncFastLcmDiffusion
-        """fal-ai/fast-lcm-diffusion: Run SDXL at the speed of light"""
+        """Latent Consistency Models (v1.5/XL) (fal-ai/fast-lcm-diffusion, text-to-image): Run SDXL at the speed of light"""
         flux_1_schnell: AsyncFlux1Schnell
-        """fal-ai/flux-1/schnell: Fastest inference in the world for the 12 billion parameter FLUX.1 [schnell] text-to-image model."""
+        """FLUX.1 [schnell] (fal-ai/flux-1/schnell, text-to-image): Fastest inference in the world for the 12 billion parameter FLUX.1 [schnell] text-to-image model."""
         hidream_i1_fast: AsyncHidreamI1Fast
-        """fal-ai/hidream-i1-fast: HiDream-I1 fast is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within 16 steps."""
+        """Hidream I1 Fast (fal-ai/hidream-i1-fast, text-to-image): HiDream-I1 fast is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within 16 steps."""
         hidream_i1_full: AsyncHidreamI1Full
-        """fal-ai/hidream-i1-full: HiDream-I1 full is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within seconds."""
+        """Hidream I1 Full (fal-ai/hidream-i1-full, text-to-image): HiDream-I1 full is a new open-source image generative foundation model with 17B parameters that achieves state-of-the-art image generation quality within seconds."""
         ideogram_v2: AsyncIdeogramV2
-        """fal-ai/ideogram/v2: Generate high-quality images, posters, and logos with Ideogram V2. Features exceptional typography handling and realistic outputs optimized for commercial and creative use."""
+        """Ideogram V2 (fal-ai/ideogram/v2, text-to-image): Generate high-quality images, posters, and logos with Ideogram V2."""
         imagen4_preview: AsyncImagen4Preview
-        """fal-ai/imagen4/preview: Google’s highest quality image generation model"""
+        """Imagen 4 (fal-ai/imagen4/preview, text-to-image): Google’s highest quality image generation model"""
         imagen4_preview_fast: AsyncImagen4PreviewFast
-        """fal-ai/imagen4/preview/fast: Google’s highest quality image generation model"""
+        """Imagen 4 (fal-ai/imagen4/preview/fast, text-to-image): Google’s highest quality image generation model"""
         omnigen_v2: AsyncOmnigenV2
-        """fal-ai/omnigen-v2: OmniGen is a unified image generation model that can generate a wide range of images from multi-modal prompts. It can be used for various tasks such as Image Editing, Personalized Image Generation, Virtual Try-On, Multi Person Generation and more!"""
+        """Omnigen V2 (fal-ai/omnigen-v2, text-to-image): OmniGen is a unified image generation model that can generate a wide range of images from multi-modal prompts."""
         recraft_v2_text_to_image: AsyncRecraftV2TextToImage
-        """fal-ai/recraft/v2/text-to-image"""
+        """Deprecated. fal-ai/recraft/v2/text-to-image (text-to-image)"""
         stable_cascade: AsyncStableCascade
-        """fal-ai/stable-cascade: Stable Cascade: Image generation on a smaller & cheaper latent space."""
+        """Stable Cascade (fal-ai/stable-cascade, text-to-image): Stable Cascade: Image generation on a smaller & cheaper latent space."""
         stable_cascade_sote_diffusion: AsyncStableCascadeSoteDiffusion
-        """fal-ai/stable-cascade/sote-diffusion: Anime finetune of Würstchen V3."""
+        """SoteDiffusion (fal-ai/stable-cascade/sote-diffusion, text-to-image): Anime finetune of Würstchen V3."""
         stable_diffusion_v35_large: AsyncStableDiffusionV35Large
-        """fal-ai/stable-diffusion-v35-large: Stable Diffusion 3.5 Large is a Multimodal Diffusion Transformer (MMDiT) text- to-image model that features improved performance in image quality, typography, complex prompt understanding, and resource-efficiency."""
+        """Stable Diffusion 3.5 Large (fal-ai/stable-diffusion-v35-large, text-to-image): Stable Diffusion 3.5 Large is a Multimodal Diffusion Transformer (MMDiT) text-to-image model that features improved performance in image quality, typography, complex prompt understanding, and resource-efficiency."""

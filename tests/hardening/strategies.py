@@ -501,6 +501,13 @@ def endpoint_spec(
     info["x-fal-metadata"]["category"] = draw(hostile_text(max_pieces=2))
     if draw(st.booleans()):
         info["x-falgen-summary"] = draw(hostile_text())
+    if draw(st.booleans()):  # fal's catalogue entry, as falgen fetch keeps it
+        info["x-fal-catalog"] = {
+            "display_name": draw(hostile_text(max_pieces=2)),
+            "description": draw(hostile_text()),
+            "status": draw(st.sampled_from(["active", "deprecated"])),
+            "tags": draw(st.lists(hostile_text(max_pieces=1), max_size=2)),
+        }
     input_schema = document["components"]["schemas"][f"{base}Input"]
     if draw(st.booleans()):
         input_schema["description"] = draw(hostile_text())

@@ -1,4 +1,4 @@
-"""Endpoint fal-ai/fast-lcm-diffusion.
+"""Latent Consistency Models (v1.5/XL) (fal-ai/fast-lcm-diffusion, text-to-image).
 
 Run SDXL at the speed of light
 
@@ -191,17 +191,57 @@ class FastLcmDiffusionRealtime(_rt.SyncRealtime[FastLcmDiffusionInput, FastLcmDi
         guidance_rescale: float | _rt.NotGiven = _rt.NOT_GIVEN,
         request_id: str | _rt.NotGiven = _rt.NOT_GIVEN,
     ) -> None:
-        """Send one input; arguments as for the endpoint call. The output comes from ``recv``."""
+        """Send one input over the connection; ``recv()`` returns its output.
+
+        Args:
+            model_name: The name of the model to use. One of
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``,
+                ``'runwayml/stable-diffusion-v1-5'``. Default:
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``.
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
+            negative_prompt: The negative prompt to use. Use it to address details that you don't
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``'square_hd'``.
+            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
+                <= 32``. Default: ``6``.
+            seed: The same seed and the same prompt given to the same version of Stable Diffusion
+                will output the same image every time.
+            guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``1.5``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 8``. Default:
+                ``1``.
+            enable_safety_checker: If set to true, the safety checker will be enabled. Default:
+                ``True``.
+            safety_checker_version: The version of the safety checker to use. v1 is the default
+                CompVis safety checker. v2 uses a custom ViT model. One of ``'v1'``, ``'v2'``.
+                Default: ``'v1'``.
+            expand_prompt: If set to true, the prompt will be expanded with additional prompts.
+                Default: ``False``.
+            format: The format of the generated image. One of ``'jpeg'``, ``'png'``. Default:
+                ``'jpeg'``.
+            guidance_rescale: The rescale factor for the CFG. Constraints: ``0 <= value <= 1``.
+                Default: ``0``.
+            request_id: An id bound to a request, can be used with response to identify the request
+                itself. Default: ``''``.
+        """
         self._send_arguments(locals())
 
 
 class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionOutput]):
-    """fal-ai/fast-lcm-diffusion on the synchronous client.
+    """Latent Consistency Models (v1.5/XL) (fal-ai/fast-lcm-diffusion, text-to-image) on the synchronous client.
 
     Run SDXL at the speed of light
 
-    Call it to submit and wait for the output; ``submit`` returns a handle instead,
-    ``run`` calls the endpoint directly and ``handle(request_id)`` re-attaches to a request.
+    Call it to submit and wait for the output; ``submit`` returns a handle instead, ``run`` calls
+    the endpoint directly, ``realtime()`` opens a websocket; ``handle(request_id)`` re-attaches to a
+    request. Unset arguments are not sent, so the endpoint's own defaults apply.
     """
 
     endpoint_id = "fal-ai/fast-lcm-diffusion"
@@ -243,36 +283,47 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
         request_id: str | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubscribeOptions],
     ) -> FastLcmDiffusionOutput:
-        """Run fal-ai/fast-lcm-diffusion through the queue and return its output.
-
-        Unset arguments are not sent, so the endpoint's own defaults apply.
+        """Submit to the queue, wait for the output and return it.
 
         Args:
-            model_name: The name of the model to use. Default: ``'stabilityai/stable-diffusion-xl-base-1.0'``.
-            prompt: The prompt to use for generating the image. Be as descriptive as
-                possible for best results. Required.
+            model_name: The name of the model to use. One of
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``,
+                ``'runwayml/stable-diffusion-v1-5'``. Default:
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``.
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
             negative_prompt: The negative prompt to use. Use it to address details that you don't
-                want in the image. This could be colors, objects, scenery and even the
-                small details (e.g. moustache, blurry, low resolution). Default: ``''``.
-            image_size: The size of the generated image. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Default: ``6``. Constraint: 1 <= value <= 32.
-            seed: The same seed and the same prompt given to the same version of Stable
-                Diffusion will output the same image every time.
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``'square_hd'``.
+            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
+                <= 32``. Default: ``6``.
+            seed: The same seed and the same prompt given to the same version of Stable Diffusion
+                will output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
-                want the model to stick to your prompt when looking for a related image
-                to show you. Default: ``1.5``. Constraint: 0 <= value <= 20.
-            sync_mode: If `True`, the media will be returned as a data URI and the output data
-                won't be available in the request history. Default: ``True``.
-            num_images: The number of images to generate. Default: ``1``. Constraint: 1 <= value <= 8.
-            enable_safety_checker: If set to true, the safety checker will be enabled. Default: ``True``.
-            safety_checker_version: The version of the safety checker to use. v1 is the default CompVis
-                safety checker. v2 uses a custom ViT model. Default: ``'v1'``.
-            expand_prompt: If set to true, the prompt will be expanded with additional prompts. Default: ``False``.
-            format: The format of the generated image. Default: ``'jpeg'``.
-            guidance_rescale: The rescale factor for the CFG. Default: ``0``. Constraint: 0 <= value <= 1.
-            request_id: An id bound to a request, can be used with response to identify the
-                request itself. Default: ``''``.
-            **options: Queue options, see ``SubscribeOptions``.
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``1.5``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 8``. Default:
+                ``1``.
+            enable_safety_checker: If set to true, the safety checker will be enabled. Default:
+                ``True``.
+            safety_checker_version: The version of the safety checker to use. v1 is the default
+                CompVis safety checker. v2 uses a custom ViT model. One of ``'v1'``, ``'v2'``.
+                Default: ``'v1'``.
+            expand_prompt: If set to true, the prompt will be expanded with additional prompts.
+                Default: ``False``.
+            format: The format of the generated image. One of ``'jpeg'``, ``'png'``. Default:
+                ``'jpeg'``.
+            guidance_rescale: The rescale factor for the CFG. Constraints: ``0 <= value <= 1``.
+                Default: ``0``.
+            request_id: An id bound to a request, can be used with response to identify the request
+                itself. Default: ``''``.
+            **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
+                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -310,7 +361,48 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
         request_id: str | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubmitOptions],
     ) -> _rt.SyncRequestHandle[FastLcmDiffusionOutput]:
-        """Submit to the queue and return a handle without waiting; arguments as for the call."""
+        """Submit to the queue and return a handle at once, without waiting.
+
+        Args:
+            model_name: The name of the model to use. One of
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``,
+                ``'runwayml/stable-diffusion-v1-5'``. Default:
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``.
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
+            negative_prompt: The negative prompt to use. Use it to address details that you don't
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``'square_hd'``.
+            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
+                <= 32``. Default: ``6``.
+            seed: The same seed and the same prompt given to the same version of Stable Diffusion
+                will output the same image every time.
+            guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``1.5``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 8``. Default:
+                ``1``.
+            enable_safety_checker: If set to true, the safety checker will be enabled. Default:
+                ``True``.
+            safety_checker_version: The version of the safety checker to use. v1 is the default
+                CompVis safety checker. v2 uses a custom ViT model. One of ``'v1'``, ``'v2'``.
+                Default: ``'v1'``.
+            expand_prompt: If set to true, the prompt will be expanded with additional prompts.
+                Default: ``False``.
+            format: The format of the generated image. One of ``'jpeg'``, ``'png'``. Default:
+                ``'jpeg'``.
+            guidance_rescale: The rescale factor for the CFG. Constraints: ``0 <= value <= 1``.
+                Default: ``0``.
+            request_id: An id bound to a request, can be used with response to identify the request
+                itself. Default: ``''``.
+            **options: ``webhook_url``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubmitOptions``).
+        """
         return self._submit(locals(), options)
 
     def run(
@@ -347,11 +439,55 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
         request_id: str | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.RunOptions],
     ) -> FastLcmDiffusionOutput:
-        """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
+        """Run directly (``run_url``, no queue), wait for the output and return it.
+
+        Args:
+            model_name: The name of the model to use. One of
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``,
+                ``'runwayml/stable-diffusion-v1-5'``. Default:
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``.
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
+            negative_prompt: The negative prompt to use. Use it to address details that you don't
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``'square_hd'``.
+            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
+                <= 32``. Default: ``6``.
+            seed: The same seed and the same prompt given to the same version of Stable Diffusion
+                will output the same image every time.
+            guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``1.5``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 8``. Default:
+                ``1``.
+            enable_safety_checker: If set to true, the safety checker will be enabled. Default:
+                ``True``.
+            safety_checker_version: The version of the safety checker to use. v1 is the default
+                CompVis safety checker. v2 uses a custom ViT model. One of ``'v1'``, ``'v2'``.
+                Default: ``'v1'``.
+            expand_prompt: If set to true, the prompt will be expanded with additional prompts.
+                Default: ``False``.
+            format: The format of the generated image. One of ``'jpeg'``, ``'png'``. Default:
+                ``'jpeg'``.
+            guidance_rescale: The rescale factor for the CFG. Constraints: ``0 <= value <= 1``.
+                Default: ``0``.
+            request_id: An id bound to a request, can be used with response to identify the request
+                itself. Default: ``''``.
+            **options: ``timeout``, ``start_timeout``, ``hint`` (see ``RunOptions``).
+        """
         return self._run(locals(), options)
 
     def realtime(self, **options: _t.Unpack[_rt.RealtimeOptions]) -> FastLcmDiffusionRealtime:
-        """A realtime (websocket) connection; use it as a context manager."""
+        """Open a realtime (websocket) connection, to use in a ``with`` block (``async with`` on the asynchronous client).
+
+        Args:
+            **options: ``framing``, ``open_timeout`` (see ``RealtimeOptions``).
+        """
         return FastLcmDiffusionRealtime(self, options)
 
 
@@ -393,17 +529,57 @@ class AsyncFastLcmDiffusionRealtime(
         guidance_rescale: float | _rt.NotGiven = _rt.NOT_GIVEN,
         request_id: str | _rt.NotGiven = _rt.NOT_GIVEN,
     ) -> None:
-        """Send one input; arguments as for the endpoint call. The output comes from ``recv``."""
+        """Send one input over the connection; ``recv()`` returns its output.
+
+        Args:
+            model_name: The name of the model to use. One of
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``,
+                ``'runwayml/stable-diffusion-v1-5'``. Default:
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``.
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
+            negative_prompt: The negative prompt to use. Use it to address details that you don't
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``'square_hd'``.
+            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
+                <= 32``. Default: ``6``.
+            seed: The same seed and the same prompt given to the same version of Stable Diffusion
+                will output the same image every time.
+            guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``1.5``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 8``. Default:
+                ``1``.
+            enable_safety_checker: If set to true, the safety checker will be enabled. Default:
+                ``True``.
+            safety_checker_version: The version of the safety checker to use. v1 is the default
+                CompVis safety checker. v2 uses a custom ViT model. One of ``'v1'``, ``'v2'``.
+                Default: ``'v1'``.
+            expand_prompt: If set to true, the prompt will be expanded with additional prompts.
+                Default: ``False``.
+            format: The format of the generated image. One of ``'jpeg'``, ``'png'``. Default:
+                ``'jpeg'``.
+            guidance_rescale: The rescale factor for the CFG. Constraints: ``0 <= value <= 1``.
+                Default: ``0``.
+            request_id: An id bound to a request, can be used with response to identify the request
+                itself. Default: ``''``.
+        """
         await self._send_arguments(locals())
 
 
 class AsyncFastLcmDiffusion(_rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionOutput]):
-    """fal-ai/fast-lcm-diffusion on the asynchronous client.
+    """Latent Consistency Models (v1.5/XL) (fal-ai/fast-lcm-diffusion, text-to-image) on the asynchronous client.
 
     Run SDXL at the speed of light
 
-    Call it to submit and wait for the output; ``submit`` returns a handle instead,
-    ``run`` calls the endpoint directly and ``handle(request_id)`` re-attaches to a request.
+    Call it to submit and wait for the output; ``submit`` returns a handle instead, ``run`` calls
+    the endpoint directly, ``realtime()`` opens a websocket; ``handle(request_id)`` re-attaches to a
+    request. Unset arguments are not sent, so the endpoint's own defaults apply.
     """
 
     endpoint_id = "fal-ai/fast-lcm-diffusion"
@@ -445,36 +621,47 @@ class AsyncFastLcmDiffusion(_rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiff
         request_id: str | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubscribeOptions],
     ) -> FastLcmDiffusionOutput:
-        """Run fal-ai/fast-lcm-diffusion through the queue and return its output.
-
-        Unset arguments are not sent, so the endpoint's own defaults apply.
+        """Submit to the queue, wait for the output and return it.
 
         Args:
-            model_name: The name of the model to use. Default: ``'stabilityai/stable-diffusion-xl-base-1.0'``.
-            prompt: The prompt to use for generating the image. Be as descriptive as
-                possible for best results. Required.
+            model_name: The name of the model to use. One of
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``,
+                ``'runwayml/stable-diffusion-v1-5'``. Default:
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``.
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
             negative_prompt: The negative prompt to use. Use it to address details that you don't
-                want in the image. This could be colors, objects, scenery and even the
-                small details (e.g. moustache, blurry, low resolution). Default: ``''``.
-            image_size: The size of the generated image. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Default: ``6``. Constraint: 1 <= value <= 32.
-            seed: The same seed and the same prompt given to the same version of Stable
-                Diffusion will output the same image every time.
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``'square_hd'``.
+            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
+                <= 32``. Default: ``6``.
+            seed: The same seed and the same prompt given to the same version of Stable Diffusion
+                will output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
-                want the model to stick to your prompt when looking for a related image
-                to show you. Default: ``1.5``. Constraint: 0 <= value <= 20.
-            sync_mode: If `True`, the media will be returned as a data URI and the output data
-                won't be available in the request history. Default: ``True``.
-            num_images: The number of images to generate. Default: ``1``. Constraint: 1 <= value <= 8.
-            enable_safety_checker: If set to true, the safety checker will be enabled. Default: ``True``.
-            safety_checker_version: The version of the safety checker to use. v1 is the default CompVis
-                safety checker. v2 uses a custom ViT model. Default: ``'v1'``.
-            expand_prompt: If set to true, the prompt will be expanded with additional prompts. Default: ``False``.
-            format: The format of the generated image. Default: ``'jpeg'``.
-            guidance_rescale: The rescale factor for the CFG. Default: ``0``. Constraint: 0 <= value <= 1.
-            request_id: An id bound to a request, can be used with response to identify the
-                request itself. Default: ``''``.
-            **options: Queue options, see ``SubscribeOptions``.
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``1.5``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 8``. Default:
+                ``1``.
+            enable_safety_checker: If set to true, the safety checker will be enabled. Default:
+                ``True``.
+            safety_checker_version: The version of the safety checker to use. v1 is the default
+                CompVis safety checker. v2 uses a custom ViT model. One of ``'v1'``, ``'v2'``.
+                Default: ``'v1'``.
+            expand_prompt: If set to true, the prompt will be expanded with additional prompts.
+                Default: ``False``.
+            format: The format of the generated image. One of ``'jpeg'``, ``'png'``. Default:
+                ``'jpeg'``.
+            guidance_rescale: The rescale factor for the CFG. Constraints: ``0 <= value <= 1``.
+                Default: ``0``.
+            request_id: An id bound to a request, can be used with response to identify the request
+                itself. Default: ``''``.
+            **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
+                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 
@@ -512,7 +699,48 @@ class AsyncFastLcmDiffusion(_rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiff
         request_id: str | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubmitOptions],
     ) -> _rt.AsyncRequestHandle[FastLcmDiffusionOutput]:
-        """Submit to the queue and return a handle without waiting; arguments as for the call."""
+        """Submit to the queue and return a handle at once, without waiting.
+
+        Args:
+            model_name: The name of the model to use. One of
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``,
+                ``'runwayml/stable-diffusion-v1-5'``. Default:
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``.
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
+            negative_prompt: The negative prompt to use. Use it to address details that you don't
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``'square_hd'``.
+            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
+                <= 32``. Default: ``6``.
+            seed: The same seed and the same prompt given to the same version of Stable Diffusion
+                will output the same image every time.
+            guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``1.5``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 8``. Default:
+                ``1``.
+            enable_safety_checker: If set to true, the safety checker will be enabled. Default:
+                ``True``.
+            safety_checker_version: The version of the safety checker to use. v1 is the default
+                CompVis safety checker. v2 uses a custom ViT model. One of ``'v1'``, ``'v2'``.
+                Default: ``'v1'``.
+            expand_prompt: If set to true, the prompt will be expanded with additional prompts.
+                Default: ``False``.
+            format: The format of the generated image. One of ``'jpeg'``, ``'png'``. Default:
+                ``'jpeg'``.
+            guidance_rescale: The rescale factor for the CFG. Constraints: ``0 <= value <= 1``.
+                Default: ``0``.
+            request_id: An id bound to a request, can be used with response to identify the request
+                itself. Default: ``''``.
+            **options: ``webhook_url``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubmitOptions``).
+        """
         return await self._submit(locals(), options)
 
     async def run(
@@ -549,9 +777,53 @@ class AsyncFastLcmDiffusion(_rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiff
         request_id: str | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.RunOptions],
     ) -> FastLcmDiffusionOutput:
-        """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
+        """Run directly (``run_url``, no queue), wait for the output and return it.
+
+        Args:
+            model_name: The name of the model to use. One of
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``,
+                ``'runwayml/stable-diffusion-v1-5'``. Default:
+                ``'stabilityai/stable-diffusion-xl-base-1.0'``.
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
+            negative_prompt: The negative prompt to use. Use it to address details that you don't
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``'square_hd'``.
+            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
+                <= 32``. Default: ``6``.
+            seed: The same seed and the same prompt given to the same version of Stable Diffusion
+                will output the same image every time.
+            guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``1.5``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 8``. Default:
+                ``1``.
+            enable_safety_checker: If set to true, the safety checker will be enabled. Default:
+                ``True``.
+            safety_checker_version: The version of the safety checker to use. v1 is the default
+                CompVis safety checker. v2 uses a custom ViT model. One of ``'v1'``, ``'v2'``.
+                Default: ``'v1'``.
+            expand_prompt: If set to true, the prompt will be expanded with additional prompts.
+                Default: ``False``.
+            format: The format of the generated image. One of ``'jpeg'``, ``'png'``. Default:
+                ``'jpeg'``.
+            guidance_rescale: The rescale factor for the CFG. Constraints: ``0 <= value <= 1``.
+                Default: ``0``.
+            request_id: An id bound to a request, can be used with response to identify the request
+                itself. Default: ``''``.
+            **options: ``timeout``, ``start_timeout``, ``hint`` (see ``RunOptions``).
+        """
         return await self._run(locals(), options)
 
     def realtime(self, **options: _t.Unpack[_rt.RealtimeOptions]) -> AsyncFastLcmDiffusionRealtime:
-        """A realtime (websocket) connection; use it as an async context manager."""
+        """Open a realtime (websocket) connection, to use in a ``with`` block (``async with`` on the asynchronous client).
+
+        Args:
+            **options: ``framing``, ``open_timeout`` (see ``RealtimeOptions``).
+        """
         return AsyncFastLcmDiffusionRealtime(self, options)

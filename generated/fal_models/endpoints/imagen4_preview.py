@@ -1,4 +1,4 @@
-"""Endpoint fal-ai/imagen4/preview.
+"""Imagen 4 (fal-ai/imagen4/preview, text-to-image).
 
 Google’s highest quality image generation model
 
@@ -96,12 +96,13 @@ class Imagen4PreviewOutput(BaseModel):
 
 
 class Imagen4Preview(_rt.SyncEndpoint[Imagen4PreviewInput, Imagen4PreviewOutput]):
-    """fal-ai/imagen4/preview on the synchronous client.
+    """Imagen 4 (fal-ai/imagen4/preview, text-to-image) on the synchronous client.
 
     Google’s highest quality image generation model
 
-    Call it to submit and wait for the output; ``submit`` returns a handle instead,
-    ``run`` calls the endpoint directly and ``handle(request_id)`` re-attaches to a request.
+    Call it to submit and wait for the output; ``submit`` returns a handle instead, ``run`` calls
+    the endpoint directly; ``handle(request_id)`` re-attaches to a request. Unset arguments are not
+    sent, so the endpoint's own defaults apply.
     """
 
     endpoint_id = "fal-ai/imagen4/preview"
@@ -122,19 +123,23 @@ class Imagen4Preview(_rt.SyncEndpoint[Imagen4PreviewInput, Imagen4PreviewOutput]
         resolution: _t.Literal["1K", "2K"] | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubscribeOptions],
     ) -> Imagen4PreviewOutput:
-        """Run fal-ai/imagen4/preview through the queue and return its output.
-
-        Unset arguments are not sent, so the endpoint's own defaults apply.
+        """Submit to the queue, wait for the output and return it.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraint: min length 3, max length 5000.
-            num_images: The number of images to generate. Default: ``1``. Constraint: 1 <= value <= 4.
-            aspect_ratio: The aspect ratio of the generated image. Default: ``'1:1'``.
-            output_format: The format of the generated image. Default: ``'png'``.
-            sync_mode: If `True`, the media will be returned as a data URI and the output data
-                won't be available in the request history. Default: ``False``.
-            resolution: The resolution of the generated image. Default: ``'1K'``.
-            **options: Queue options, see ``SubscribeOptions``.
+            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
+                3, max length 5000``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
+                ``1``.
+            aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
+                ``'9:16'``, ``'4:3'``, ``'3:4'``. Default: ``'1:1'``.
+            output_format: The format of the generated image. One of ``'jpeg'``, ``'png'``,
+                ``'webp'``. Default: ``'png'``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``False``.
+            resolution: The resolution of the generated image. One of ``'1K'``, ``'2K'``. Default:
+                ``'1K'``.
+            **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
+                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -151,7 +156,24 @@ class Imagen4Preview(_rt.SyncEndpoint[Imagen4PreviewInput, Imagen4PreviewOutput]
         resolution: _t.Literal["1K", "2K"] | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubmitOptions],
     ) -> _rt.SyncRequestHandle[Imagen4PreviewOutput]:
-        """Submit to the queue and return a handle without waiting; arguments as for the call."""
+        """Submit to the queue and return a handle at once, without waiting.
+
+        Args:
+            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
+                3, max length 5000``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
+                ``1``.
+            aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
+                ``'9:16'``, ``'4:3'``, ``'3:4'``. Default: ``'1:1'``.
+            output_format: The format of the generated image. One of ``'jpeg'``, ``'png'``,
+                ``'webp'``. Default: ``'png'``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``False``.
+            resolution: The resolution of the generated image. One of ``'1K'``, ``'2K'``. Default:
+                ``'1K'``.
+            **options: ``webhook_url``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubmitOptions``).
+        """
         return self._submit(locals(), options)
 
     def run(
@@ -167,17 +189,34 @@ class Imagen4Preview(_rt.SyncEndpoint[Imagen4PreviewInput, Imagen4PreviewOutput]
         resolution: _t.Literal["1K", "2K"] | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.RunOptions],
     ) -> Imagen4PreviewOutput:
-        """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
+        """Run directly (``run_url``, no queue), wait for the output and return it.
+
+        Args:
+            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
+                3, max length 5000``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
+                ``1``.
+            aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
+                ``'9:16'``, ``'4:3'``, ``'3:4'``. Default: ``'1:1'``.
+            output_format: The format of the generated image. One of ``'jpeg'``, ``'png'``,
+                ``'webp'``. Default: ``'png'``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``False``.
+            resolution: The resolution of the generated image. One of ``'1K'``, ``'2K'``. Default:
+                ``'1K'``.
+            **options: ``timeout``, ``start_timeout``, ``hint`` (see ``RunOptions``).
+        """
         return self._run(locals(), options)
 
 
 class AsyncImagen4Preview(_rt.AsyncEndpoint[Imagen4PreviewInput, Imagen4PreviewOutput]):
-    """fal-ai/imagen4/preview on the asynchronous client.
+    """Imagen 4 (fal-ai/imagen4/preview, text-to-image) on the asynchronous client.
 
     Google’s highest quality image generation model
 
-    Call it to submit and wait for the output; ``submit`` returns a handle instead,
-    ``run`` calls the endpoint directly and ``handle(request_id)`` re-attaches to a request.
+    Call it to submit and wait for the output; ``submit`` returns a handle instead, ``run`` calls
+    the endpoint directly; ``handle(request_id)`` re-attaches to a request. Unset arguments are not
+    sent, so the endpoint's own defaults apply.
     """
 
     endpoint_id = "fal-ai/imagen4/preview"
@@ -198,19 +237,23 @@ class AsyncImagen4Preview(_rt.AsyncEndpoint[Imagen4PreviewInput, Imagen4PreviewO
         resolution: _t.Literal["1K", "2K"] | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubscribeOptions],
     ) -> Imagen4PreviewOutput:
-        """Run fal-ai/imagen4/preview through the queue and return its output.
-
-        Unset arguments are not sent, so the endpoint's own defaults apply.
+        """Submit to the queue, wait for the output and return it.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraint: min length 3, max length 5000.
-            num_images: The number of images to generate. Default: ``1``. Constraint: 1 <= value <= 4.
-            aspect_ratio: The aspect ratio of the generated image. Default: ``'1:1'``.
-            output_format: The format of the generated image. Default: ``'png'``.
-            sync_mode: If `True`, the media will be returned as a data URI and the output data
-                won't be available in the request history. Default: ``False``.
-            resolution: The resolution of the generated image. Default: ``'1K'``.
-            **options: Queue options, see ``SubscribeOptions``.
+            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
+                3, max length 5000``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
+                ``1``.
+            aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
+                ``'9:16'``, ``'4:3'``, ``'3:4'``. Default: ``'1:1'``.
+            output_format: The format of the generated image. One of ``'jpeg'``, ``'png'``,
+                ``'webp'``. Default: ``'png'``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``False``.
+            resolution: The resolution of the generated image. One of ``'1K'``, ``'2K'``. Default:
+                ``'1K'``.
+            **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
+                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 
@@ -227,7 +270,24 @@ class AsyncImagen4Preview(_rt.AsyncEndpoint[Imagen4PreviewInput, Imagen4PreviewO
         resolution: _t.Literal["1K", "2K"] | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubmitOptions],
     ) -> _rt.AsyncRequestHandle[Imagen4PreviewOutput]:
-        """Submit to the queue and return a handle without waiting; arguments as for the call."""
+        """Submit to the queue and return a handle at once, without waiting.
+
+        Args:
+            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
+                3, max length 5000``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
+                ``1``.
+            aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
+                ``'9:16'``, ``'4:3'``, ``'3:4'``. Default: ``'1:1'``.
+            output_format: The format of the generated image. One of ``'jpeg'``, ``'png'``,
+                ``'webp'``. Default: ``'png'``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``False``.
+            resolution: The resolution of the generated image. One of ``'1K'``, ``'2K'``. Default:
+                ``'1K'``.
+            **options: ``webhook_url``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubmitOptions``).
+        """
         return await self._submit(locals(), options)
 
     async def run(
@@ -243,5 +303,21 @@ class AsyncImagen4Preview(_rt.AsyncEndpoint[Imagen4PreviewInput, Imagen4PreviewO
         resolution: _t.Literal["1K", "2K"] | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.RunOptions],
     ) -> Imagen4PreviewOutput:
-        """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
+        """Run directly (``run_url``, no queue), wait for the output and return it.
+
+        Args:
+            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
+                3, max length 5000``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
+                ``1``.
+            aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
+                ``'9:16'``, ``'4:3'``, ``'3:4'``. Default: ``'1:1'``.
+            output_format: The format of the generated image. One of ``'jpeg'``, ``'png'``,
+                ``'webp'``. Default: ``'png'``.
+            sync_mode: If `True`, the media will be returned as a data URI and the output data won't
+                be available in the request history. Default: ``False``.
+            resolution: The resolution of the generated image. One of ``'1K'``, ``'2K'``. Default:
+                ``'1K'``.
+            **options: ``timeout``, ``start_timeout``, ``hint`` (see ``RunOptions``).
+        """
         return await self._run(locals(), options)

@@ -1,4 +1,4 @@
-"""Endpoint fal-ai/stable-cascade/sote-diffusion.
+"""SoteDiffusion (fal-ai/stable-cascade/sote-diffusion, text-to-image).
 
 Anime finetune of Würstchen V3.
 
@@ -135,12 +135,13 @@ class StableCascadeSoteDiffusionOutput(BaseModel):
 class StableCascadeSoteDiffusion(
     _rt.SyncEndpoint[StableCascadeSoteDiffusionInput, StableCascadeSoteDiffusionOutput]
 ):
-    """fal-ai/stable-cascade/sote-diffusion on the synchronous client.
+    """SoteDiffusion (fal-ai/stable-cascade/sote-diffusion, text-to-image) on the synchronous client.
 
     Anime finetune of Würstchen V3.
 
-    Call it to submit and wait for the output; ``submit`` returns a handle instead,
-    ``run`` calls the endpoint directly and ``handle(request_id)`` re-attaches to a request.
+    Call it to submit and wait for the output; ``submit`` returns a handle instead, ``run`` calls
+    the endpoint directly; ``handle(request_id)`` re-attaches to a request. Unset arguments are not
+    sent, so the endpoint's own defaults apply.
     """
 
     endpoint_id = "fal-ai/stable-cascade/sote-diffusion"
@@ -175,31 +176,37 @@ class StableCascadeSoteDiffusion(
         sync_mode: bool | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubscribeOptions],
     ) -> StableCascadeSoteDiffusionOutput:
-        """Run fal-ai/stable-cascade/sote-diffusion through the queue and return its output.
-
-        Unset arguments are not sent, so the endpoint's own defaults apply.
+        """Submit to the queue, wait for the output and return it.
 
         Args:
-            prompt: The prompt to use for generating the image. Be as descriptive as
-                possible for best results. Required.
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
             negative_prompt: The negative prompt to use. Use it to address details that you don't
-                want in the image. This could be colors, objects, scenery and even the
-                small details (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Default: ``25``. Constraint: 4 <= value <= 50.
-            second_stage_steps: Number of steps to run the second stage for. Default: ``10``. Constraint: 4 <= value <= 24.
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
+                <= 50``. Default: ``25``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
+                value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
-                want the model to stick to your prompt when looking for a related image
-                to show you. Default: ``8``. Constraint: 0 <= value <= 20.
-            second_stage_guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
-                want the model to stick to your prompt when looking for a related image
-                to show you. Default: ``2``. Constraint: 0 <= value <= 20.
-            image_size: The size of the generated image. Default: ``{'height': 1536, 'width': 1024}``.
-            seed: The same seed and the same prompt given to the same version of Stable
-                Cascade will output the same image every time.
-            enable_safety_checker: If set to false, the safety checker will be disabled. Default: ``True``.
-            num_images: The number of images to generate. Default: ``1``. Constraint: 1 <= value <= 4.
-            sync_mode: If set to true, the image will be returned as base64 encoded string. Default: ``False``.
-            **options: Queue options, see ``SubscribeOptions``.
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``8``.
+            second_stage_guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of
+                how close you want the model to stick to your prompt when looking for a related
+                image to show you. Constraints: ``0 <= value <= 20``. Default: ``2``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
+            seed: The same seed and the same prompt given to the same version of Stable Cascade will
+                output the same image every time.
+            enable_safety_checker: If set to false, the safety checker will be disabled. Default:
+                ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
+                ``1``.
+            sync_mode: If set to true, the image will be returned as base64 encoded string. Default:
+                ``False``.
+            **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
+                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -230,7 +237,38 @@ class StableCascadeSoteDiffusion(
         sync_mode: bool | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubmitOptions],
     ) -> _rt.SyncRequestHandle[StableCascadeSoteDiffusionOutput]:
-        """Submit to the queue and return a handle without waiting; arguments as for the call."""
+        """Submit to the queue and return a handle at once, without waiting.
+
+        Args:
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
+            negative_prompt: The negative prompt to use. Use it to address details that you don't
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
+                <= 50``. Default: ``25``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
+                value <= 24``. Default: ``10``.
+            guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``8``.
+            second_stage_guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of
+                how close you want the model to stick to your prompt when looking for a related
+                image to show you. Constraints: ``0 <= value <= 20``. Default: ``2``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
+            seed: The same seed and the same prompt given to the same version of Stable Cascade will
+                output the same image every time.
+            enable_safety_checker: If set to false, the safety checker will be disabled. Default:
+                ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
+                ``1``.
+            sync_mode: If set to true, the image will be returned as base64 encoded string. Default:
+                ``False``.
+            **options: ``webhook_url``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubmitOptions``).
+        """
         return self._submit(locals(), options)
 
     def run(
@@ -260,19 +298,50 @@ class StableCascadeSoteDiffusion(
         sync_mode: bool | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.RunOptions],
     ) -> StableCascadeSoteDiffusionOutput:
-        """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
+        """Run directly (``run_url``, no queue), wait for the output and return it.
+
+        Args:
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
+            negative_prompt: The negative prompt to use. Use it to address details that you don't
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
+                <= 50``. Default: ``25``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
+                value <= 24``. Default: ``10``.
+            guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``8``.
+            second_stage_guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of
+                how close you want the model to stick to your prompt when looking for a related
+                image to show you. Constraints: ``0 <= value <= 20``. Default: ``2``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
+            seed: The same seed and the same prompt given to the same version of Stable Cascade will
+                output the same image every time.
+            enable_safety_checker: If set to false, the safety checker will be disabled. Default:
+                ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
+                ``1``.
+            sync_mode: If set to true, the image will be returned as base64 encoded string. Default:
+                ``False``.
+            **options: ``timeout``, ``start_timeout``, ``hint`` (see ``RunOptions``).
+        """
         return self._run(locals(), options)
 
 
 class AsyncStableCascadeSoteDiffusion(
     _rt.AsyncEndpoint[StableCascadeSoteDiffusionInput, StableCascadeSoteDiffusionOutput]
 ):
-    """fal-ai/stable-cascade/sote-diffusion on the asynchronous client.
+    """SoteDiffusion (fal-ai/stable-cascade/sote-diffusion, text-to-image) on the asynchronous client.
 
     Anime finetune of Würstchen V3.
 
-    Call it to submit and wait for the output; ``submit`` returns a handle instead,
-    ``run`` calls the endpoint directly and ``handle(request_id)`` re-attaches to a request.
+    Call it to submit and wait for the output; ``submit`` returns a handle instead, ``run`` calls
+    the endpoint directly; ``handle(request_id)`` re-attaches to a request. Unset arguments are not
+    sent, so the endpoint's own defaults apply.
     """
 
     endpoint_id = "fal-ai/stable-cascade/sote-diffusion"
@@ -307,31 +376,37 @@ class AsyncStableCascadeSoteDiffusion(
         sync_mode: bool | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubscribeOptions],
     ) -> StableCascadeSoteDiffusionOutput:
-        """Run fal-ai/stable-cascade/sote-diffusion through the queue and return its output.
-
-        Unset arguments are not sent, so the endpoint's own defaults apply.
+        """Submit to the queue, wait for the output and return it.
 
         Args:
-            prompt: The prompt to use for generating the image. Be as descriptive as
-                possible for best results. Required.
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
             negative_prompt: The negative prompt to use. Use it to address details that you don't
-                want in the image. This could be colors, objects, scenery and even the
-                small details (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Default: ``25``. Constraint: 4 <= value <= 50.
-            second_stage_steps: Number of steps to run the second stage for. Default: ``10``. Constraint: 4 <= value <= 24.
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
+                <= 50``. Default: ``25``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
+                value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
-                want the model to stick to your prompt when looking for a related image
-                to show you. Default: ``8``. Constraint: 0 <= value <= 20.
-            second_stage_guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
-                want the model to stick to your prompt when looking for a related image
-                to show you. Default: ``2``. Constraint: 0 <= value <= 20.
-            image_size: The size of the generated image. Default: ``{'height': 1536, 'width': 1024}``.
-            seed: The same seed and the same prompt given to the same version of Stable
-                Cascade will output the same image every time.
-            enable_safety_checker: If set to false, the safety checker will be disabled. Default: ``True``.
-            num_images: The number of images to generate. Default: ``1``. Constraint: 1 <= value <= 4.
-            sync_mode: If set to true, the image will be returned as base64 encoded string. Default: ``False``.
-            **options: Queue options, see ``SubscribeOptions``.
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``8``.
+            second_stage_guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of
+                how close you want the model to stick to your prompt when looking for a related
+                image to show you. Constraints: ``0 <= value <= 20``. Default: ``2``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
+            seed: The same seed and the same prompt given to the same version of Stable Cascade will
+                output the same image every time.
+            enable_safety_checker: If set to false, the safety checker will be disabled. Default:
+                ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
+                ``1``.
+            sync_mode: If set to true, the image will be returned as base64 encoded string. Default:
+                ``False``.
+            **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
+                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 
@@ -362,7 +437,38 @@ class AsyncStableCascadeSoteDiffusion(
         sync_mode: bool | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.SubmitOptions],
     ) -> _rt.AsyncRequestHandle[StableCascadeSoteDiffusionOutput]:
-        """Submit to the queue and return a handle without waiting; arguments as for the call."""
+        """Submit to the queue and return a handle at once, without waiting.
+
+        Args:
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
+            negative_prompt: The negative prompt to use. Use it to address details that you don't
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
+                <= 50``. Default: ``25``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
+                value <= 24``. Default: ``10``.
+            guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``8``.
+            second_stage_guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of
+                how close you want the model to stick to your prompt when looking for a related
+                image to show you. Constraints: ``0 <= value <= 20``. Default: ``2``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
+            seed: The same seed and the same prompt given to the same version of Stable Cascade will
+                output the same image every time.
+            enable_safety_checker: If set to false, the safety checker will be disabled. Default:
+                ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
+                ``1``.
+            sync_mode: If set to true, the image will be returned as base64 encoded string. Default:
+                ``False``.
+            **options: ``webhook_url``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubmitOptions``).
+        """
         return await self._submit(locals(), options)
 
     async def run(
@@ -392,5 +498,35 @@ class AsyncStableCascadeSoteDiffusion(
         sync_mode: bool | _rt.NotGiven = _rt.NOT_GIVEN,
         **options: _t.Unpack[_rt.RunOptions],
     ) -> StableCascadeSoteDiffusionOutput:
-        """Run directly (``POST {run_url}/<id>``) and wait for the output; arguments as for the call."""
+        """Run directly (``run_url``, no queue), wait for the output and return it.
+
+        Args:
+            prompt: The prompt to use for generating the image. Be as descriptive as possible for
+                best results. Required.
+            negative_prompt: The negative prompt to use. Use it to address details that you don't
+                want in the image. This could be colors, objects, scenery and even the small details
+                (e.g. moustache, blurry, low resolution). Default: ``''``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
+                <= 50``. Default: ``25``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
+                value <= 24``. Default: ``10``.
+            guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
+                want the model to stick to your prompt when looking for a related image to show you.
+                Constraints: ``0 <= value <= 20``. Default: ``8``.
+            second_stage_guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of
+                how close you want the model to stick to your prompt when looking for a related
+                image to show you. Constraints: ``0 <= value <= 20``. Default: ``2``.
+            image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
+                ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
+                or a ``shared.ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
+            seed: The same seed and the same prompt given to the same version of Stable Cascade will
+                output the same image every time.
+            enable_safety_checker: If set to false, the safety checker will be disabled. Default:
+                ``True``.
+            num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
+                ``1``.
+            sync_mode: If set to true, the image will be returned as base64 encoded string. Default:
+                ``False``.
+            **options: ``timeout``, ``start_timeout``, ``hint`` (see ``RunOptions``).
+        """
         return await self._run(locals(), options)
