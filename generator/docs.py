@@ -22,6 +22,7 @@ from .ir import (
     AnyType,
     DictType,
     Endpoint,
+    Field,
     JSONValue,
     ListType,
     LiteralType,
@@ -114,9 +115,17 @@ def md_json(value: JSONValue) -> str:
 
 
 @dataclass(frozen=True)
-class Table:
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+class FieldDoc:
+    """One field as a definition-list entry: a term line (name, type, required) and its
+    details (description, allowed values, constraints, default), as fal's pages lay them out."""
+
+    term: str  # Markdown, one line
+    details: tuple[str, ...]  # Markdown paragraphs, each on one line
+
+    @property
+    def definition(self) -> str:
+        """The details as the body of a Markdown definition (``:   `` then indented)."""
+        return "\n\n    ".join(self.details)
 
 
 @dataclass(frozen=True)
@@ -124,7 +133,7 @@ class TypeSection:
     anchor: str
     name: str
     description: str
-    table: Table
+    fields: tuple[FieldDoc, ...]
 
 
 @dataclass(frozen=True)
@@ -146,9 +155,11 @@ class EndpointPage:
     endpoint: Endpoint = dataclasses.field(repr=False)
     command: Command
     path: str  # relative to docs/
-    summary: str  # Markdown
-    parameters: Table
-    output: Table
+    title: str  # Markdown: fal's display name, or the endpoint id
+    summary: str  # Markdown, never empty: fal's description, or one derived from the schemas
+    parameters: tuple[FieldDoc, ...]
+    output: tuple[FieldDoc, ...]
+    output_note: str  # Markdown: what the output is when its schema says nothing
     types: tuple[TypeSection, ...]
     examples: tuple[Example, ...]
     queue: tuple[Example, ...]
@@ -156,6 +167,21 @@ class EndpointPage:
     streaming: tuple[Example, ...]
     realtime: tuple[Example, ...]
     realtime_url: str
+
+    @property
+    def index_entry(self) -> str:
+        """The page's cell in the catalogue index: display name (linked) and endpoint id."""
+        endpoint_id = md_code(self.endpoint.endpoint_id)
+        if self.endpoint.display_name == self.endpoint.endpoint_id:
+            return f"[{endpoint_id}]({self.path})"
+        return f"[{self.title}]({self.path})<br>{endpoint_id}"
+
+    @property
+    def index_summary(self) -> str:
+        """The summary's first sentence, one table cell; marked when deprecated."""
+        text = self.endpoint.summary
+        sentence = md_cell(first_sentence(text)) if text.strip() else self.summary
+        return f"**Deprecated.** {sentence}" if self.endpoint.deprecated else sentence
 
 
 @dataclass(frozen=True)
@@ -165,9 +191,19 @@ class Category:
 
 
 @dataclass(frozen=True)
+class ProblemDoc:
+    """A spec that generation skipped or degraded, as the index lists it."""
+
+    term: str  # Markdown: the spec file
+    definition: str  # Markdown: where in the spec, and what was done
+
+
+@dataclass(frozen=True)
 class Site:
     categories: tuple[Category, ...]
     shared_types: tuple[TypeSection, ...]
+    skipped: tuple[ProblemDoc, ...]
+    degraded: tuple[ProblemDoc, ...]
 
     @property
     def pages(self) -> tuple[EndpointPage, ...]:
@@ -186,6 +222,18 @@ def build_site(package: Package, commands: tuple[Command, ...]) -> Site:
             Category(name, tuple(pages)) for name, pages in sorted(by_category.items())
         ),
         shared_types=tuple(_type_section(model, shared_links) for model in package.shared_models),
+        skipped=_problems(package, "skipped"),
+        degraded=_problems(package, "degraded"),
+    )
+
+
+def _problems(package: Package, severity: str) -> tuple[ProblemDoc, ...]:
+    return tuple(
+        ProblemDoc(
+            md_code(problem.source), f"{md_code(problem.pointer)}: {md_cell(problem.message)}"
+        )
+        for problem in package.problems
+        if problem.severity == severity
     )
 
 
@@ -223,9 +271,11 @@ def _endpoint_page(package: Package, command: Command, shared: Mapping[str, Mode
         endpoint=endpoint,
         command=command,
         path=f"{ENDPOINTS_DIR}/{endpoint.module}.md",
-        summary=md_text(endpoint.summary),
-        parameters=_fields_table(endpoint.input, links, python_names=True),
-        output=_output_table(endpoint.output, links),
+        title=md_cell(endpoint.display_name),
+        summary=md_text(endpoint.summary) or derived_summary(endpoint),
+        parameters=_field_docs(endpoint.input, links, python_names=True),
+        output=_field_docs(endpoint.output, links, python_names=False),
+        output_note=_output_note(endpoint.output),
         types=tuple(
             _type_section(model, links) for model in endpoint.models if model.class_name not in io
         ),
@@ -247,46 +297,42 @@ def _type_section(model: Model, links: _Links) -> TypeSection:
         anchor=anchor_of(model.class_name),
         name=model.class_name,
         description=md_text(model.description),
-        table=_fields_table(model, links, python_names=False),
+        fields=_field_docs(model, links, python_names=False),
     )
 
 
-def _fields_table(model: Model, links: _Links, *, python_names: bool) -> Table:
-    header = ("Name", "Type", "Required", "Default", "Allowed values", "Constraints", "Description")
-    rows = []
-    for item in model.fields:
-        name = md_code(item.name)
-        if python_names and item.param != item.name:
-            name += f" (Python {md_code(item.param)})"
-        rows.append(
-            (
-                name,
-                type_markdown(item.type, links),
-                "yes" if item.required and not item.has_default else "no",
-                md_json(item.default) if item.has_default else " ",
-                ", ".join(md_code(str(value)) for value in allowed_values(item.type)) or " ",
-                md_cell(item.constraints.describe()),
-                md_cell(item.description),
-            )
-        )
-    return Table(header, tuple(rows))
+def _field_docs(model: Model, links: _Links, *, python_names: bool) -> tuple[FieldDoc, ...]:
+    return tuple(_field_doc(item, links, python_names=python_names) for item in model.fields)
 
 
-def _output_table(model: Model, links: _Links) -> Table:
-    rows = tuple(
-        (
-            md_code(item.name),
-            type_markdown(item.type, links),
-            "yes" if item.required else "no",
-            md_cell(item.description),
-        )
-        for item in model.fields
-    )
-    return Table(("Name", "Type", "Always present", "Description"), rows)
+def _field_doc(item: Field, links: _Links, *, python_names: bool) -> FieldDoc:
+    term = [md_code(item.name), type_markdown(item.type, links)]
+    if item.required and not item.has_default:
+        term.append("**required**")
+    details = [md_text(item.description)] if item.description.strip() else []
+    if values := allowed_values(item.type):
+        details.append("Possible values: " + ", ".join(md_code(str(value)) for value in values))
+    if constraints := item.constraints.describe():
+        details.append(f"Constraints: {md_code(constraints)}")
+    if item.has_default:
+        details.append(f"Default: {md_json(item.default)}")
+    if item.file:
+        details.append("A URL; the Python client and the command line also take a local file.")
+    if python_names and item.param != item.name:
+        details.append(f"Python keyword: {md_code(item.param)}")
+    # md_text keeps paragraph breaks: each is one detail paragraph of the definition.
+    paragraphs = tuple(part for detail in details for part in detail.split("\n\n"))
+    return FieldDoc(" · ".join(term), paragraphs or ("No description.",))
+
+
+def _output_note(output: Model) -> str:
+    if output.fields:
+        return ""
+    return "The endpoint's document does not describe its output: any JSON object is accepted."
 
 
 def type_markdown(type_: TypeExpr, links: _Links) -> str:
-    """A field's type for a table cell, models linked to their sections."""
+    """A field's type in words, models linked to their sections."""
     if isinstance(type_, Primitive):
         return _PRIMITIVE_NAMES[type_.name]
     if isinstance(type_, LiteralType):
@@ -296,7 +342,7 @@ def type_markdown(type_: TypeExpr, links: _Links) -> str:
     if isinstance(type_, DictType):
         return "map of " + type_markdown(type_.value, links)
     if isinstance(type_, UnionType):
-        return " \\| ".join(type_markdown(option, links) for option in type_.options)
+        return " or ".join(type_markdown(option, links) for option in type_.options)
     if isinstance(type_, ModelRef):
         return f"[{type_.class_name}]({links.href(type_)})"
     if isinstance(type_, NoneType):
@@ -582,5 +628,39 @@ def _is_file(type_: TypeExpr, models: _Models) -> bool:
     return url is not None and url.required and url.type == Primitive("str")
 
 
-def summary_cell(endpoint: Endpoint) -> str:
-    return md_cell(first_sentence(endpoint.summary)) if endpoint.summary.strip() else " "
+def derived_summary(endpoint: Endpoint) -> str:
+    """A summary from what the schemas say, for an endpoint without a description (Markdown).
+
+    E.g. "A text-to-image endpoint: send `prompt` (and 8 optional fields), get `images`,
+    `timings` and more."
+    """
+    required = [f.name for f in endpoint.input.fields if f.required and not f.has_default]
+    optional = len(endpoint.input.fields) - len(required)
+    if required:
+        send = _listing(required, len(required))
+        send += f" (and {_count(optional, 'optional field')})" if optional else ""
+    else:
+        send = f"up to {_count(optional, 'optional field')}" if optional else "an empty input"
+    outputs = [f.name for f in endpoint.output.fields if f.required] or [
+        f.name for f in endpoint.output.fields
+    ]
+    get = _listing(outputs, _LISTED_OUTPUTS) if outputs else "its JSON output"
+    category = md_cell(endpoint.category) if endpoint.category.strip() else ""
+    article = "An" if category[:1].lower() in ("", "a", "e", "i", "o", "u") else "A"
+    kind = " ".join(part for part in (article, category, "endpoint") if part)
+    return f"{kind}: send {send}, get {get}."
+
+
+_LISTED_OUTPUTS = 3
+
+
+def _listing(names: list[str], limit: int) -> str:
+    """``a``, ``b`` and ``c``; past ``limit`` names, the first ones "and more"."""
+    codes = [md_code(name) for name in names]
+    if len(codes) > limit:
+        return ", ".join(codes[: limit - 1]) + " and more"
+    return codes[0] if len(codes) == 1 else ", ".join(codes[:-1]) + " and " + codes[-1]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -19,7 +19,7 @@ import jinja2
 from . import TEMPLATES_DIR
 from .builder import SHARED_MODULE
 from .commands import build_commands
-from .docs import build_site, md_cell, md_code, summary_cell
+from .docs import build_site, md_cell, md_code
 from .docstrings import attribute_doc, endpoint_docs
 from .ir import Endpoint, Field, Package, UnionType, accepting_files, fingerprint
 from .models import ModelCode
@@ -184,7 +184,6 @@ def _environment() -> jinja2.Environment:
         "tomlstr": tomlstr,
         "md_cell": md_cell,
         "md_code": md_code,
-        "summary_cell": summary_cell,
         "yamlstr": tomlstr,  # a TOML basic string is also a YAML double-quoted scalar
         "yamlkey": yamlkey,
         "parameter": parameter,

@@ -3,8 +3,10 @@ and the Python examples type-check and run against the local fal-compatible serv
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
-import shutil
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,12 +17,14 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from generator.ir import Endpoint
+from generator.ir import Endpoint, Problem
 from generator.loader import load_specs
-from generator.output import write_tree
-from generator.pipeline import Options, generate_tree, load_package
+from generator.models import model_modules
+from generator.pipeline import Options, load_package
+from generator.render import plan_package
 from generator.server import ServerConfig, ServerURLs, running_server
 from tests.cli.conftest import KEY, server_env
+from tests.docs.conftest import build_site
 from tests.helpers import GENERATED, SPECS, CodeBlock, code_blocks, make_spec, write_spec
 
 ENDPOINTS = load_package(SPECS).endpoints
@@ -29,52 +33,27 @@ ENDPOINTS = load_package(SPECS).endpoints
 RUNNABLE_SECTIONS = ("Examples", "Queue", "Streaming", "Realtime")
 
 
-def build_site(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict",
-            "-f",
-            str(source / "mkdocs.yml"),
-            "-d",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        timeout=300,
-    )
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The committed docs, built in a temporary folder (generated/ stays untouched)."""
-    root = tmp_path_factory.mktemp("docs")
-    shutil.copy(GENERATED / "mkdocs.yml", root / "mkdocs.yml")
-    shutil.copytree(GENERATED / "docs", root / "docs")
-    built = build_site(root, root / "site")
-    assert built.returncode == 0, built.stdout + built.stderr
-    assert "WARNING" not in built.stdout + built.stderr, built.stdout + built.stderr
-    return root / "site"
-
-
 class _Page(HTMLParser):
-    """Links, element ids and table cells of one HTML page."""
+    """Links, element ids, table cells and definition lists (by the h2 above) of one page."""
 
     def __init__(self) -> None:
         super().__init__()
         self.links: list[str] = []
         self.ids: set[str] = set()
         self.tables: list[list[list[str]]] = []
+        # h2 id -> its definition lists' entries: (term text, [paragraphs of the definition]).
+        self.definitions: dict[str, list[tuple[str, list[str]]]] = {}
+        self._section = ""
         self._cell: list[str] | None = None
+        self._text: list[str] | None = None  # a dt, or a paragraph of a dd
+        self._in_dd = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         if values.get("id"):
             self.ids.add(str(values["id"]))
+            if tag == "h2":
+                self._section = str(values["id"])
         if tag == "a" and values.get("href"):
             self.links.append(str(values["href"]))
         if tag == "table":
@@ -83,15 +62,34 @@ class _Page(HTMLParser):
             self.tables[-1].append([])
         elif tag in ("td", "th"):
             self._cell = []
+        elif tag == "dt":
+            self._text = []
+        elif tag == "dd":
+            self._in_dd = True
+            self._text = []
+        elif tag == "p" and self._in_dd:
+            self._text = []
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th") and self._cell is not None and self.tables:
             self.tables[-1][-1].append("".join(self._cell).strip())
             self._cell = None
+        elif tag == "dt" and self._text is not None:
+            entries = self.definitions.setdefault(self._section, [])
+            entries.append(("".join(self._text).strip(), []))
+            self._text = None
+        elif tag in ("p", "dd") and self._in_dd and self._text is not None:
+            text = "".join(self._text).strip()
+            if text:
+                self.definitions[self._section][-1][1].append(text)
+            self._text = [] if tag == "p" else None
+            self._in_dd = tag == "p"
 
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
             self._cell.append(data)
+        if self._text is not None:
+            self._text.append(data)
 
 
 def parse_page(path: Path) -> _Page:
@@ -109,27 +107,32 @@ def test_every_endpoint_has_a_page_with_its_parameters_in_spec_order(
     site: Path, endpoint: Endpoint
 ) -> None:
     page = parse_page(page_of(site, endpoint))
-    parameters = next(table for table in page.tables if table[0][:2] == ["Name", "Type"])
-    assert [row[0] for row in parameters[1:]] == [field.name for field in endpoint.input.fields]
-    assert parameters[0] == [
-        "Name",
-        "Type",
-        "Required",
-        "Default",
-        "Allowed values",
-        "Constraints",
-        "Description",
+    parameters = page.definitions["parameters"]
+    assert [term.split(" · ")[0] for term, _ in parameters] == [
+        field.name for field in endpoint.input.fields
     ]
-    for row, field in zip(parameters[1:], endpoint.input.fields, strict=True):
-        assert row[2] == ("yes" if field.required and not field.has_default else "no")
-        assert row[6] == (" ".join(field.description.split()) or "")
+    for (term, details), field in zip(parameters, endpoint.input.fields, strict=True):
+        assert term.endswith("· required") == (field.required and not field.has_default)
+        if field.description.strip():
+            assert details[0] == " ".join(field.description.split())
+        default = next((d for d in details if d.startswith("Default: ")), None)
+        assert default == (f"Default: {json.dumps(field.default)}" if field.has_default else None)
+    output = page.definitions["output"]
+    assert [term.split(" · ")[0] for term, _ in output] == [
+        field.name for field in endpoint.output.fields
+    ]
 
 
-def test_index_lists_every_endpoint_by_category(site: Path) -> None:
+def test_index_lists_every_endpoint_by_category_with_a_summary(site: Path) -> None:
     page = parse_page(site / "index.html")
     linked = {link for link in page.links if link.startswith("endpoints/")}
     assert linked == {f"endpoints/{endpoint.module}/" for endpoint in ENDPOINTS}
     assert "text-to-image" in page.ids
+    (catalogue,) = page.tables
+    assert catalogue[0] == ["Model", "Summary"]
+    assert len(catalogue) == 1 + len(ENDPOINTS)
+    for row in catalogue[1:]:
+        assert row[1], f"{row[0]}: empty summary"
 
 
 def test_internal_links_resolve(site: Path) -> None:
@@ -228,30 +231,113 @@ def test_python_examples_run_against_the_local_server(docs_server: ServerURLs) -
 
 
 NASTY = "Pipes | and `ticks`, <b>html</b> & *stars* _under_ [link](x) {: #id} \\ back"
+# fal's catalogue entry, as falgen fetch keeps it in the spec.
+CATALOG = {
+    "display_name": "Nasty [docs] *v2*",
+    "category": "text-to-image",
+    "description": "# Not a heading\n\n- not a list " + NASTY,
+    "status": "deprecated",
+    "tags": ["a|b", "lora"],
+}
 
 
-def test_spec_text_is_escaped_in_tables_and_prose(tmp_path: Path) -> None:
-    specs = tmp_path / "specs"
-    spec = make_spec(
+@pytest.fixture(scope="module")
+def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site from small specs: hostile text, every kind of field fact, catalogue metadata, an
+    endpoint without any description, and problems generation worked around."""
+    root = tmp_path_factory.mktemp("fixture-docs")
+    nasty = make_spec(
         "fal-ai/nasty-docs",
         {
             "prompt": {"type": "string", "description": NASTY, "examples": ["a | b `c`"]},
             "mode": {"type": "string", "enum": ["a|b", "c`d", "16:9"], "default": "a|b"},
+            "steps": {"type": "integer", "minimum": 1, "maximum": 8, "default": 4},
+            "image_url": {"type": "string", "description": "The image."},
+            "from": {"type": "number", "description": ": not a definition"},
         },
         required=["prompt"],
     )
-    spec["info"]["x-falgen-summary"] = "# Not a heading\n\n- not a list " + NASTY
-    write_spec(specs, spec)
-    out = tmp_path / "out"
-    write_tree(out, generate_tree(specs, Options()))
-    built = build_site(out, tmp_path / "site")
+    nasty["info"]["x-fal-catalog"] = CATALOG
+    bare = make_spec("fal-ai/bare", {"seed": {"type": "integer"}, "text": {"type": "string"}})
+    bare["info"]["x-fal-metadata"]["category"] = ""
+    for spec in (nasty, bare):
+        write_spec(root / "specs", spec)
+    package = load_package(root / "specs", Options())
+    problems = (
+        Problem("fal-ai/broken.json", "#/components/schemas/X", "no Input: skipped", "skipped"),
+        Problem("fal-ai/odd.json", "#/paths", "empty Output: typed as JSON <b>", "degraded"),
+    )
+    package = dataclasses.replace(package, problems=problems)
+    units = plan_package(package)
+    models = model_modules(package, {unit.models for unit in units if unit.models is not None})
+    for unit in units:
+        if unit.path == "mkdocs.yml" or unit.path.startswith("docs/"):
+            path = root / "out" / unit.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(unit.render(models), encoding="utf-8")
+    built = build_site(root / "out", root / "site")
     assert built.returncode == 0, built.stdout + built.stderr
+    assert "WARNING" not in built.stdout + built.stderr, built.stdout + built.stderr
+    return root / "site"
 
-    page = parse_page(tmp_path / "site" / "endpoints" / "nasty_docs" / "index.html")
-    parameters = next(table for table in page.tables if table[0][:2] == ["Name", "Type"])
-    prompt, mode = parameters[1:]
-    assert len(prompt) == 7 and prompt[6] == NASTY
-    assert mode[4] == "a|b, c`d, 16:9" and mode[3] == '"a|b"'
-    html = (tmp_path / "site" / "endpoints" / "nasty_docs" / "index.html").read_text()
+
+def test_spec_text_is_escaped_in_field_blocks_and_prose(fixture_site: Path) -> None:
+    path = fixture_site / "endpoints" / "nasty_docs" / "index.html"
+    page = parse_page(path)
+    fields = page.definitions["parameters"]
+    assert fields[0] == ("prompt · string · required", [NASTY])
+    html = path.read_text(encoding="utf-8")
     assert "<b>html</b>" not in html and '<h1 id="not-a-heading"' not in html
     assert "# Not a heading" in html and "- not a list" in html
+    # A description starting with a colon stays text, not a nested definition.
+    assert fields[4][1][0] == ": not a definition"
+
+
+def test_a_field_block_shows_its_facts(fixture_site: Path) -> None:
+    fields = parse_page(fixture_site / "endpoints" / "nasty_docs" / "index.html").definitions
+    _, mode, steps, image_url, from_ = fields["parameters"]
+    assert mode == ("mode · enum", ["Possible values: a|b, c`d, 16:9", 'Default: "a|b"'])
+    assert steps == ("steps · integer", ["Constraints: 1 <= value <= 8", "Default: 4"])
+    assert image_url[1][-1] == (
+        "A URL; the Python client and the command line also take a local file."
+    )
+    assert from_[1][-1] == "Python keyword: from_"
+
+
+def test_catalogue_metadata_titles_marks_and_indexes_the_page(fixture_site: Path) -> None:
+    path = fixture_site / "endpoints" / "nasty_docs" / "index.html"
+    html = path.read_text(encoding="utf-8")
+    assert '<h1 id="nasty-docs-v2">Nasty [docs] *v2*<a' in html
+    assert 'class="admonition-title">Deprecated</p>' in html
+    rows = {row[0]: row for row in parse_page(path).tables[0]}
+    assert rows["Tags"][1] == "a|b, lora"
+    index = parse_page(fixture_site / "index.html")
+    catalogue = {row[0]: row[1] for table in index.tables for row in table[1:]}
+    assert catalogue["Nasty [docs] *v2*fal-ai/nasty-docs"] == (
+        "Deprecated. # Not a heading"  # the first sentence of fal's description
+    )
+
+
+def test_an_endpoint_without_description_gets_a_summary_from_its_schemas(
+    fixture_site: Path,
+) -> None:
+    index = parse_page(fixture_site / "index.html")
+    catalogue = {row[0]: row[1] for table in index.tables for row in table[1:]}
+    assert catalogue["fal-ai/bare"] == "An endpoint: send up to 2 optional fields, get seed."
+    assert "other" in index.ids  # no category
+
+
+def test_the_index_lists_problems_with_their_reasons(fixture_site: Path) -> None:
+    problems = parse_page(fixture_site / "index.html").definitions["problems-found-in-the-specs"]
+    assert problems == [
+        ("fal-ai/broken.json", ["#/components/schemas/X: no Input: skipped"]),
+        ("fal-ai/odd.json", ["#/paths: empty Output: typed as JSON <b>"]),
+    ]
+
+
+def test_the_package_readme_links_only_to_its_own_files() -> None:
+    """No placeholder or invented URLs: a link in the README names a file of the package."""
+    readme = (GENERATED / "README.md").read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)\s]*)\)", readme):
+        assert (GENERATED / target).is_file(), target
+    assert not re.search(r"https?://", readme)

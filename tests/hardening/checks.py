@@ -56,12 +56,14 @@ _DOC_TAGS = frozenset(
         *(f"h{level}" for level in range(1, 5)),
         *("p", "a", "code", "pre", "span", "div", "input", "label"),
         *("table", "thead", "tbody", "tr", "th", "td", "ul", "li"),
+        *("dl", "dt", "dd", "strong", "br"),
     }
 )
 # Those of the site (mkdocs.yml) that change what text means, without the slow highlighting.
 _MARKDOWN_EXTENSIONS = [
     "admonition",
     "attr_list",
+    "def_list",
     "tables",
     "toc",
     "pymdownx.superfences",
