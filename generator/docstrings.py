@@ -18,6 +18,7 @@ from typing import Literal
 
 from . import TEMPLATES_DIR
 from .commands import first_sentence
+from .docs import allowed_values
 from .ir import Endpoint, Field, ListType, LiteralType, NoneType, UnionType
 from .output import LINE_LENGTH
 
@@ -191,15 +192,12 @@ def field_facts(field: Field) -> list[str]:
 
 
 def _allowed(field: Field) -> str:
-    type_ = field.type
-    if isinstance(type_, ListType):
-        type_ = type_.item
-    options = type_.options if isinstance(type_, UnionType) else (type_,)
-    values = [
-        value for option in options if isinstance(option, LiteralType) for value in option.values
-    ]
+    """``One of ``'a'``, ``'b'``, or a ``Model``.`` for a field with enumerated values."""
+    values = allowed_values(field.type)
     if not values:
         return ""
+    type_ = field.type.item if isinstance(field.type, ListType) else field.type
+    options = type_.options if isinstance(type_, UnionType) else (type_,)
     others = [
         option.annotation() for option in options if not isinstance(option, LiteralType | NoneType)
     ]
