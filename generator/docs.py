@@ -160,6 +160,7 @@ class EndpointPage:
     parameters: tuple[FieldDoc, ...]
     output: tuple[FieldDoc, ...]
     output_note: str  # Markdown: what the output is when its schema says nothing
+    example_note: str  # Markdown: why the examples are not a whole call, when they are not
     types: tuple[TypeSection, ...]
     examples: tuple[Example, ...]
     queue: tuple[Example, ...]
@@ -276,6 +277,7 @@ def _endpoint_page(package: Package, command: Command, shared: Mapping[str, Mode
         parameters=_field_docs(endpoint.input, links, python_names=True),
         output=_field_docs(endpoint.output, links, python_names=False),
         output_note=_output_note(endpoint.output),
+        example_note=_example_note(endpoint),
         types=tuple(
             _type_section(model, links) for model in endpoint.models if model.class_name not in io
         ),
@@ -323,6 +325,17 @@ def _field_doc(item: Field, links: _Links, *, python_names: bool) -> FieldDoc:
     # md_text keeps paragraph breaks: each is one detail paragraph of the definition.
     paragraphs = tuple(part for detail in details for part in detail.split("\n\n"))
     return FieldDoc(" · ".join(term), paragraphs or ("No description.",))
+
+
+def _example_note(endpoint: Endpoint) -> str:
+    missing = missing_example_fields(endpoint)
+    if not missing:
+        return ""
+    names = ", ".join(md_code(name) for name in missing)
+    return (
+        f"fal's document has no valid example for the required {names}: the calls below leave"
+        " them out, so add them before running one."
+    )
 
 
 def _output_note(output: Model) -> str:
@@ -445,6 +458,11 @@ class _Snippets:
             item = fields[name]
             code = python_value(value, item.type, models, links, self.imports)
             self.arguments.append(f"{item.param}={code}")
+        # Required fields the published example has no valid value for: named, never made up.
+        self.missing = [
+            f"# {fields[name].param}=...,  required: no valid example published"
+            for name in missing_example_fields(self.endpoint)
+        ]
 
     # Python: a program around lines that use ``client`` (``aw`` is "await " when async).
 
@@ -477,10 +495,10 @@ class _Snippets:
 
     def call(self, target: str, *extra: str) -> list[str]:
         """``target(<example arguments>, *extra)`` over several lines."""
-        arguments = [*self.arguments, *extra]
+        arguments = [f"{argument}," for argument in (*self.arguments, *extra)] + self.missing
         if not arguments:
             return [f"{target}()"]
-        return [f"{target}(", *(f"    {argument}," for argument in arguments), ")"]
+        return [f"{target}(", *(f"    {argument}" for argument in arguments), ")"]
 
     def print_result(self, name: str = "result") -> str:
         """Print the first file's URL when the output has files, else the whole output."""
@@ -626,6 +644,16 @@ def _is_file(type_: TypeExpr, models: _Models) -> bool:
         return False
     url = next((item for item in models.get(type_).fields if item.name == "url"), None)
     return url is not None and url.required and url.type == Primitive("str")
+
+
+def missing_example_fields(endpoint: Endpoint) -> tuple[str, ...]:
+    """Required input fields without a default that the example input leaves out: the
+    published example, less the values that contradict their schema, is not a whole call."""
+    return tuple(
+        item.name
+        for item in endpoint.input.fields
+        if item.required and not item.has_default and item.name not in endpoint.example_input
+    )
 
 
 def derived_summary(endpoint: Endpoint) -> str:

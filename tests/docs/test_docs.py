@@ -258,7 +258,9 @@ def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         required=["prompt"],
     )
     nasty["info"]["x-fal-catalog"] = CATALOG
-    bare = make_spec("fal-ai/bare", {"seed": {"type": "integer"}, "text": {"type": "string"}})
+    bare = make_spec(
+        "fal-ai/bare", {"seed": {"type": "integer"}, "text": {"type": "string"}}, required=["text"]
+    )
     bare["info"]["x-fal-metadata"]["category"] = ""
     for spec in (nasty, bare):
         write_spec(root / "specs", spec)
@@ -323,8 +325,19 @@ def test_an_endpoint_without_description_gets_a_summary_from_its_schemas(
 ) -> None:
     index = parse_page(fixture_site / "index.html")
     catalogue = {row[0]: row[1] for table in index.tables for row in table[1:]}
-    assert catalogue["fal-ai/bare"] == "An endpoint: send up to 2 optional fields, get seed."
+    assert catalogue["fal-ai/bare"] == "An endpoint: send text (and 1 optional field), get seed."
     assert "other" in index.ids  # no category
+
+
+def test_an_incomplete_example_is_said_so_and_names_what_it_leaves_out(
+    fixture_site: Path,
+) -> None:
+    html = (fixture_site / "endpoints" / "bare" / "index.html").read_text(encoding="utf-8")
+    assert 'class="admonition-title">Incomplete example</p>' in html
+    assert "no valid example for the required <code>text</code>" in html
+    assert html.count("# text=...,  required: no valid example published") >= 4
+    nasty = (fixture_site / "endpoints" / "nasty_docs" / "index.html").read_text(encoding="utf-8")
+    assert "Incomplete example" not in nasty
 
 
 def test_the_index_lists_problems_with_their_reasons(fixture_site: Path) -> None:
