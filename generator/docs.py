@@ -332,9 +332,10 @@ def _example_note(endpoint: Endpoint) -> str:
     if not missing:
         return ""
     names = ", ".join(md_code(name) for name in missing)
+    them = "them" if len(missing) > 1 else "it"
     return (
         f"fal's document has no valid example for the required {names}: the calls below leave"
-        " them out, so add them before running one."
+        f" {them} out, so add {them} before running one."
     )
 
 

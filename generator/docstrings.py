@@ -139,7 +139,7 @@ class EndpointDocs:
     def method(self, name: Method) -> str:
         first, options = _METHODS[name]
         lines = [first, "", "Args:"]
-        if name != "realtime":
+        if name != "realtime" and self.arguments:
             lines.append(self.arguments)
         if options:
             lines.append(_options_line(options))
