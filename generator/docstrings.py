@@ -163,16 +163,29 @@ def argument_doc(field: Field) -> str:
         texts = [facts or "Optional."]
     rest = " " * (_ARG_INDENT * 2)
     return "\n\n".join(
-        textwrap.fill(
-            text,
-            width=_DOC_WIDTH,
-            initial_indent=f"{' ' * _ARG_INDENT}{field.param}: " if index == 0 else rest,
-            subsequent_indent=rest,
-            break_long_words=False,
-            break_on_hyphens=False,
-        )
+        _fill(text, f"{' ' * _ARG_INDENT}{field.param}: " if index == 0 else rest, rest)
         for index, text in enumerate(texts)
     )
+
+
+_LITERAL_SPAN = re.compile(r"``.*?``")
+_KEPT_SPACE = "\x00"  # stands for a space inside a literal while wrapping (spec text has none)
+
+
+def _fill(text: str, first: str, rest: str) -> str:
+    """``text`` wrapped to the docstring width, never inside a ````literal```` such as
+    ````1 <= value <= 12````."""
+    text = text.replace(_KEPT_SPACE, " ")
+    kept = _LITERAL_SPAN.sub(lambda match: match[0].replace(" ", _KEPT_SPACE), text)
+    wrapped = textwrap.fill(
+        kept,
+        width=_DOC_WIDTH,
+        initial_indent=first,
+        subsequent_indent=rest,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return wrapped.replace(_KEPT_SPACE, " ")
 
 
 def field_facts(field: Field) -> list[str]:
@@ -215,13 +228,7 @@ def _literal(value: object) -> str:
 def _options_line(typed_dict: str) -> str:
     names = ", ".join(f"``{name}``" for name in runtime_options()[typed_dict])
     text = f"**options: {names} (see ``{typed_dict}``)."
-    return textwrap.fill(
-        text,
-        width=_DOC_WIDTH,
-        initial_indent=" " * _ARG_INDENT,
-        subsequent_indent=" " * (_ARG_INDENT * 2),
-        break_on_hyphens=False,
-    )
+    return _fill(text, " " * _ARG_INDENT, " " * (_ARG_INDENT * 2))
 
 
 @functools.cache

@@ -173,8 +173,8 @@ class FLiteStandard(_rt.SyncEndpoint[FLiteStandardInput, FLiteStandardOutput]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'landscape_4_3'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``28``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -226,8 +226,8 @@ class FLiteStandard(_rt.SyncEndpoint[FLiteStandardInput, FLiteStandardOutput]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'landscape_4_3'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``28``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -279,8 +279,8 @@ class FLiteStandard(_rt.SyncEndpoint[FLiteStandardInput, FLiteStandardOutput]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'landscape_4_3'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``28``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -348,8 +348,8 @@ class AsyncFLiteStandard(_rt.AsyncEndpoint[FLiteStandardInput, FLiteStandardOutp
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'landscape_4_3'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``28``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -401,8 +401,8 @@ class AsyncFLiteStandard(_rt.AsyncEndpoint[FLiteStandardInput, FLiteStandardOutp
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'landscape_4_3'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``28``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -454,8 +454,8 @@ class AsyncFLiteStandard(_rt.AsyncEndpoint[FLiteStandardInput, FLiteStandardOutp
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'landscape_4_3'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``28``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you

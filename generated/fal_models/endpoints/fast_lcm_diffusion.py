@@ -206,8 +206,8 @@ class FastLcmDiffusionRealtime(_rt.SyncRealtime[FastLcmDiffusionInput, FastLcmDi
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 32``. Default: ``6``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
                 will output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -298,8 +298,8 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 32``. Default: ``6``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
                 will output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -376,8 +376,8 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 32``. Default: ``6``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
                 will output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -454,8 +454,8 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 32``. Default: ``6``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
                 will output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -544,8 +544,8 @@ class AsyncFastLcmDiffusionRealtime(
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 32``. Default: ``6``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
                 will output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -636,8 +636,8 @@ class AsyncFastLcmDiffusion(_rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiff
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 32``. Default: ``6``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
                 will output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -714,8 +714,8 @@ class AsyncFastLcmDiffusion(_rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiff
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 32``. Default: ``6``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
                 will output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -792,8 +792,8 @@ class AsyncFastLcmDiffusion(_rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiff
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 32``. Default: ``6``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
                 will output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you

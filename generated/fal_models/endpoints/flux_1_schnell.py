@@ -164,8 +164,8 @@ class Flux1Schnell(_rt.SyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]):
         """Submit to the queue, wait for the output and return it.
 
         Args:
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 12``. Default: ``4``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 12``. Default: ``4``.
             prompt: The prompt to generate an image from. Required.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
@@ -219,8 +219,8 @@ class Flux1Schnell(_rt.SyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]):
         """Submit to the queue and return a handle at once, without waiting.
 
         Args:
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 12``. Default: ``4``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 12``. Default: ``4``.
             prompt: The prompt to generate an image from. Required.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
@@ -274,8 +274,8 @@ class Flux1Schnell(_rt.SyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]):
         """Run directly (``run_url``, no queue), wait for the output and return it.
 
         Args:
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 12``. Default: ``4``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 12``. Default: ``4``.
             prompt: The prompt to generate an image from. Required.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
@@ -345,8 +345,8 @@ class AsyncFlux1Schnell(_rt.AsyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]
         """Submit to the queue, wait for the output and return it.
 
         Args:
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 12``. Default: ``4``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 12``. Default: ``4``.
             prompt: The prompt to generate an image from. Required.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
@@ -400,8 +400,8 @@ class AsyncFlux1Schnell(_rt.AsyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]
         """Submit to the queue and return a handle at once, without waiting.
 
         Args:
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 12``. Default: ``4``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 12``. Default: ``4``.
             prompt: The prompt to generate an image from. Required.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
@@ -455,8 +455,8 @@ class AsyncFlux1Schnell(_rt.AsyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]
         """Run directly (``run_url``, no queue), wait for the output and return it.
 
         Args:
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 12``. Default: ``4``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 12``. Default: ``4``.
             prompt: The prompt to generate an image from. Required.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,

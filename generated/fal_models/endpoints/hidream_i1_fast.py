@@ -164,8 +164,8 @@ class HidreamI1Fast(_rt.SyncEndpoint[HidreamI1FastInput, HidreamI1FastOutput]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``16``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             sync_mode: If `True`, the media will be returned as a data URI and the output data won't
@@ -216,8 +216,8 @@ class HidreamI1Fast(_rt.SyncEndpoint[HidreamI1FastInput, HidreamI1FastOutput]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``16``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             sync_mode: If `True`, the media will be returned as a data URI and the output data won't
@@ -268,8 +268,8 @@ class HidreamI1Fast(_rt.SyncEndpoint[HidreamI1FastInput, HidreamI1FastOutput]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``16``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             sync_mode: If `True`, the media will be returned as a data URI and the output data won't
@@ -319,8 +319,8 @@ class HidreamI1Fast(_rt.SyncEndpoint[HidreamI1FastInput, HidreamI1FastOutput]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``16``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             sync_mode: If `True`, the media will be returned as a data URI and the output data won't
@@ -387,8 +387,8 @@ class AsyncHidreamI1Fast(_rt.AsyncEndpoint[HidreamI1FastInput, HidreamI1FastOutp
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``16``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             sync_mode: If `True`, the media will be returned as a data URI and the output data won't
@@ -439,8 +439,8 @@ class AsyncHidreamI1Fast(_rt.AsyncEndpoint[HidreamI1FastInput, HidreamI1FastOutp
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``16``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             sync_mode: If `True`, the media will be returned as a data URI and the output data won't
@@ -491,8 +491,8 @@ class AsyncHidreamI1Fast(_rt.AsyncEndpoint[HidreamI1FastInput, HidreamI1FastOutp
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``16``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             sync_mode: If `True`, the media will be returned as a data URI and the output data won't
@@ -542,8 +542,8 @@ class AsyncHidreamI1Fast(_rt.AsyncEndpoint[HidreamI1FastInput, HidreamI1FastOutp
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``16``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             sync_mode: If `True`, the media will be returned as a data URI and the output data won't

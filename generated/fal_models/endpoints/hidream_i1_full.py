@@ -196,8 +196,8 @@ class HidreamI1Full(_rt.SyncEndpoint[HidreamI1FullInput, HidreamI1FullOutput]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -255,8 +255,8 @@ class HidreamI1Full(_rt.SyncEndpoint[HidreamI1FullInput, HidreamI1FullOutput]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -314,8 +314,8 @@ class HidreamI1Full(_rt.SyncEndpoint[HidreamI1FullInput, HidreamI1FullOutput]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -372,8 +372,8 @@ class HidreamI1Full(_rt.SyncEndpoint[HidreamI1FullInput, HidreamI1FullOutput]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -447,8 +447,8 @@ class AsyncHidreamI1Full(_rt.AsyncEndpoint[HidreamI1FullInput, HidreamI1FullOutp
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -506,8 +506,8 @@ class AsyncHidreamI1Full(_rt.AsyncEndpoint[HidreamI1FullInput, HidreamI1FullOutp
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -565,8 +565,8 @@ class AsyncHidreamI1Full(_rt.AsyncEndpoint[HidreamI1FullInput, HidreamI1FullOutp
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -623,8 +623,8 @@ class AsyncHidreamI1Full(_rt.AsyncEndpoint[HidreamI1FullInput, HidreamI1FullOutp
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you

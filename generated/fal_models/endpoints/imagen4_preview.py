@@ -126,8 +126,8 @@ class Imagen4Preview(_rt.SyncEndpoint[Imagen4PreviewInput, Imagen4PreviewOutput]
         """Submit to the queue, wait for the output and return it.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
-                3, max length 5000``.
+            prompt: The text prompt to generate an image from. Required. Constraints:
+                ``min length 3, max length 5000``.
             num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
                 ``1``.
             aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
@@ -159,8 +159,8 @@ class Imagen4Preview(_rt.SyncEndpoint[Imagen4PreviewInput, Imagen4PreviewOutput]
         """Submit to the queue and return a handle at once, without waiting.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
-                3, max length 5000``.
+            prompt: The text prompt to generate an image from. Required. Constraints:
+                ``min length 3, max length 5000``.
             num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
                 ``1``.
             aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
@@ -192,8 +192,8 @@ class Imagen4Preview(_rt.SyncEndpoint[Imagen4PreviewInput, Imagen4PreviewOutput]
         """Run directly (``run_url``, no queue), wait for the output and return it.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
-                3, max length 5000``.
+            prompt: The text prompt to generate an image from. Required. Constraints:
+                ``min length 3, max length 5000``.
             num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
                 ``1``.
             aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
@@ -240,8 +240,8 @@ class AsyncImagen4Preview(_rt.AsyncEndpoint[Imagen4PreviewInput, Imagen4PreviewO
         """Submit to the queue, wait for the output and return it.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
-                3, max length 5000``.
+            prompt: The text prompt to generate an image from. Required. Constraints:
+                ``min length 3, max length 5000``.
             num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
                 ``1``.
             aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
@@ -273,8 +273,8 @@ class AsyncImagen4Preview(_rt.AsyncEndpoint[Imagen4PreviewInput, Imagen4PreviewO
         """Submit to the queue and return a handle at once, without waiting.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
-                3, max length 5000``.
+            prompt: The text prompt to generate an image from. Required. Constraints:
+                ``min length 3, max length 5000``.
             num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
                 ``1``.
             aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
@@ -306,8 +306,8 @@ class AsyncImagen4Preview(_rt.AsyncEndpoint[Imagen4PreviewInput, Imagen4PreviewO
         """Run directly (``run_url``, no queue), wait for the output and return it.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
-                3, max length 5000``.
+            prompt: The text prompt to generate an image from. Required. Constraints:
+                ``min length 3, max length 5000``.
             num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
                 ``1``.
             aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,

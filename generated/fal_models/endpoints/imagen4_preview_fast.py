@@ -121,8 +121,8 @@ class Imagen4PreviewFast(_rt.SyncEndpoint[Imagen4PreviewFastInput, Imagen4Previe
         """Submit to the queue, wait for the output and return it.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
-                3, max length 5000``.
+            prompt: The text prompt to generate an image from. Required. Constraints:
+                ``min length 3, max length 5000``.
             num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
                 ``1``.
             aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
@@ -151,8 +151,8 @@ class Imagen4PreviewFast(_rt.SyncEndpoint[Imagen4PreviewFastInput, Imagen4Previe
         """Submit to the queue and return a handle at once, without waiting.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
-                3, max length 5000``.
+            prompt: The text prompt to generate an image from. Required. Constraints:
+                ``min length 3, max length 5000``.
             num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
                 ``1``.
             aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
@@ -181,8 +181,8 @@ class Imagen4PreviewFast(_rt.SyncEndpoint[Imagen4PreviewFastInput, Imagen4Previe
         """Run directly (``run_url``, no queue), wait for the output and return it.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
-                3, max length 5000``.
+            prompt: The text prompt to generate an image from. Required. Constraints:
+                ``min length 3, max length 5000``.
             num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
                 ``1``.
             aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
@@ -226,8 +226,8 @@ class AsyncImagen4PreviewFast(_rt.AsyncEndpoint[Imagen4PreviewFastInput, Imagen4
         """Submit to the queue, wait for the output and return it.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
-                3, max length 5000``.
+            prompt: The text prompt to generate an image from. Required. Constraints:
+                ``min length 3, max length 5000``.
             num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
                 ``1``.
             aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
@@ -256,8 +256,8 @@ class AsyncImagen4PreviewFast(_rt.AsyncEndpoint[Imagen4PreviewFastInput, Imagen4
         """Submit to the queue and return a handle at once, without waiting.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
-                3, max length 5000``.
+            prompt: The text prompt to generate an image from. Required. Constraints:
+                ``min length 3, max length 5000``.
             num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
                 ``1``.
             aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,
@@ -286,8 +286,8 @@ class AsyncImagen4PreviewFast(_rt.AsyncEndpoint[Imagen4PreviewFastInput, Imagen4
         """Run directly (``run_url``, no queue), wait for the output and return it.
 
         Args:
-            prompt: The text prompt to generate an image from. Required. Constraints: ``min length
-                3, max length 5000``.
+            prompt: The text prompt to generate an image from. Required. Constraints:
+                ``min length 3, max length 5000``.
             num_images: The number of images to generate. Constraints: ``1 <= value <= 4``. Default:
                 ``1``.
             aspect_ratio: The aspect ratio of the generated image. One of ``'1:1'``, ``'16:9'``,

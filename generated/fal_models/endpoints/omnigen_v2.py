@@ -216,8 +216,8 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``20 <=
-                value <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``20 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             text_guidance_scale: The Text Guidance scale controls how closely the model follows the
@@ -227,9 +227,7 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
                 the input images. For image editing: 1.3-2.0, for in-context generation: 2.0-3.0
                 Constraints: ``1 <= value <= 3``. Default: ``2``.
             negative_prompt: Negative prompt to guide what should not be in the image. Default:
-                ``'(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn
-                face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers,
-                messy drawing, broken legs censor, censored, censor_bar'``.
+                ``'(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers, messy drawing, broken legs censor, censored, censor_bar'``.
             cfg_range_start: CFG range start value. Constraints: ``0 <= value <= 1``. Default:
                 ``0``.
             cfg_range_end: CFG range end value. Constraints: ``0 <= value <= 1``. Default: ``1``.
@@ -290,8 +288,8 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``20 <=
-                value <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``20 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             text_guidance_scale: The Text Guidance scale controls how closely the model follows the
@@ -301,9 +299,7 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
                 the input images. For image editing: 1.3-2.0, for in-context generation: 2.0-3.0
                 Constraints: ``1 <= value <= 3``. Default: ``2``.
             negative_prompt: Negative prompt to guide what should not be in the image. Default:
-                ``'(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn
-                face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers,
-                messy drawing, broken legs censor, censored, censor_bar'``.
+                ``'(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers, messy drawing, broken legs censor, censored, censor_bar'``.
             cfg_range_start: CFG range start value. Constraints: ``0 <= value <= 1``. Default:
                 ``0``.
             cfg_range_end: CFG range end value. Constraints: ``0 <= value <= 1``. Default: ``1``.
@@ -364,8 +360,8 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``20 <=
-                value <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``20 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             text_guidance_scale: The Text Guidance scale controls how closely the model follows the
@@ -375,9 +371,7 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
                 the input images. For image editing: 1.3-2.0, for in-context generation: 2.0-3.0
                 Constraints: ``1 <= value <= 3``. Default: ``2``.
             negative_prompt: Negative prompt to guide what should not be in the image. Default:
-                ``'(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn
-                face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers,
-                messy drawing, broken legs censor, censored, censor_bar'``.
+                ``'(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers, messy drawing, broken legs censor, censored, censor_bar'``.
             cfg_range_start: CFG range start value. Constraints: ``0 <= value <= 1``. Default:
                 ``0``.
             cfg_range_end: CFG range end value. Constraints: ``0 <= value <= 1``. Default: ``1``.
@@ -456,8 +450,8 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``20 <=
-                value <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``20 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             text_guidance_scale: The Text Guidance scale controls how closely the model follows the
@@ -467,9 +461,7 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
                 the input images. For image editing: 1.3-2.0, for in-context generation: 2.0-3.0
                 Constraints: ``1 <= value <= 3``. Default: ``2``.
             negative_prompt: Negative prompt to guide what should not be in the image. Default:
-                ``'(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn
-                face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers,
-                messy drawing, broken legs censor, censored, censor_bar'``.
+                ``'(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers, messy drawing, broken legs censor, censored, censor_bar'``.
             cfg_range_start: CFG range start value. Constraints: ``0 <= value <= 1``. Default:
                 ``0``.
             cfg_range_end: CFG range end value. Constraints: ``0 <= value <= 1``. Default: ``1``.
@@ -530,8 +522,8 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``20 <=
-                value <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``20 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             text_guidance_scale: The Text Guidance scale controls how closely the model follows the
@@ -541,9 +533,7 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
                 the input images. For image editing: 1.3-2.0, for in-context generation: 2.0-3.0
                 Constraints: ``1 <= value <= 3``. Default: ``2``.
             negative_prompt: Negative prompt to guide what should not be in the image. Default:
-                ``'(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn
-                face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers,
-                messy drawing, broken legs censor, censored, censor_bar'``.
+                ``'(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers, messy drawing, broken legs censor, censored, censor_bar'``.
             cfg_range_start: CFG range start value. Constraints: ``0 <= value <= 1``. Default:
                 ``0``.
             cfg_range_end: CFG range end value. Constraints: ``0 <= value <= 1``. Default: ``1``.
@@ -604,8 +594,8 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
                 or a ``shared.ImageSize``. Default: ``'square_hd'``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``20 <=
-                value <= 50``. Default: ``50``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``20 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             text_guidance_scale: The Text Guidance scale controls how closely the model follows the
@@ -615,9 +605,7 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
                 the input images. For image editing: 1.3-2.0, for in-context generation: 2.0-3.0
                 Constraints: ``1 <= value <= 3``. Default: ``2``.
             negative_prompt: Negative prompt to guide what should not be in the image. Default:
-                ``'(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn
-                face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers,
-                messy drawing, broken legs censor, censored, censor_bar'``.
+                ``'(((deformed))), blurry, over saturation, bad anatomy, disfigured, poorly drawn face, mutation, mutated, (extra_limb), (ugly), (poorly drawn hands), fused fingers, messy drawing, broken legs censor, censored, censor_bar'``.
             cfg_range_start: CFG range start value. Constraints: ``0 <= value <= 1``. Default:
                 ``0``.
             cfg_range_end: CFG range end value. Constraints: ``0 <= value <= 1``. Default: ``1``.

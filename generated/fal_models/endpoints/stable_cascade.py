@@ -173,10 +173,10 @@ class StableCascade(_rt.SyncEndpoint[StableCascadeInput, StableCascadeOutput]):
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
-                <= 40``. Default: ``20``.
-            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
-                value <= 24``. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints:
+                ``4 <= value <= 40``. Default: ``20``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints:
+                ``4 <= value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image to show you.
                 Constraints: ``0 <= value <= 20``. Default: ``4``.
@@ -234,10 +234,10 @@ class StableCascade(_rt.SyncEndpoint[StableCascadeInput, StableCascadeOutput]):
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
-                <= 40``. Default: ``20``.
-            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
-                value <= 24``. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints:
+                ``4 <= value <= 40``. Default: ``20``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints:
+                ``4 <= value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image to show you.
                 Constraints: ``0 <= value <= 20``. Default: ``4``.
@@ -295,10 +295,10 @@ class StableCascade(_rt.SyncEndpoint[StableCascadeInput, StableCascadeOutput]):
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
-                <= 40``. Default: ``20``.
-            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
-                value <= 24``. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints:
+                ``4 <= value <= 40``. Default: ``20``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints:
+                ``4 <= value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image to show you.
                 Constraints: ``0 <= value <= 20``. Default: ``4``.
@@ -371,10 +371,10 @@ class AsyncStableCascade(_rt.AsyncEndpoint[StableCascadeInput, StableCascadeOutp
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
-                <= 40``. Default: ``20``.
-            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
-                value <= 24``. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints:
+                ``4 <= value <= 40``. Default: ``20``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints:
+                ``4 <= value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image to show you.
                 Constraints: ``0 <= value <= 20``. Default: ``4``.
@@ -432,10 +432,10 @@ class AsyncStableCascade(_rt.AsyncEndpoint[StableCascadeInput, StableCascadeOutp
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
-                <= 40``. Default: ``20``.
-            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
-                value <= 24``. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints:
+                ``4 <= value <= 40``. Default: ``20``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints:
+                ``4 <= value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image to show you.
                 Constraints: ``0 <= value <= 20``. Default: ``4``.
@@ -493,10 +493,10 @@ class AsyncStableCascade(_rt.AsyncEndpoint[StableCascadeInput, StableCascadeOutp
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
-                <= 40``. Default: ``20``.
-            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
-                value <= 24``. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints:
+                ``4 <= value <= 40``. Default: ``20``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints:
+                ``4 <= value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image to show you.
                 Constraints: ``0 <= value <= 20``. Default: ``4``.

@@ -184,10 +184,10 @@ class StableCascadeSoteDiffusion(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
-                <= 50``. Default: ``25``.
-            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
-                value <= 24``. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints:
+                ``4 <= value <= 50``. Default: ``25``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints:
+                ``4 <= value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image to show you.
                 Constraints: ``0 <= value <= 20``. Default: ``8``.
@@ -245,10 +245,10 @@ class StableCascadeSoteDiffusion(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
-                <= 50``. Default: ``25``.
-            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
-                value <= 24``. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints:
+                ``4 <= value <= 50``. Default: ``25``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints:
+                ``4 <= value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image to show you.
                 Constraints: ``0 <= value <= 20``. Default: ``8``.
@@ -306,10 +306,10 @@ class StableCascadeSoteDiffusion(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
-                <= 50``. Default: ``25``.
-            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
-                value <= 24``. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints:
+                ``4 <= value <= 50``. Default: ``25``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints:
+                ``4 <= value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image to show you.
                 Constraints: ``0 <= value <= 20``. Default: ``8``.
@@ -384,10 +384,10 @@ class AsyncStableCascadeSoteDiffusion(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
-                <= 50``. Default: ``25``.
-            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
-                value <= 24``. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints:
+                ``4 <= value <= 50``. Default: ``25``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints:
+                ``4 <= value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image to show you.
                 Constraints: ``0 <= value <= 20``. Default: ``8``.
@@ -445,10 +445,10 @@ class AsyncStableCascadeSoteDiffusion(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
-                <= 50``. Default: ``25``.
-            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
-                value <= 24``. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints:
+                ``4 <= value <= 50``. Default: ``25``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints:
+                ``4 <= value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image to show you.
                 Constraints: ``0 <= value <= 20``. Default: ``8``.
@@ -506,10 +506,10 @@ class AsyncStableCascadeSoteDiffusion(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            first_stage_steps: Number of steps to run the first stage for. Constraints: ``4 <= value
-                <= 50``. Default: ``25``.
-            second_stage_steps: Number of steps to run the second stage for. Constraints: ``4 <=
-                value <= 24``. Default: ``10``.
+            first_stage_steps: Number of steps to run the first stage for. Constraints:
+                ``4 <= value <= 50``. Default: ``25``.
+            second_stage_steps: Number of steps to run the second stage for. Constraints:
+                ``4 <= value <= 24``. Default: ``10``.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
                 want the model to stick to your prompt when looking for a related image to show you.
                 Constraints: ``0 <= value <= 20``. Default: ``8``.

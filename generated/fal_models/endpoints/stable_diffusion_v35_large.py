@@ -286,8 +286,8 @@ class StableDiffusionV35Large(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``28``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -351,8 +351,8 @@ class StableDiffusionV35Large(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``28``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -416,8 +416,8 @@ class StableDiffusionV35Large(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``28``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -500,8 +500,8 @@ class AsyncStableDiffusionV35Large(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``28``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -565,8 +565,8 @@ class AsyncStableDiffusionV35Large(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``28``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -630,8 +630,8 @@ class AsyncStableDiffusionV35Large(
             negative_prompt: The negative prompt to use. Use it to address details that you don't
                 want in the image. This could be colors, objects, scenery and even the small details
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
-            num_inference_steps: The number of inference steps to perform. Constraints: ``1 <= value
-                <= 50``. Default: ``28``.
+            num_inference_steps: The number of inference steps to perform. Constraints:
+                ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
