@@ -18,6 +18,8 @@ import pydantic
 from . import _errors
 from ._outputs import parse_output, partial_output
 from ._queue import (
+    CANCEL_TIMEOUT,
+    EVENT_STREAM,
     AsyncRequestHandle,
     Completed,
     Follow,
@@ -62,8 +64,12 @@ class SubscribeOptions(TypedDict, total=False):
     with_logs: bool | None
     """Ask for log lines in the status updates."""
     timeout: float | None
-    """Client-side deadline in seconds for the whole call; when it passes, the request is
-    cancelled and TimeoutError raised."""
+    """Client-side deadline in seconds for the whole call, however the server behaves; when it
+    passes, TimeoutError is raised (its ``request_id`` names the request) and the request is
+    cancelled, unless ``cancel_on_timeout`` is False."""
+    cancel_on_timeout: bool | None
+    """False: a call that times out leaves its request running (and billed) instead of
+    cancelling it; re-attach with ``handle(error.request_id)`` to get the result later."""
     priority: Priority | None
     start_timeout: float | None
     hint: str | None
@@ -114,6 +120,23 @@ def run_timeout(default: float, options: Mapping[str, Any]) -> httpx.Timeout:
     if "timeout" in options:
         return httpx.Timeout(float(options["timeout"]))
     return httpx.Timeout(default, read=None)
+
+
+def timed_out(error: _errors.FalError, follow: Follow) -> bool:
+    """Whether a call ended by ``error`` ran out of time (an error once the deadline passed,
+    e.g. a read cut short by it, counts)."""
+    return isinstance(error, _errors.TimeoutError) or follow.expired()
+
+
+def timeout_outcome(
+    handle: SyncRequestHandle[Any] | AsyncRequestHandle[Any] | None, cancelled: bool
+) -> str:
+    """What became of a timed-out call's request, for the TimeoutError's message."""
+    if handle is None:
+        return " (no request id was received)"
+    if cancelled:
+        return "; it was cancelled"
+    return f"; it keeps running: re-attach with handle({handle.request_id!r})"
 
 
 def stream_event(model: type[OutT], event: str, data: str) -> OutT | None:
@@ -251,14 +274,13 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
             logs = bool(options.get("with_logs"))
             return handle._wait(follow, logs, options.get("on_queue_update"))
         except _errors.FalError as error:
-            if not follow.expired():
+            if not timed_out(error, follow):
                 raise
-            if handle is not None:
+            cancel = handle is not None and options.get("cancel_on_timeout", True)
+            if handle is not None and cancel:
                 with contextlib.suppress(_errors.FalError):
-                    handle.cancel()
-            if isinstance(error, _errors.TimeoutError):
-                raise
-            raise follow.timeout_error() from error
+                    handle._cancel(timeout=CANCEL_TIMEOUT, max_retries=0)
+            raise follow.timeout_error(timeout_outcome(handle, cancel)) from error
 
     def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
         options = given_options(options, _RUN_OPTIONS)
@@ -285,7 +307,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
             self._stream_url(config.run_url),
             idempotent=False,
             json=self._payload(arguments),
-            headers=request_headers(options),
+            headers={**request_headers(options), **EVENT_STREAM},
             timeout=run_timeout(config.timeout, options),
         ) as response:
             require_event_stream(response)
@@ -350,14 +372,13 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
             logs = bool(options.get("with_logs"))
             return await handle._wait(follow, logs, options.get("on_queue_update"))
         except _errors.FalError as error:
-            if not follow.expired():
+            if not timed_out(error, follow):
                 raise
-            if handle is not None:
+            cancel = handle is not None and options.get("cancel_on_timeout", True)
+            if handle is not None and cancel:
                 with contextlib.suppress(_errors.FalError):
-                    await handle.cancel()
-            if isinstance(error, _errors.TimeoutError):
-                raise
-            raise follow.timeout_error() from error
+                    await handle._cancel(timeout=CANCEL_TIMEOUT, max_retries=0)
+            raise follow.timeout_error(timeout_outcome(handle, cancel)) from error
 
     async def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
         options = given_options(options, _RUN_OPTIONS)
@@ -386,7 +407,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
             self._stream_url(config.run_url),
             idempotent=False,
             json=await self._payload(arguments),
-            headers=request_headers(options),
+            headers={**request_headers(options), **EVENT_STREAM},
             timeout=run_timeout(config.timeout, options),
         ) as response:
             require_event_stream(response)
