@@ -409,27 +409,35 @@ class SyncRequestHandle(Generic[OutT]):
     def _follow(
         self, follow: Follow, logs: bool
     ) -> Generator[Queued | InProgress | Completed, None, None]:
+        delay = 0.0  # until the next poll; a stream place that frees meanwhile comes first
         while True:
+            placed = False
             if follow.streaming:
                 received = broken = False
-                try:
-                    for status in self._stream(follow, logs):
-                        received = True
-                        yield status
-                        if isinstance(status, Completed):
-                            return
-                        follow.check_deadline()
-                except STREAM_ERRORS:
-                    broken = True
-                follow.check_deadline()
-                follow.stream_ended(received and not broken)
-                continue
+                with _http.sync_stream_place(self._client.http, delay) as placed:
+                    if placed:
+                        try:
+                            for status in self._stream(follow, logs):
+                                received = True
+                                yield status
+                                if isinstance(status, Completed):
+                                    return
+                                follow.check_deadline()
+                        except STREAM_ERRORS:
+                            broken = True
+                if placed:
+                    follow.check_deadline()
+                    follow.stream_ended(received and not broken)
+                    delay = 0.0
+                    continue
+            else:
+                time.sleep(delay)
+            follow.check_deadline()
             status = self._status(logs, follow.request_timeout())
             yield status
             if isinstance(status, Completed):
                 return
-            time.sleep(follow.poll_delay())
-            follow.check_deadline()
+            delay = follow.poll_delay()
 
     def _stream(self, follow: Follow, logs: bool) -> Iterator[Queued | InProgress | Completed]:
         from httpx_sse import EventSource
@@ -535,11 +543,12 @@ class AsyncRequestHandle(Generic[OutT]):
     async def _follow(
         self, follow: Follow, logs: bool
     ) -> AsyncGenerator[Queued | InProgress | Completed, None]:
+        delay = 0.0  # until the next poll; a stream place that frees meanwhile comes first
         while True:
-            placed = False  # with all stream places taken, this round polls
+            placed = False
             if follow.streaming:
                 received = completed = broken = False
-                async with _http.stream_place(self._client.http) as placed:
+                async with _http.stream_place(self._client.http, delay) as placed:
                     if placed:
                         try:
                             # After COMPLETED the stream ends by itself (see _stream): let it.
@@ -551,18 +560,21 @@ class AsyncRequestHandle(Generic[OutT]):
                                     follow.check_deadline()
                         except STREAM_ERRORS:
                             broken = True
-            if placed:
-                if completed:
-                    return
-                follow.check_deadline()
-                follow.stream_ended(received and not broken)
-                continue
+                if placed:
+                    if completed:
+                        return
+                    follow.check_deadline()
+                    follow.stream_ended(received and not broken)
+                    delay = 0.0
+                    continue
+            else:
+                await asyncio.sleep(delay)
+            follow.check_deadline()
             status = await self._status(logs, follow.request_timeout())
             yield status
             if isinstance(status, Completed):
                 return
-            await asyncio.sleep(follow.poll_delay())
-            follow.check_deadline()
+            delay = follow.poll_delay()
 
     async def _stream(
         self, follow: Follow, logs: bool

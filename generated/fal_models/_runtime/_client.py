@@ -112,7 +112,10 @@ class SyncClient(_ClientBase):
     def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
-        self.http = http_client or httpx.Client(timeout=self.config.timeout, limits=POOL_LIMITS)
+        if http_client is None:
+            http_client = httpx.Client(timeout=self.config.timeout, limits=POOL_LIMITS)
+            _http.limit_concurrency(http_client, POOL_SIZE)
+        self.http = http_client
 
     def with_options(self, **changes: Any) -> Self:
         """A client with some settings changed (any ClientConfig field) that shares this
