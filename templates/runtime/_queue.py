@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import socket
 import threading
@@ -19,22 +20,28 @@ from collections.abc import (
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeAlias, TypeVar
 
-import httpx
 import pydantic
 
-from . import _errors, _http
+from . import _errors
 from ._config import ClientConfig
 from ._outputs import parse_output
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # httpx is imported with the first request (see _client)
+    import httpx
+
     from ._client import AsyncClient, SyncClient
 
 OutT = TypeVar("OutT", bound=pydantic.BaseModel)
 
 
+# The models' validators are built when first used, not when the package is imported.
+DEFERRED = pydantic.ConfigDict(defer_build=True)
+
+
 class Log(pydantic.BaseModel):
     """A log line of a running request."""
 
+    model_config = DEFERRED
     message: str
     level: str = "INFO"
     source: str = ""
@@ -42,7 +49,7 @@ class Log(pydantic.BaseModel):
 
 
 class _StatusBase(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="allow")
+    model_config = pydantic.ConfigDict(extra="allow", defer_build=True)
 
     @pydantic.field_validator("logs", mode="before", check_fields=False)
     @classmethod
@@ -88,12 +95,16 @@ class Completed(_StatusBase):
 Status: TypeAlias = Annotated[
     Queued | InProgress | Completed, pydantic.Field(discriminator="status")
 ]
-_STATUS = pydantic.TypeAdapter[Queued | InProgress | Completed](Status)
+
+
+@functools.cache
+def _status_adapter() -> pydantic.TypeAdapter[Queued | InProgress | Completed]:
+    return pydantic.TypeAdapter(Status)
 
 
 def parse_status(data: Any) -> Queued | InProgress | Completed:
     try:
-        return _STATUS.validate_python(data)
+        return _status_adapter().validate_python(data)
     except pydantic.ValidationError as problem:
         raise _errors.APIError(f"unexpected request status: {problem}", body=data) from None
 
@@ -140,13 +151,14 @@ CANCEL_TIMEOUT = 5.0
 # the pool, so the result is fetched over it rather than over a new connection (a TLS handshake
 # more); the async client waits this long at most for the end, then lets the connection go.
 STREAM_DRAIN_TIMEOUT = 0.1
-# What breaks a status stream (the request keeps running): the follower then polls.
-STREAM_ERRORS: tuple[type[Exception], ...] = (
-    _errors.APIError,
-    _errors.APIConnectionError,
-    httpx.HTTPError,
-    ValueError,
-)
+
+
+@functools.cache
+def stream_errors() -> tuple[type[Exception], ...]:
+    """What breaks a status stream (the request keeps running): the follower then polls."""
+    import httpx
+
+    return (_errors.APIError, _errors.APIConnectionError, httpx.HTTPError, ValueError)
 
 
 class Follow:
@@ -409,12 +421,14 @@ class SyncRequestHandle(Generic[OutT]):
     def _follow(
         self, follow: Follow, logs: bool
     ) -> Generator[Queued | InProgress | Completed, None, None]:
+        from ._http import sync_stream_place
+
         delay = 0.0  # until the next poll; a stream place that frees meanwhile comes first
         while True:
             placed = False
             if follow.streaming:
                 received = broken = False
-                with _http.sync_stream_place(self._client.http, delay) as placed:
+                with sync_stream_place(self._client.http, delay) as placed:
                     if placed:
                         try:
                             for status in self._stream(follow, logs):
@@ -423,7 +437,7 @@ class SyncRequestHandle(Generic[OutT]):
                                 if isinstance(status, Completed):
                                     return
                                 follow.check_deadline()
-                        except STREAM_ERRORS:
+                        except stream_errors():
                             broken = True
                 if placed:
                     follow.check_deadline()
@@ -543,12 +557,14 @@ class AsyncRequestHandle(Generic[OutT]):
     async def _follow(
         self, follow: Follow, logs: bool
     ) -> AsyncGenerator[Queued | InProgress | Completed, None]:
+        from ._http import stream_place
+
         delay = 0.0  # until the next poll; a stream place that frees meanwhile comes first
         while True:
             placed = False
             if follow.streaming:
                 received = completed = broken = False
-                async with _http.stream_place(self._client.http, delay) as placed:
+                async with stream_place(self._client.http, delay) as placed:
                     if placed:
                         try:
                             # After COMPLETED the stream ends by itself (see _stream): let it.
@@ -558,7 +574,7 @@ class AsyncRequestHandle(Generic[OutT]):
                                 yield status
                                 if not completed:
                                     follow.check_deadline()
-                        except STREAM_ERRORS:
+                        except stream_errors():
                             broken = True
                 if placed:
                     if completed:
@@ -627,7 +643,7 @@ async def _drain(response: httpx.Response, events: AsyncIterator[object]) -> Non
     ResponseClose; a stream that still yields afterwards is left at its next event).
     """
     async with ResponseClose(response, STREAM_DRAIN_TIMEOUT) as closing:
-        with contextlib.suppress(*STREAM_ERRORS):
+        with contextlib.suppress(*stream_errors()):
             async for _ in events:
                 if closing.fired:
                     break

@@ -12,7 +12,6 @@ import json
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar, cast
 
-import httpx
 import pydantic
 
 from . import _errors
@@ -30,10 +29,12 @@ from ._queue import (
     is_event_stream,
 )
 from ._types import NOT_GIVEN, Priority, given_options
-from ._webhooks import WebhookPayload
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # httpx is imported with the first request (see _client)
+    import httpx
+
     from ._client import AsyncClient, SyncClient
+    from ._webhooks import WebhookPayload
 
 InT = TypeVar("InT", bound=pydantic.BaseModel)
 OutT = TypeVar("OutT", bound=pydantic.BaseModel)
@@ -117,6 +118,8 @@ def request_headers(options: Mapping[str, Any]) -> dict[str, str]:
 
 def run_timeout(default: float, options: Mapping[str, Any]) -> httpx.Timeout:
     """A direct run may compute for long: no read limit unless ``timeout`` was given."""
+    import httpx
+
     if "timeout" in options:
         return httpx.Timeout(float(options["timeout"]))
     return httpx.Timeout(default, read=None)
@@ -170,6 +173,8 @@ class _EndpointBase(Generic[InT, OutT]):
     def parse_webhook(self, body: bytes | str | Mapping[str, Any]) -> WebhookPayload[OutT]:
         """Parse what fal POSTs to a webhook for this endpoint (verify it first, see
         ``verify_webhook``)."""
+        from ._webhooks import WebhookPayload
+
         # Parametrised at runtime with this endpoint's model (mypy wants a static type here).
         parametrised = WebhookPayload[self.output_model]  # type: ignore[name-defined]
         model = cast("type[WebhookPayload[OutT]]", parametrised)
@@ -237,7 +242,9 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
         return SyncRequestHandle(self._client, urls, self.output_model)
 
     def _payload(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        data = self._client.storage.resolve(self._arguments(arguments), self.file_fields)
+        data = self._arguments(arguments)
+        if self.file_fields:  # local files become URLs (uploaded when large)
+            data = self._client.storage.resolve(data, self.file_fields)
         return self._validated(data)
 
     def _submit(
@@ -298,6 +305,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
         )
 
     def _stream(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Iterator[OutT]:
+        import httpx
         from httpx_sse import EventSource, SSEError
 
         options = given_options(options, _RUN_OPTIONS)
@@ -335,7 +343,9 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
         return AsyncRequestHandle(self._client, urls, self.output_model)
 
     async def _payload(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        data = await self._client.storage.resolve(self._arguments(arguments), self.file_fields)
+        data = self._arguments(arguments)
+        if self.file_fields:  # local files become URLs (uploaded when large)
+            data = await self._client.storage.resolve(data, self.file_fields)
         return self._validated(data)
 
     async def _submit(
@@ -398,6 +408,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
     async def _stream(
         self, arguments: Mapping[str, Any], options: Mapping[str, Any]
     ) -> AsyncIterator[OutT]:
+        import httpx
         from httpx_sse import EventSource, SSEError
 
         options = given_options(options, _RUN_OPTIONS)
