@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import json
@@ -26,7 +25,9 @@ from . import _errors
 from ._config import ClientConfig
 from ._outputs import parse_output
 
-if TYPE_CHECKING:  # httpx is imported with the first request (see _client)
+if TYPE_CHECKING:  # httpx and asyncio are imported when first used (see _client)
+    import asyncio
+
     import httpx
 
     from ._client import AsyncClient, SyncClient
@@ -322,14 +323,18 @@ class ResponseClose:
     """
 
     def __init__(self, response: httpx.Response, delay: float | None) -> None:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         self._response = response
         # A strong reference to the closing task: the loop keeps only weak ones.
         self._closing: list[asyncio.Task[None]] = []
+        self._loop = loop
         self._timer = None if delay is None else loop.call_later(delay, self._fire)
 
     def _fire(self) -> None:
-        self._closing.append(asyncio.get_running_loop().create_task(self._response.aclose()))
+        task = self._loop.create_task(self._response.aclose())
+        self._closing.append(task)
 
     @property
     def fired(self) -> bool:
@@ -342,6 +347,8 @@ class ResponseClose:
         if self._timer is not None:
             self._timer.cancel()
         if self._closing:
+            import asyncio
+
             # Even when we are cancelled, let the close finish.
             await asyncio.shield(self._closing[0])
 
@@ -557,6 +564,8 @@ class AsyncRequestHandle(Generic[OutT]):
     async def _follow(
         self, follow: Follow, logs: bool
     ) -> AsyncGenerator[Queued | InProgress | Completed, None]:
+        import asyncio
+
         from ._http import stream_place
 
         delay = 0.0  # until the next poll; a stream place that frees meanwhile comes first
