@@ -283,7 +283,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
         except _errors.FalError as error:
             if not timed_out(error, follow):
                 raise
-            cancel = handle is not None and options.get("cancel_on_timeout", True)
+            cancel = bool(options.get("cancel_on_timeout", True))
             if handle is not None and cancel:
                 with contextlib.suppress(_errors.FalError):
                     handle._cancel(timeout=CANCEL_TIMEOUT, max_retries=0)
@@ -384,7 +384,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
         except _errors.FalError as error:
             if not timed_out(error, follow):
                 raise
-            cancel = handle is not None and options.get("cancel_on_timeout", True)
+            cancel = bool(options.get("cancel_on_timeout", True))
             if handle is not None and cancel:
                 with contextlib.suppress(_errors.FalError):
                     await handle._cancel(timeout=CANCEL_TIMEOUT, max_retries=0)

@@ -174,8 +174,8 @@ def test_polling_only_when_configured() -> None:
 
 
 def test_polls_come_at_the_interval_then_slow_down_with_the_wait() -> None:
-    """Every ``poll_interval`` at first (as fal-client polls), then every tenth of the time
-    waited so far, up to MAX_POLL_INTERVAL, and never past the deadline."""
+    """Polls start every ``poll_interval`` at first (as fal-client polls), then every tenth of
+    the time waited so far, up to MAX_POLL_INTERVAL, and never past the deadline."""
     from fal_models._runtime import ClientConfig
     from fal_models._runtime._queue import MAX_POLL_INTERVAL, Follow
 
@@ -183,10 +183,13 @@ def test_polls_come_at_the_interval_then_slow_down_with_the_wait() -> None:
     delays = []
     for waited in (0.0, 0.5, 1.0, 5.0, 15.0, 600.0):
         follow.started = time.monotonic() - waited
-        delays.append(round(follow.poll_delay(), 2))
+        delays.append(round(follow.poll_delay(polled_at=time.monotonic()), 2))
     assert delays == [0.1, 0.1, 0.1, 0.5, 1.5, MAX_POLL_INTERVAL]
+    follow.started = time.monotonic()
+    assert round(follow.poll_delay(polled_at=time.monotonic() - 0.03), 2) == 0.07, "from its start"
+    assert follow.poll_delay(polled_at=time.monotonic() - 1.0) == 0.0
     bounded = Follow(ClientConfig(poll_interval=0.1), "r-1", timeout=0.05)
-    assert bounded.poll_delay() <= 0.05
+    assert bounded.poll_delay(polled_at=time.monotonic()) <= 0.05
 
 
 def test_deadline_cancels_and_raises() -> None:

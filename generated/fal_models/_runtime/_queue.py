@@ -207,11 +207,13 @@ class Follow:
         if not reopen or self._reconnects > MAX_STREAM_RECONNECTS:
             self.streaming = False
 
-    def poll_delay(self) -> float:
-        """``poll_interval``, or a tenth of the time waited so far when that is longer (see
-        POLL_SLOWDOWN), within the deadline."""
-        waited = time.monotonic() - self.started
-        delay = min(max(self.config.poll_interval, POLL_SLOWDOWN * waited), MAX_POLL_INTERVAL)
+    def poll_delay(self, polled_at: float) -> float:
+        """How long to wait for the next poll, the last one having started at ``polled_at``:
+        polls start every ``poll_interval``, or every tenth of the time waited so far when that
+        is longer (see POLL_SLOWDOWN), within the deadline."""
+        now = time.monotonic()
+        interval = max(self.config.poll_interval, POLL_SLOWDOWN * (now - self.started))
+        delay = max(0.0, min(interval, MAX_POLL_INTERVAL) - (now - polled_at))
         remaining = self.remaining()
         return delay if remaining is None else min(delay, remaining)
 
@@ -325,16 +327,14 @@ class ResponseClose:
     def __init__(self, response: httpx.Response, delay: float | None) -> None:
         import asyncio
 
-        loop = asyncio.get_running_loop()
         self._response = response
+        self._loop = asyncio.get_running_loop()
         # A strong reference to the closing task: the loop keeps only weak ones.
         self._closing: list[asyncio.Task[None]] = []
-        self._loop = loop
-        self._timer = None if delay is None else loop.call_later(delay, self._fire)
+        self._timer = None if delay is None else self._loop.call_later(delay, self._fire)
 
     def _fire(self) -> None:
-        task = self._loop.create_task(self._response.aclose())
-        self._closing.append(task)
+        self._closing.append(self._loop.create_task(self._response.aclose()))
 
     @property
     def fired(self) -> bool:
@@ -454,11 +454,12 @@ class SyncRequestHandle(Generic[OutT]):
             else:
                 time.sleep(delay)
             follow.check_deadline()
+            polled_at = time.monotonic()
             status = self._status(logs, follow.request_timeout())
             yield status
             if isinstance(status, Completed):
                 return
-            delay = follow.poll_delay()
+            delay = follow.poll_delay(polled_at)
 
     def _stream(self, follow: Follow, logs: bool) -> Iterator[Queued | InProgress | Completed]:
         from httpx_sse import EventSource
@@ -595,11 +596,12 @@ class AsyncRequestHandle(Generic[OutT]):
             else:
                 await asyncio.sleep(delay)
             follow.check_deadline()
+            polled_at = time.monotonic()
             status = await self._status(logs, follow.request_timeout())
             yield status
             if isinstance(status, Completed):
                 return
-            delay = follow.poll_delay()
+            delay = follow.poll_delay(polled_at)
 
     async def _stream(
         self, follow: Follow, logs: bool
