@@ -26,6 +26,7 @@ from starlette.routing import Route
 from tests.e2e.conftest import KEY
 from tests.e2e.loopback import serving
 from tests.helpers import FLUX_OUTPUT
+from tests.server.support import tls_certificates
 
 LINES = ["step 1", "step 2", "step 3", "step 4"]
 # The statuses of the "new lines" stream: which of LINES each event carries.
@@ -122,15 +123,8 @@ class ScriptedQueue:
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """A throwaway CA, and a certificate for 127.0.0.1 it signed: (ca, chain, key)."""
-    trustme = pytest.importorskip("trustme")
-    ca = trustme.CA()
-    issued = ca.issue_cert("127.0.0.1")
-    folder = tmp_path_factory.mktemp("tls")
-    paths = folder / "ca.pem", folder / "chain.pem", folder / "key.pem"
-    ca.cert_pem.write_to_path(str(paths[0]))
-    issued.private_key_and_cert_chain_pem.write_to_path(str(paths[1]))
-    issued.private_key_pem.write_to_path(str(paths[2]))
-    return paths
+    pytest.importorskip("trustme")
+    return tls_certificates(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(params=["http", "https"])
