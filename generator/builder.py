@@ -57,6 +57,7 @@ CATALOG_KEY = "x-fal-catalog"
 # Keyword names the generated client methods use for their own options (see the runtime's
 # SubscribeOptions/SubmitOptions); spec fields with these names get another keyword.
 OPTION_NAMES = (
+    "cancel_on_timeout",
     "hint",
     "on_enqueue",
     "on_queue_update",

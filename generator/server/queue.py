@@ -208,12 +208,16 @@ class RequestQueue:
     def get(self, request_id: str) -> QueuedRequest | None:
         return self._requests.get(request_id)
 
-    def status_body(self, request: QueuedRequest, with_logs: bool) -> dict[str, Any]:
+    def status_body(
+        self, request: QueuedRequest, with_logs: bool, logs_from: int = 0
+    ) -> dict[str, Any]:
+        """The status of ``request``; with ``logs_from``, only the log lines from that index on
+        (what a streamed status carries)."""
         body: dict[str, Any] = {"status": request.status, **request.links()}
         if request.status == IN_QUEUE:
             body["queue_position"] = self._line(request.app_id).position(request)
         # Official clients read "logs" unconditionally: present, null when not asked for.
-        body["logs"] = list(request.logs) if with_logs else None
+        body["logs"] = request.logs[logs_from:] if with_logs else None
         if request.status == COMPLETED and request.outcome is not None:
             body["metrics"] = dict(request.metrics)
             if request.outcome.error:
@@ -232,10 +236,14 @@ class RequestQueue:
         self, request: QueuedRequest, with_logs: bool
     ) -> AsyncIterator[dict[str, Any]]:
         """Every status change of ``request``, ending with its COMPLETED status (or early, when
-        the server stops)."""
+        the server stops). As on fal, each carries only the log lines new since the previous one:
+        clients accumulate them."""
+        logs_sent = 0
         while True:
             seen = request.version
-            yield self.status_body(request, with_logs)
+            body = self.status_body(request, with_logs, logs_sent)
+            logs_sent = len(request.logs)
+            yield body
             if request.status == COMPLETED or self.closing.is_set():
                 return
             await _first_of(request.wait_change(seen), self.closing.wait())

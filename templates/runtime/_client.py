@@ -7,23 +7,32 @@ import contextlib
 import dataclasses
 import functools
 import importlib
+import threading
 from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-import httpx
-
-from . import _http
 from ._config import ClientConfig
-from ._storage import AsyncStorage, SyncStorage
+
+# httpx, and the modules that use it, are imported when the first request is sent: a client
+# that only builds and validates requests does not wait for them.
+if TYPE_CHECKING:
+    import httpx
+
+    from ._storage import AsyncStorage, SyncStorage
 
 # A call that follows its request over the status stream holds a connection until COMPLETED, so
 # concurrent calls use as many connections as there are calls (up to the limit). httpx keeps only
 # 20 of them open by default: with more calls than that, connections are closed as they are
 # freed and opened again, each with a TLS handshake. Keep as many alive as may be open.
 POOL_SIZE = 100
-POOL_LIMITS = httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
 DOWNLOAD_LIMIT = "max_download_bytes"  # the setting named when a download is too large
+
+
+def pool_limits() -> httpx.Limits:
+    import httpx
+
+    return httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
 
 
 class _ClientBase:
@@ -112,7 +121,24 @@ class SyncClient(_ClientBase):
     def __init__(self, *, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
-        self.http = http_client or httpx.Client(timeout=self.config.timeout, limits=POOL_LIMITS)
+        self._pool = http_client
+        self._pool_lock = threading.Lock()
+
+    @property
+    def http(self) -> httpx.Client:
+        """The connection pool: the one given, else this client's own, made when first needed
+        (setting up TLS takes tens of milliseconds)."""
+        if self._pool is None:
+            with self._pool_lock:  # threads sharing this client share one pool
+                if self._pool is None:
+                    import httpx
+
+                    from . import _http
+
+                    pool = httpx.Client(timeout=self.config.timeout, limits=pool_limits())
+                    _http.limit_concurrency(pool, POOL_SIZE)
+                    self._pool = pool
+        return self._pool
 
     def with_options(self, **changes: Any) -> Self:
         """A client with some settings changed (any ClientConfig field) that shares this
@@ -122,9 +148,13 @@ class SyncClient(_ClientBase):
     @functools.cached_property
     def storage(self) -> SyncStorage:
         """Upload files to fal storage: ``client.storage.upload(Path("cat.png"))`` -> URL."""
+        from ._storage import SyncStorage
+
         return SyncStorage(self)
 
     def _send(self, method: str, url: str, *, idempotent: bool, **kwargs: Any) -> httpx.Response:
+        from . import _http
+
         extra = kwargs.pop("headers", None)
         return _http.send(
             self.http,
@@ -140,6 +170,8 @@ class SyncClient(_ClientBase):
         self, method: str, url: str, *, idempotent: bool, **kwargs: Any
     ) -> contextlib.AbstractContextManager[httpx.Response]:
         """Like ``_send`` but the body is left unread, for Server-Sent Events."""
+        from . import _http
+
         extra = kwargs.pop("headers", None)
         return _http.open_response(
             self.http,
@@ -156,6 +188,8 @@ class SyncClient(_ClientBase):
     def _open_download(self, url: str, max_bytes: int | None = None) -> Iterator[Iterator[bytes]]:
         """GET a file URL (a CDN, not the API: no key is sent): its content in chunks, at most
         ``max_bytes`` (default: ``config.max_download_bytes``)."""
+        from . import _http
+
         limit = self.config.max_download_bytes if max_bytes is None else max_bytes
         with _http.open_response(
             self.http,
@@ -175,8 +209,8 @@ class SyncClient(_ClientBase):
 
     def close(self) -> None:
         """Close the connection pool (only when this client created it)."""
-        if self._owns_http:
-            self.http.close()
+        if self._owns_http and self._pool is not None:
+            self._pool.close()
 
     def __enter__(self) -> Self:
         return self
@@ -196,10 +230,21 @@ class AsyncClient(_ClientBase):
     def __init__(self, *, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._owns_http = http_client is None
-        if http_client is None:
-            http_client = httpx.AsyncClient(timeout=self.config.timeout, limits=POOL_LIMITS)
-            _http.limit_concurrency(http_client, POOL_SIZE)
-        self.http = http_client
+        self._pool = http_client
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The connection pool: the one given, else this client's own, made when first needed
+        (setting up TLS takes tens of milliseconds)."""
+        if self._pool is None:
+            import httpx
+
+            from . import _http
+
+            pool = httpx.AsyncClient(timeout=self.config.timeout, limits=pool_limits())
+            _http.limit_concurrency(pool, POOL_SIZE)
+            self._pool = pool
+        return self._pool
 
     def with_options(self, **changes: Any) -> Self:
         """A client with some settings changed (any ClientConfig field) that shares this
@@ -209,12 +254,16 @@ class AsyncClient(_ClientBase):
     @functools.cached_property
     def storage(self) -> AsyncStorage:
         """Upload files to fal storage: ``await client.storage.upload(Path("cat.png"))``."""
+        from ._storage import AsyncStorage
+
         return AsyncStorage(self)
 
     def _open(
         self, method: str, url: str, *, idempotent: bool, **kwargs: Any
     ) -> contextlib.AbstractAsyncContextManager[httpx.Response]:
         """Like ``_send`` but the body is left unread, for Server-Sent Events."""
+        from . import _http
+
         extra = kwargs.pop("headers", None)
         return _http.aopen_response(
             self.http,
@@ -232,6 +281,8 @@ class AsyncClient(_ClientBase):
         self, url: str, max_bytes: int | None = None
     ) -> AsyncIterator[AsyncIterator[bytes]]:
         """The async twin of :meth:`SyncClient._open_download`."""
+        from . import _http
+
         limit = self.config.max_download_bytes if max_bytes is None else max_bytes
         async with _http.aopen_response(
             self.http,
@@ -252,6 +303,8 @@ class AsyncClient(_ClientBase):
     async def _send(
         self, method: str, url: str, *, idempotent: bool, **kwargs: Any
     ) -> httpx.Response:
+        from . import _http
+
         extra = kwargs.pop("headers", None)
         return await _http.asend(
             self.http,
@@ -265,8 +318,8 @@ class AsyncClient(_ClientBase):
 
     async def aclose(self) -> None:
         """Close the connection pool (only when this client created it)."""
-        if self._owns_http:
-            await self.http.aclose()
+        if self._owns_http and self._pool is not None:
+            await self._pool.aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -148,7 +148,16 @@ class RequestFailed(APIError):
 
 
 class TimeoutError(FalError, builtins.TimeoutError):
-    """The client-side deadline passed before the result arrived."""
+    """The client-side deadline passed before the result arrived. ``request_id`` names the
+    request when it was queued (re-attach with ``client.<endpoint>.handle(request_id)`` when
+    it was left running), ``timeout`` is the deadline in seconds."""
+
+    def __init__(
+        self, message: str, *, request_id: str | None = None, timeout: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.request_id = request_id
+        self.timeout = timeout
 
 
 class RealtimeError(FalError):

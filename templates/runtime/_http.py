@@ -16,6 +16,7 @@ import json
 import logging
 import platform
 import random
+import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
@@ -503,7 +504,7 @@ class _Gate:
     httpcore's pool, whose bookkeeping scans every waiting request whenever a connection is
     taken or given back (with a thousand concurrent calls, more CPU than the calls). Status
     streams hold a connection until COMPLETED: they may take all but a fifth of the pool, so
-    that submissions, polls and results always find one (calls beyond that poll instead).
+    that submissions, polls and results always find one (calls beyond that poll meanwhile).
     """
 
     requests: asyncio.Semaphore
@@ -511,28 +512,60 @@ class _Gate:
 
 
 _GATES: weakref.WeakKeyDictionary[httpx.AsyncClient, _Gate] = weakref.WeakKeyDictionary()
+# The sync client's threads wait in httpcore's pool; only its status streams are counted.
+_STREAM_PLACES: weakref.WeakKeyDictionary[httpx.Client, threading.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def limit_concurrency(http: httpx.AsyncClient, limit: int) -> None:
-    """Let at most ``limit`` requests through ``http`` at once: the size of its pool."""
-    streams = max(1, limit - max(1, limit // 5))
-    _GATES[http] = _Gate(asyncio.Semaphore(limit), asyncio.Semaphore(streams))
+def stream_places(pool_size: int) -> int:
+    """How many status streams a pool of ``pool_size`` connections may hold at once."""
+    return max(1, pool_size - max(1, pool_size // 5))
+
+
+def limit_concurrency(http: httpx.AsyncClient | httpx.Client, limit: int) -> None:
+    """Let at most ``limit`` requests (async) and ``stream_places(limit)`` status streams through
+    ``http`` at once: the size of its pool."""
+    if isinstance(http, httpx.Client):
+        _STREAM_PLACES[http] = threading.Semaphore(stream_places(limit))
+    else:
+        _GATES[http] = _Gate(asyncio.Semaphore(limit), asyncio.Semaphore(stream_places(limit)))
 
 
 @contextlib.asynccontextmanager
-async def stream_place(http: httpx.AsyncClient) -> AsyncIterator[bool]:
-    """Whether a status stream may be opened now, its place held until the block exits; when
-    all places are taken the caller polls instead. Pools the client did not create are not
-    counted."""
+async def stream_place(http: httpx.AsyncClient, wait: float = 0.0) -> AsyncIterator[bool]:
+    """Whether a status stream may be opened, waiting ``wait`` seconds at most for a place; the
+    place is held until the block exits. When none was free the caller polls instead. Pools
+    the client did not create are not counted."""
     gate = _GATES.get(http)
-    if gate is None or gate.streams.locked():
-        yield gate is None
-        return
-    await gate.streams.acquire()  # a place is free: this returns without waiting
+    placed = gate is None
+    if gate is not None and not gate.streams.locked():
+        await gate.streams.acquire()  # a place is free: this returns at once
+        placed = True
+    elif gate is not None and wait > 0:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await gate.streams.acquire()
+            placed = True
     try:
-        yield True
+        yield placed
     finally:
-        gate.streams.release()
+        if gate is not None and placed:
+            gate.streams.release()
+
+
+@contextlib.contextmanager
+def sync_stream_place(http: httpx.Client, wait: float = 0.0) -> Iterator[bool]:
+    """The sync twin of :func:`stream_place`."""
+    places = _STREAM_PLACES.get(http)
+    placed = places is None
+    if places is not None:
+        placed = places.acquire(timeout=wait) if wait > 0 else places.acquire(blocking=False)
+    try:
+        yield placed
+    finally:
+        if places is not None and placed:
+            places.release()
 
 
 async def _admit(gate: asyncio.Semaphore, timeout: Any) -> None:

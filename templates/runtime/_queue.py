@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import functools
 import json
+import socket
+import threading
 import time
 from collections.abc import (
     AsyncGenerator,
@@ -17,22 +19,30 @@ from collections.abc import (
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeAlias, TypeVar
 
-import httpx
 import pydantic
 
-from . import _errors, _http
+from . import _errors
 from ._config import ClientConfig
 from ._outputs import parse_output
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # httpx and asyncio are imported when first used (see _client)
+    import asyncio
+
+    import httpx
+
     from ._client import AsyncClient, SyncClient
 
 OutT = TypeVar("OutT", bound=pydantic.BaseModel)
 
 
+# The models' validators are built when first used, not when the package is imported.
+DEFERRED = pydantic.ConfigDict(defer_build=True)
+
+
 class Log(pydantic.BaseModel):
     """A log line of a running request."""
 
+    model_config = DEFERRED
     message: str
     level: str = "INFO"
     source: str = ""
@@ -40,7 +50,7 @@ class Log(pydantic.BaseModel):
 
 
 class _StatusBase(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="allow")
+    model_config = pydantic.ConfigDict(extra="allow", defer_build=True)
 
     @pydantic.field_validator("logs", mode="before", check_fields=False)
     @classmethod
@@ -60,14 +70,15 @@ class Queued(_StatusBase):
 
 
 class InProgress(_StatusBase):
-    """Running; ``logs`` holds the log lines so far (when requested)."""
+    """Running; ``logs`` holds all the log lines so far (when requested)."""
 
     status: Literal["IN_PROGRESS"] = "IN_PROGRESS"
     logs: list[Log] = []
 
 
 class Completed(_StatusBase):
-    """Finished; ``error`` is set when the request failed."""
+    """Finished; ``error`` is set when the request failed; ``logs`` holds all the log lines
+    (when requested)."""
 
     status: Literal["COMPLETED"] = "COMPLETED"
     logs: list[Log] = []
@@ -85,12 +96,16 @@ class Completed(_StatusBase):
 Status: TypeAlias = Annotated[
     Queued | InProgress | Completed, pydantic.Field(discriminator="status")
 ]
-_STATUS = pydantic.TypeAdapter[Queued | InProgress | Completed](Status)
+
+
+@functools.cache
+def _status_adapter() -> pydantic.TypeAdapter[Queued | InProgress | Completed]:
+    return pydantic.TypeAdapter(Status)
 
 
 def parse_status(data: Any) -> Queued | InProgress | Completed:
     try:
-        return _STATUS.validate_python(data)
+        return _status_adapter().validate_python(data)
     except pydantic.ValidationError as problem:
         raise _errors.APIError(f"unexpected request status: {problem}", body=data) from None
 
@@ -123,20 +138,28 @@ class RequestURLs:
         return f"{self.status_url}/stream"
 
 
-MAX_POLL_INTERVAL = 2.0  # seconds: the slowest polling gets while nothing changes
-MAX_STREAM_RECONNECTS = 5  # then poll: a stream that keeps breaking is not worth reopening
+MAX_POLL_INTERVAL = 2.0  # seconds: the slowest polling gets
+# Polls come every ``poll_interval`` at first, then every this fraction of the time waited so
+# far (up to MAX_POLL_INTERVAL): a long request is polled less often, and its result arrives
+# at most a tenth of its waiting time late.
+POLL_SLOWDOWN = 0.1
+MAX_STREAM_RECONNECTS = 5  # then poll: a stream that keeps ending early is not worth reopening
+# fal's status stream and streaming endpoints answer with Server-Sent Events.
+EVENT_STREAM = {"Accept": "text/event-stream"}
+# A timed-out call's cancellation is tried once, for this many seconds at most.
+CANCEL_TIMEOUT = 5.0
 # fal ends a status stream right after COMPLETED. Reading it to its end returns the connection to
 # the pool, so the result is fetched over it rather than over a new connection (a TLS handshake
 # more); the async client waits this long at most for the end, then lets the connection go.
 STREAM_DRAIN_TIMEOUT = 0.1
-# What ends a status stream early (the request keeps running): the follower then polls once
-# or reconnects.
-STREAM_ERRORS: tuple[type[Exception], ...] = (
-    _errors.APIError,
-    _errors.APIConnectionError,
-    httpx.HTTPError,
-    ValueError,
-)
+
+
+@functools.cache
+def stream_errors() -> tuple[type[Exception], ...]:
+    """What breaks a status stream (the request keeps running): the follower then polls."""
+    import httpx
+
+    return (_errors.APIError, _errors.APIConnectionError, httpx.HTTPError, ValueError)
 
 
 class Follow:
@@ -148,18 +171,22 @@ class Follow:
         self.config = config
         self.request_id = request_id
         self.limit = timeout
-        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.started = time.monotonic()
+        self.deadline = None if timeout is None else self.started + timeout
         self.streaming = config.stream_status
         self._reconnects = 0
-        self._polls = 0
-        self._last: tuple[object, ...] | None = None
 
     def expired(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
-    def timeout_error(self) -> _errors.TimeoutError:
+    def remaining(self) -> float | None:
+        """Seconds left until the deadline (None without one)."""
+        return None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+
+    def timeout_error(self, outcome: str = "") -> _errors.TimeoutError:
         what = f"request {self.request_id}" if self.request_id else "the request"
-        return _errors.TimeoutError(f"{what} did not complete within {self.limit} s")
+        message = f"{what} did not complete within {self.limit} s{outcome}"
+        return _errors.TimeoutError(message, request_id=self.request_id or None, timeout=self.limit)
 
     def check_deadline(self) -> None:
         if self.expired():
@@ -172,27 +199,23 @@ class Follow:
             return self.config.timeout
         return max(0.001, min(self.config.timeout, self.deadline - time.monotonic()))
 
-    def stream_ended(self, received: bool) -> None:
-        """A stream that delivered statuses is reopened (a few times); one that did not means
-        polling."""
+    def stream_ended(self, reopen: bool) -> None:
+        """A stream that delivered statuses and ended cleanly before COMPLETED is reopened (a
+        few times); one that failed (no connection, not an event stream, broken) means polling
+        for the rest of the request."""
         self._reconnects += 1
-        if not received or self._reconnects > MAX_STREAM_RECONNECTS:
+        if not reopen or self._reconnects > MAX_STREAM_RECONNECTS:
             self.streaming = False
 
-    def poll_delay(self, status: Queued | InProgress | Completed) -> float:
-        """Start at ``poll_interval`` and back off while nothing changes."""
-        seen = (
-            status.status,
-            getattr(status, "queue_position", None),
-            len(status_logs(status)),
-        )
-        if seen != self._last:
-            self._last, self._polls = seen, 0
-        delay = min(self.config.poll_interval * 2.0**self._polls, MAX_POLL_INTERVAL)
-        self._polls += 1
-        if self.deadline is not None:
-            delay = min(delay, max(0.0, self.deadline - time.monotonic()))
-        return delay
+    def poll_delay(self, polled_at: float) -> float:
+        """How long to wait for the next poll, the last one having started at ``polled_at``:
+        polls start every ``poll_interval``, or every tenth of the time waited so far when that
+        is longer (see POLL_SLOWDOWN), within the deadline."""
+        now = time.monotonic()
+        interval = max(self.config.poll_interval, POLL_SLOWDOWN * (now - self.started))
+        delay = max(0.0, min(interval, MAX_POLL_INTERVAL) - (now - polled_at))
+        remaining = self.remaining()
+        return delay if remaining is None else min(delay, remaining)
 
 
 def failure(
@@ -221,10 +244,6 @@ def failure(
     )
 
 
-def status_logs(status: Queued | InProgress | Completed) -> list[Log]:
-    return [] if isinstance(status, Queued) else status.logs
-
-
 def status_params(logs: bool) -> dict[str, int]:
     return {"logs": int(logs)}
 
@@ -242,6 +261,96 @@ def status_from_event(data: str) -> Queued | InProgress | Completed | None:
     if not isinstance(value, dict) or "status" not in value:
         return None
     return parse_status(value)
+
+
+class LogLines:
+    """All the log lines of one status stream so far. Each event of the stream carries only the
+    lines new since the previous one; the statuses it gives hold all of them, as polled
+    statuses do (fal's JS client accumulates them the same way)."""
+
+    def __init__(self) -> None:
+        self.lines: list[Log] = []
+
+    def add(self, status: Queued | InProgress | Completed) -> Queued | InProgress | Completed:
+        if not isinstance(status, Queued) and (status.logs or self.lines):
+            self.lines.extend(status.logs)
+            status.logs = list(self.lines)
+        return status
+
+
+class SocketShutdown:
+    """Ends a read of a streamed response at the deadline, wherever the stream is: its socket is
+    shut down from a timer thread (closing it would not wake a read blocked on it). ``fired``
+    tells whether it did. Transports without a socket (mocks) are left to their read timeout.
+    """
+
+    def __init__(self, response: httpx.Response, delay: float | None) -> None:
+        stream = response.extensions.get("network_stream")
+        self._socket = None
+        if stream is not None and delay is not None:
+            self._socket = stream.get_extra_info("socket")
+        self._lock = threading.Lock()
+        self._reading = True
+        self.fired = False
+        self._timer: threading.Timer | None = None
+        if isinstance(self._socket, socket.socket):
+            self._timer = threading.Timer(delay or 0.0, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._reading and isinstance(self._socket, socket.socket):
+                self.fired = True
+                # The plain socket's shutdown: a TLS socket's own would drop its TLS state
+                # under the reading thread.
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
+
+    def __enter__(self) -> SocketShutdown:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:  # after this, a late timer leaves the (reusable) connection alone
+            self._reading = False
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+class ResponseClose:
+    """Closes a streamed response after ``delay`` seconds from a task of its own, which ends a
+    pending read; ``fired`` tells whether it did. A read is ended this way rather than
+    cancelled: a cancellation that lands while httpcore releases the connection loses the
+    connection to the pool for good (and with all of them lost, every call waits forever).
+    """
+
+    def __init__(self, response: httpx.Response, delay: float | None) -> None:
+        import asyncio
+
+        self._response = response
+        self._loop = asyncio.get_running_loop()
+        # A strong reference to the closing task: the loop keeps only weak ones.
+        self._closing: list[asyncio.Task[None]] = []
+        self._timer = None if delay is None else self._loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._closing.append(self._loop.create_task(self._response.aclose()))
+
+    @property
+    def fired(self) -> bool:
+        return bool(self._closing)
+
+    async def __aenter__(self) -> ResponseClose:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._closing:
+            import asyncio
+
+            # Even when we are cancelled, let the close finish.
+            await asyncio.shield(self._closing[0])
 
 
 class SyncRequestHandle(Generic[OutT]):
@@ -291,7 +400,12 @@ class SyncRequestHandle(Generic[OutT]):
 
     def cancel(self) -> None:
         """Ask the queue to cancel the request; an APIError (400) when it already completed."""
-        self._client._send("PUT", self.urls.cancel_url, idempotent=True, request_id=self.request_id)
+        self._cancel()
+
+    def _cancel(self, **kwargs: Any) -> None:
+        self._client._send(
+            "PUT", self.urls.cancel_url, idempotent=True, request_id=self.request_id, **kwargs
+        )
 
     def _wait(self, follow: Follow, logs: bool, on_update: Callback | None = None) -> OutT:
         with contextlib.closing(self._follow(follow, logs)) as statuses:
@@ -314,28 +428,38 @@ class SyncRequestHandle(Generic[OutT]):
     def _follow(
         self, follow: Follow, logs: bool
     ) -> Generator[Queued | InProgress | Completed, None, None]:
+        from ._http import sync_stream_place
+
+        delay = 0.0  # until the next poll; a stream place that frees meanwhile comes first
         while True:
+            placed = False
             if follow.streaming:
-                received = False
-                try:
-                    for status in self._stream(follow, logs):
-                        received = True
-                        yield status
-                        if isinstance(status, Completed):
-                            return
-                        # Each event restarts the stream's read timeout: the deadline is ours.
-                        follow.check_deadline()
-                except STREAM_ERRORS:
-                    pass
-                follow.check_deadline()
-                follow.stream_ended(received)
-                continue
+                received = broken = False
+                with sync_stream_place(self._client.http, delay) as placed:
+                    if placed:
+                        try:
+                            for status in self._stream(follow, logs):
+                                received = True
+                                yield status
+                                if isinstance(status, Completed):
+                                    return
+                                follow.check_deadline()
+                        except stream_errors():
+                            broken = True
+                if placed:
+                    follow.check_deadline()
+                    follow.stream_ended(received and not broken)
+                    delay = 0.0
+                    continue
+            else:
+                time.sleep(delay)
+            follow.check_deadline()
+            polled_at = time.monotonic()
             status = self._status(logs, follow.request_timeout())
             yield status
             if isinstance(status, Completed):
                 return
-            time.sleep(follow.poll_delay(status))
-            follow.check_deadline()
+            delay = follow.poll_delay(polled_at)
 
     def _stream(self, follow: Follow, logs: bool) -> Iterator[Queued | InProgress | Completed]:
         from httpx_sse import EventSource
@@ -346,14 +470,23 @@ class SyncRequestHandle(Generic[OutT]):
             idempotent=True,
             request_id=self.request_id,
             params=status_params(logs),
+            headers=EVENT_STREAM,
             timeout=follow.request_timeout(),
         ) as response:
             if not is_event_stream(response):
                 return
-            for event in EventSource(response).iter_sse():
-                status = status_from_event(event.data)
-                if status is not None:
-                    yield status
+            lines = LogLines()
+            # Events (and keep-alive comments) restart the read timeout: the deadline is ours.
+            with SocketShutdown(response, follow.remaining()) as deadline:
+                try:
+                    for event in EventSource(response).iter_sse():
+                        status = status_from_event(event.data)
+                        if status is not None:
+                            yield lines.add(status)
+                except Exception:
+                    if deadline.fired:
+                        raise follow.timeout_error() from None
+                    raise
 
     def _status(self, logs: bool, timeout: float) -> Queued | InProgress | Completed:
         response = self._get(self.urls.status_url, params=status_params(logs), timeout=timeout)
@@ -404,8 +537,11 @@ class AsyncRequestHandle(Generic[OutT]):
 
     async def cancel(self) -> None:
         """Ask the queue to cancel the request; an APIError (400) when it already completed."""
+        await self._cancel()
+
+    async def _cancel(self, **kwargs: Any) -> None:
         await self._client._send(
-            "PUT", self.urls.cancel_url, idempotent=True, request_id=self.request_id
+            "PUT", self.urls.cancel_url, idempotent=True, request_id=self.request_id, **kwargs
         )
 
     async def _wait(self, follow: Follow, logs: bool, on_update: Callback | None = None) -> OutT:
@@ -429,11 +565,16 @@ class AsyncRequestHandle(Generic[OutT]):
     async def _follow(
         self, follow: Follow, logs: bool
     ) -> AsyncGenerator[Queued | InProgress | Completed, None]:
+        import asyncio
+
+        from ._http import stream_place
+
+        delay = 0.0  # until the next poll; a stream place that frees meanwhile comes first
         while True:
-            placed = False  # with all stream places taken, this round polls
+            placed = False
             if follow.streaming:
-                received = completed = False
-                async with _http.stream_place(self._client.http) as placed:
+                received = completed = broken = False
+                async with stream_place(self._client.http, delay) as placed:
                     if placed:
                         try:
                             # After COMPLETED the stream ends by itself (see _stream): let it.
@@ -442,22 +583,25 @@ class AsyncRequestHandle(Generic[OutT]):
                                 completed = isinstance(status, Completed)
                                 yield status
                                 if not completed:
-                                    # Each event restarts the read timeout: the deadline is ours.
                                     follow.check_deadline()
-                        except STREAM_ERRORS:
-                            pass
-            if placed:
-                if completed:
-                    return
-                follow.check_deadline()
-                follow.stream_ended(received)
-                continue
+                        except stream_errors():
+                            broken = True
+                if placed:
+                    if completed:
+                        return
+                    follow.check_deadline()
+                    follow.stream_ended(received and not broken)
+                    delay = 0.0
+                    continue
+            else:
+                await asyncio.sleep(delay)
+            follow.check_deadline()
+            polled_at = time.monotonic()
             status = await self._status(logs, follow.request_timeout())
             yield status
             if isinstance(status, Completed):
                 return
-            await asyncio.sleep(follow.poll_delay(status))
-            follow.check_deadline()
+            delay = follow.poll_delay(polled_at)
 
     async def _stream(
         self, follow: Follow, logs: bool
@@ -470,18 +614,27 @@ class AsyncRequestHandle(Generic[OutT]):
             idempotent=True,
             request_id=self.request_id,
             params=status_params(logs),
+            headers=EVENT_STREAM,
             timeout=follow.request_timeout(),
         ) as response:
             if not is_event_stream(response):
                 return
+            lines = LogLines()
             events = EventSource(response).aiter_sse()
-            async for event in events:
-                status = status_from_event(event.data)
-                if status is not None:
-                    yield status
-                if isinstance(status, Completed):
-                    await _drain(response, events)
-                    return
+            # Events (and keep-alive comments) restart the read timeout: the deadline is ours.
+            async with ResponseClose(response, follow.remaining()) as deadline:
+                try:
+                    async for event in events:
+                        status = status_from_event(event.data)
+                        if status is not None:
+                            yield lines.add(status)
+                        if isinstance(status, Completed):
+                            await _drain(response, events)
+                            return
+                except Exception:
+                    if deadline.fired:
+                        raise follow.timeout_error() from None
+                    raise
 
     async def _status(self, logs: bool, timeout: float) -> Queued | InProgress | Completed:
         response = await self._get(
@@ -497,30 +650,14 @@ class AsyncRequestHandle(Generic[OutT]):
 
 async def _drain(response: httpx.Response, events: AsyncIterator[object]) -> None:
     """Read what is left of a status stream after COMPLETED, for a while at most (see
-    STREAM_DRAIN_TIMEOUT); a stream that does not end, or breaks, is simply closed.
-
-    The wait is bounded by closing the response from a task of its own, not by cancelling the
-    read: a cancellation that lands while httpcore releases the connection loses the connection
-    to the pool for good (and with all of them lost, every call waits forever). Closing ends a
-    pending read; a stream that still yields afterwards is left at its next event.
+    STREAM_DRAIN_TIMEOUT); a stream that does not end, or breaks, is simply closed (see
+    ResponseClose; a stream that still yields afterwards is left at its next event).
     """
-    loop = asyncio.get_running_loop()
-    # A strong reference to the closing task: the loop keeps only weak ones.
-    closing: list[asyncio.Task[None]] = []
-    timer = loop.call_later(
-        STREAM_DRAIN_TIMEOUT,
-        lambda: closing.append(loop.create_task(response.aclose())),
-    )
-    try:
-        with contextlib.suppress(*STREAM_ERRORS):
+    async with ResponseClose(response, STREAM_DRAIN_TIMEOUT) as closing:
+        with contextlib.suppress(*stream_errors()):
             async for _ in events:
-                if closing:
+                if closing.fired:
                     break
-    finally:
-        timer.cancel()
-        if closing:
-            # Even when we are cancelled, let the close finish.
-            await asyncio.shield(closing[0])
 
 
 Callback = Callable[[Queued | InProgress | Completed], object]

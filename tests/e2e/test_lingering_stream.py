@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.e2e.conftest import KEY
+from tests.e2e.loopback import serving
 from tests.helpers import FLUX_OUTPUT
 
 RUNNING = {"status": "IN_PROGRESS", "logs": []}
@@ -78,22 +76,9 @@ class LingeringQueue:
 @pytest.fixture
 def lingering() -> Iterator[LingeringQueue]:
     queue = LingeringQueue()
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.bind(("127.0.0.1", 0))
-    queue.base = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(queue.app(), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert server.started, "the test server did not start"
-    try:
+    with serving(queue.app()) as base:
+        queue.base = base
         yield queue
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        listener.close()
 
 
 @pytest.mark.anyio

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -195,3 +195,125 @@ async def test_status_streams_leave_a_fifth_of_the_pool_and_the_others_poll() ->
     assert [output.seed for output in outputs] == [1] * 7
     assert server.most_open == 4 and server.open == 0
     await http.aclose()
+
+
+class HeldUntilReleased(HeldStreams):
+    """Like HeldStreams, with each request released on its own (``release(request_id)``); logs
+    when each stream opened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.released: dict[str, asyncio.Event] = {}
+        self.opened: dict[str, float] = {}
+
+    def release(self, request_id: str) -> None:
+        self.released.setdefault(request_id, asyncio.Event()).set()
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        request_id = request.url.path.partition("/requests/")[2].split("/")[0]
+        if request.url.path.endswith("/status/stream"):
+            self.opened[request_id] = time.monotonic()
+            events = self._held(request_id)
+            return httpx.Response(
+                200, headers={"content-type": "text/event-stream"}, content=events
+            )
+        if request.url.path.endswith("/status"):
+            self.polled.add(request_id)
+            done = self.released.setdefault(request_id, asyncio.Event()).is_set()
+            return httpx.Response(200, json={"status": "COMPLETED" if done else "IN_PROGRESS"})
+        return httpx.Response(200, json=FLUX_OUTPUT)
+
+    async def _held(self, request_id: str) -> AsyncIterator[bytes]:
+        yield b'data: {"status": "IN_PROGRESS", "logs": null}\n\n'
+        await self.released.setdefault(request_id, asyncio.Event()).wait()
+        yield b'data: {"status": "COMPLETED", "logs": null}\n\n'
+
+
+@pytest.mark.anyio
+async def test_a_call_takes_a_stream_place_as_soon_as_one_frees() -> None:
+    """A call without a stream place waits for one between its polls, not for its next poll."""
+    from fal_models import AsyncFalClient, ClientConfig
+    from fal_models._runtime import _http
+
+    server = HeldUntilReleased()
+    http = httpx.AsyncClient(transport=httpx.MockTransport(server))
+    _http.limit_concurrency(http, 2)  # one stream place
+    config = ClientConfig(key=KEY, queue_url="https://queue.test", poll_interval=5.0)
+    client = AsyncFalClient(config=config, http_client=http)
+    first = asyncio.ensure_future(client.flux_1_schnell.handle("r-1").result())
+    await settle()
+    second = asyncio.ensure_future(client.flux_1_schnell.handle("r-2").result())
+    await settle()
+    assert server.polled == {"r-2"} and "r-2" not in server.opened
+    server.release("r-1")
+    freed = time.monotonic()
+    assert (await first).seed == 1
+    for _ in range(100):
+        if "r-2" in server.opened:
+            break
+        await asyncio.sleep(0.01)
+    assert server.opened["r-2"] - freed < 1.0, "not after the next poll, 5 s later"
+    server.release("r-2")
+    assert (await second).seed == 1
+    await http.aclose()
+
+
+def test_the_sync_clients_status_streams_leave_a_fifth_of_its_pool() -> None:
+    """Threads sharing one client: at most four fifths of its pool hold status streams; the
+    other calls poll, so that submissions and results always find a connection."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fal_models import ClientConfig, FalClient
+    from fal_models._runtime import _http
+
+    done = threading.Event()
+    lock = threading.Lock()
+    counts = {"open": 0, "most": 0}
+    polled: set[str] = set()
+
+    def events() -> Iterator[bytes]:
+        with lock:
+            counts["open"] += 1
+            counts["most"] = max(counts["most"], counts["open"])
+        yield b'data: {"status": "IN_PROGRESS", "logs": null}\n\n'
+        done.wait(10)
+        with lock:  # its place is given back once the client has read what follows
+            counts["open"] -= 1
+        yield b'data: {"status": "COMPLETED", "logs": null}\n\n'
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/status/stream"):
+            return httpx.Response(
+                200, headers={"content-type": "text/event-stream"}, content=events()
+            )
+        if request.url.path.endswith("/status"):
+            polled.add(request.url.path)
+            status = "COMPLETED" if done.is_set() else "IN_PROGRESS"
+            return httpx.Response(200, json={"status": status})
+        return httpx.Response(200, json=FLUX_OUTPUT)
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    _http.limit_concurrency(http, 5)  # four stream places
+    config = ClientConfig(key=KEY, queue_url="https://queue.test", poll_interval=0.01)
+    with FalClient(config=config, http_client=http) as client, ThreadPoolExecutor(7) as threads:
+        calls = [threads.submit(client.flux_1_schnell.handle(f"r-{n}").result) for n in range(7)]
+        deadline = time.monotonic() + 5
+        while len(polled) < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert counts["open"] == 4 and len(polled) == 3
+        done.set()
+        assert [call.result(timeout=10).seed for call in calls] == [1] * 7
+    assert counts["most"] == 4 and counts["open"] == 0
+    http.close()
+
+
+def test_the_sync_clients_own_pool_counts_its_streams() -> None:
+    from fal_models import FalClient
+    from fal_models._runtime import _http
+    from fal_models._runtime._client import POOL_SIZE
+
+    with FalClient(key=KEY) as own:
+        places = _http._STREAM_PLACES[own.http]
+        assert places._value == _http.stream_places(POOL_SIZE)
+        assert _http._STREAM_PLACES[own.with_options(timeout=5).http] is places

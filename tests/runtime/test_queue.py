@@ -4,6 +4,7 @@ the client-side deadline, and what a failed request raises."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import httpx
@@ -19,25 +20,31 @@ RUNNING = {"status": "IN_PROGRESS", "logs": [{"message": "step", "level": "INFO"
 DONE = {"status": "COMPLETED", "logs": None, "metrics": {"inference_time": 0.5}}
 
 
-def sse(*events: dict[str, Any], extra: str = "") -> httpx.Response:
-    body = extra + "".join(f"data: {json.dumps(event)}\n\n" for event in events)
+def sse(*events: dict[str, Any], extra: str = "", tail: str = "") -> httpx.Response:
+    body = extra + "".join(f"data: {json.dumps(event)}\n\n" for event in events) + tail
     return httpx.Response(200, headers={"content-type": "text/event-stream"}, content=body.encode())
 
 
 class FakeQueue:
     """The queue API for one request; ``stream`` answers the status stream, in turn."""
 
-    def __init__(self, stream: list[httpx.Response], polls: list[dict[str, Any]]) -> None:
+    def __init__(
+        self, stream: list[httpx.Response | Exception], polls: list[dict[str, Any]]
+    ) -> None:
         self.stream = stream
         self.polls = polls
         self.paths: list[str] = []
         self.queries: list[str] = []
+        self.accept: list[str | None] = []
         self.result = httpx.Response(200, json=FLUX_OUTPUT)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         self.paths.append(f"{request.method} {path}")
         self.queries.append(request.url.query.decode())
+        self.accept.append(request.headers.get("accept"))
+        if isinstance(self.stream and self.stream[0], Exception) and path.endswith("/stream"):
+            raise self.stream.pop(0)
         if request.method == "POST":
             return httpx.Response(
                 200,
@@ -49,7 +56,9 @@ class FakeQueue:
                 },
             )
         if path.endswith("/status/stream"):
-            return self.stream.pop(0)
+            answer = self.stream.pop(0)
+            assert isinstance(answer, httpx.Response)
+            return answer
         if path.endswith("/status"):
             return httpx.Response(200, json=self.polls.pop(0))
         if path.endswith("/cancel"):
@@ -76,9 +85,47 @@ def test_statuses_come_from_the_stream() -> None:
     assert output.seed == 1
     assert [status.status for status in seen] == ["IN_QUEUE", "IN_PROGRESS", "COMPLETED"]
     assert seen[0].position == 2 and seen[1].logs[0].message == "step"
-    assert seen[2].logs == [] and seen[2].metrics == {"inference_time": 0.5}
+    assert seen[2].logs == seen[1].logs and seen[2].metrics == {"inference_time": 0.5}
     assert kinds(queue) == ["submit", "stream", "r-1"]
     assert queue.queries[1] == "logs=1"
+    assert queue.accept[1] == "text/event-stream"
+
+
+def log(message: str) -> dict[str, str]:
+    return {"message": message, "level": "INFO", "source": "USER", "timestamp": "t"}
+
+
+def test_streamed_log_lines_add_up_as_polled_ones() -> None:
+    """Each event of the status stream carries only the lines new since the previous one;
+    every status the client gives holds all the lines so far, as a polled one does."""
+    new_lines = [
+        {"status": "IN_PROGRESS", "logs": [log("one"), log("two")]},
+        {"status": "IN_PROGRESS", "logs": []},
+        {"status": "IN_PROGRESS", "logs": None},
+        {"status": "IN_PROGRESS", "logs": [log("three")]},
+        {**DONE, "logs": [log("four")]},
+    ]
+    queue = FakeQueue([sse(QUEUED, *new_lines)], [])
+    with client_for(queue) as client:
+        events = list(client.flux_1_schnell.handle("r-1").iter_events(logs=True))
+    assert [[line.message for line in getattr(event, "logs", [])] for event in events] == [
+        [],
+        ["one", "two"],
+        ["one", "two"],
+        ["one", "two"],
+        ["one", "two", "three"],
+        ["one", "two", "three", "four"],
+    ]
+
+
+def test_a_reopened_stream_starts_its_lines_afresh() -> None:
+    """A new stream's first event holds the lines so far: they are not counted twice."""
+    first = sse({"status": "IN_PROGRESS", "logs": [log("one")]})
+    second = sse({"status": "IN_PROGRESS", "logs": [log("one"), log("two")]}, DONE)
+    queue = FakeQueue([first, second], [])
+    with client_for(queue) as client:
+        events = list(client.flux_1_schnell.handle("r-1").iter_events(logs=True))
+    assert [len(getattr(event, "logs", [])) for event in events] == [1, 2, 2]
 
 
 @pytest.mark.parametrize(
@@ -126,19 +173,23 @@ def test_polling_only_when_configured() -> None:
     assert kinds(queue) == ["status", "status", "r-1"]
 
 
-def test_poll_delay_backs_off_while_nothing_changes() -> None:
-    from fal_models._runtime import ClientConfig, Completed, InProgress, Log, Queued
+def test_polls_come_at_the_interval_then_slow_down_with_the_wait() -> None:
+    """Polls start every ``poll_interval`` at first (as fal-client polls), then every tenth of
+    the time waited so far, up to MAX_POLL_INTERVAL, and never past the deadline."""
+    from fal_models._runtime import ClientConfig
     from fal_models._runtime._queue import MAX_POLL_INTERVAL, Follow
 
     follow = Follow(ClientConfig(poll_interval=0.1), "r-1")
-    same = [follow.poll_delay(Queued(queue_position=3)) for _ in range(6)]
-    assert same == [0.1, 0.2, 0.4, 0.8, 1.6, MAX_POLL_INTERVAL]
-    assert follow.poll_delay(Queued(queue_position=2)) == 0.1, "a change resets the backoff"
-    assert follow.poll_delay(InProgress()) == 0.1
-    assert follow.poll_delay(InProgress()) == 0.2
-    assert follow.poll_delay(InProgress(logs=[Log(message="new")])) == 0.1
+    delays = []
+    for waited in (0.0, 0.5, 1.0, 5.0, 15.0, 600.0):
+        follow.started = time.monotonic() - waited
+        delays.append(round(follow.poll_delay(polled_at=time.monotonic()), 2))
+    assert delays == [0.1, 0.1, 0.1, 0.5, 1.5, MAX_POLL_INTERVAL]
+    follow.started = time.monotonic()
+    assert round(follow.poll_delay(polled_at=time.monotonic() - 0.03), 2) == 0.07, "from its start"
+    assert follow.poll_delay(polled_at=time.monotonic() - 1.0) == 0.0
     bounded = Follow(ClientConfig(poll_interval=0.1), "r-1", timeout=0.05)
-    assert bounded.poll_delay(Completed()) <= 0.05
+    assert bounded.poll_delay(polled_at=time.monotonic()) <= 0.05
 
 
 def test_deadline_cancels_and_raises() -> None:
@@ -148,8 +199,24 @@ def test_deadline_cancels_and_raises() -> None:
     queue = FakeQueue([httpx.Response(404)], forever)
     with client_for(queue, max_retries=0) as client, pytest.raises(TimeoutError) as failure:
         client.flux_1_schnell(prompt="p", timeout=0.05)
-    assert "r-1" in str(failure.value) and "0.05" in str(failure.value)
+    assert (failure.value.request_id, failure.value.timeout) == ("r-1", 0.05)
+    assert "r-1" in str(failure.value) and "cancelled" in str(failure.value)
     assert queue.paths[-1] == "PUT /fal-ai/flux-1/requests/r-1/cancel"
+
+
+def test_a_timed_out_request_can_be_left_running_and_picked_up() -> None:
+    from fal_models import TimeoutError
+
+    queue = FakeQueue([httpx.Response(404), httpx.Response(404)], [QUEUED] * 10_000)
+    with client_for(queue, max_retries=0) as client:
+        with pytest.raises(TimeoutError) as failure:
+            client.flux_1_schnell(prompt="p", timeout=0.05, cancel_on_timeout=False)
+        assert "keeps running" in str(failure.value)
+        assert not any(path.endswith("/cancel") for path in queue.paths)
+        queue.polls[:] = [DONE]
+        output = client.flux_1_schnell.handle(failure.value.request_id).result()
+    assert output.seed == 1
+    assert kinds(queue).count("submit") == 1
 
 
 def test_failed_request_reports_the_result_error() -> None:
@@ -242,6 +309,23 @@ async def test_async_follow_falls_back_and_reconnects() -> None:
     await http.aclose()
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ConnectError("refused"),
+        httpx.Response(200, json=RUNNING),  # not an event stream
+        sse(RUNNING, tail="data: {not json\n\n"),  # broken after a status
+        sse(RUNNING, {"status": "NEW_KIND"}),
+    ],
+)
+def test_a_failed_stream_means_polling_for_that_request(failure: Any) -> None:
+    queue = FakeQueue([failure], [RUNNING, DONE])
+    with client_for(queue, max_retries=0) as client:
+        assert client.flux_1_schnell(prompt="p").seed == 1
+    assert kinds(queue)[:2] == ["submit", "stream"]
+    assert kinds(queue)[2:] == ["status", "status", "r-1"], "polled, not re-submitted"
+
+
 def test_a_stream_that_keeps_breaking_gives_way_to_polling() -> None:
     from fal_models._runtime._queue import MAX_STREAM_RECONNECTS
 
@@ -251,3 +335,18 @@ def test_a_stream_that_keeps_breaking_gives_way_to_polling() -> None:
         events = list(client.flux_1_schnell.handle("r-1").iter_events())
     assert events[-1].status == "COMPLETED"
     assert kinds(queue) == ["stream"] * (MAX_STREAM_RECONNECTS + 1) + ["status", "status"]
+
+
+def test_streaming_endpoints_ask_for_an_event_stream() -> None:
+    from fal_models import FalClient
+
+    accept: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        accept.append(request.headers.get("accept"))
+        return sse(FLUX_OUTPUT)
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    with FalClient(key=KEY, run_url="https://run.test", http_client=http) as client:
+        outputs = list(client.hidream_i1_full.stream(prompt="p"))
+    assert len(outputs) == 1 and accept == ["text/event-stream"]

@@ -87,8 +87,30 @@ def test_status_stream_sends_every_change_and_ends_after_completed(
         ("IN_PROGRESS", None),
         ("COMPLETED", None),
     ]
-    assert [len(e["logs"]) for e in events[2:]] == [0, 1, 2, 2]
+    # As on fal, each event carries only the lines new since the previous one (a polled status
+    # carries all of them).
+    assert [[log["message"] for log in e["logs"]] for e in events] == [
+        [],
+        [],
+        [],
+        ["Step 1/2"],
+        ["Step 2/2"],
+        [],
+    ]
     assert events[-1]["metrics"]["inference_time"] > 0
+
+
+def test_a_stream_opened_late_starts_with_every_line_so_far(
+    server: ServerURLs, client: httpx.Client
+) -> None:
+    submitted = submit(client, server, {"prompt": "a fox"})
+    complete(client, submitted)
+    stream_url = submitted["status_url"] + "/stream"
+
+    with connect_sse(client, "GET", stream_url, params={"logs": 1}) as sse:
+        events = [event.json() for event in sse.iter_sse()]
+
+    assert [[log["message"] for log in e["logs"]] for e in events] == [["Step 1/2", "Step 2/2"]]
 
 
 def test_result_is_the_output(server: ServerURLs, client: httpx.Client) -> None:

@@ -15,12 +15,13 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar, cast
 
-import httpx
 import pydantic
 
 from . import _errors
 from ._outputs import parse_output, partial_output
 from ._queue import (
+    CANCEL_TIMEOUT,
+    EVENT_STREAM,
     AsyncRequestHandle,
     Completed,
     Follow,
@@ -31,10 +32,12 @@ from ._queue import (
     is_event_stream,
 )
 from ._types import NOT_GIVEN, Priority, given_options
-from ._webhooks import WebhookPayload
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # httpx is imported with the first request (see _client)
+    import httpx
+
     from ._client import AsyncClient, SyncClient
+    from ._webhooks import WebhookPayload
 
 InT = TypeVar("InT", bound=pydantic.BaseModel)
 OutT = TypeVar("OutT", bound=pydantic.BaseModel)
@@ -65,8 +68,12 @@ class SubscribeOptions(TypedDict, total=False):
     with_logs: bool | None
     """Ask for log lines in the status updates."""
     timeout: float | None
-    """Client-side deadline in seconds for the whole call; when it passes, the request is
-    cancelled and TimeoutError raised."""
+    """Client-side deadline in seconds for the whole call, however the server behaves; when it
+    passes, TimeoutError is raised (its ``request_id`` names the request) and the request is
+    cancelled, unless ``cancel_on_timeout`` is False."""
+    cancel_on_timeout: bool | None
+    """False: a call that times out leaves its request running (and billed) instead of
+    cancelling it; re-attach with ``handle(error.request_id)`` to get the result later."""
     priority: Priority | None
     start_timeout: float | None
     hint: str | None
@@ -114,9 +121,28 @@ def request_headers(options: Mapping[str, Any]) -> dict[str, str]:
 
 def run_timeout(default: float, options: Mapping[str, Any]) -> httpx.Timeout:
     """A direct run may compute for long: no read limit unless ``timeout`` was given."""
+    import httpx
+
     if "timeout" in options:
         return httpx.Timeout(float(options["timeout"]))
     return httpx.Timeout(default, read=None)
+
+
+def timed_out(error: _errors.FalError, follow: Follow) -> bool:
+    """Whether a call ended by ``error`` ran out of time (an error once the deadline passed,
+    e.g. a read cut short by it, counts)."""
+    return isinstance(error, _errors.TimeoutError) or follow.expired()
+
+
+def timeout_outcome(
+    handle: SyncRequestHandle[Any] | AsyncRequestHandle[Any] | None, cancelled: bool
+) -> str:
+    """What became of a timed-out call's request, for the TimeoutError's message."""
+    if handle is None:
+        return " (no request id was received)"
+    if cancelled:
+        return "; it was cancelled"
+    return f"; it keeps running: re-attach with handle({handle.request_id!r})"
 
 
 def stream_event(model: type[OutT], event: str, data: str) -> OutT | None:
@@ -166,6 +192,8 @@ class _EndpointBase(Generic[InT, OutT]):
     def parse_webhook(self, body: bytes | str | Mapping[str, Any]) -> WebhookPayload[OutT]:
         """Parse what fal POSTs to a webhook for this endpoint (verify it first, see
         ``verify_webhook``)."""
+        from ._webhooks import WebhookPayload
+
         # Parametrised at runtime with this endpoint's model (mypy wants a static type here).
         parametrised = WebhookPayload[self.output_model]  # type: ignore[name-defined]
         model = cast("type[WebhookPayload[OutT]]", parametrised)
@@ -235,7 +263,9 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
         return SyncRequestHandle(self._client, urls, self.output_model)
 
     def _payload(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        data = self._client.storage.resolve(self._arguments(arguments), self.file_fields)
+        data = self._arguments(arguments)
+        if self.file_fields:  # local files become URLs (uploaded when large)
+            data = self._client.storage.resolve(data, self.file_fields)
         return self._validated(data)
 
     def _submit(
@@ -272,14 +302,13 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
             logs = bool(options.get("with_logs"))
             return handle._wait(follow, logs, options.get("on_queue_update"))
         except _errors.FalError as error:
-            if not follow.expired():
+            if not timed_out(error, follow):
                 raise
-            if handle is not None:
+            cancel = bool(options.get("cancel_on_timeout", True))
+            if handle is not None and cancel:
                 with contextlib.suppress(_errors.FalError):
-                    handle.cancel()
-            if isinstance(error, _errors.TimeoutError):
-                raise
-            raise follow.timeout_error() from error
+                    handle._cancel(timeout=CANCEL_TIMEOUT, max_retries=0)
+            raise follow.timeout_error(timeout_outcome(handle, cancel)) from error
 
     def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
         options = given_options(options, _RUN_OPTIONS)
@@ -297,6 +326,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
         )
 
     def _stream(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Iterator[OutT]:
+        import httpx
         from httpx_sse import EventSource, SSEError
 
         options = given_options(options, _RUN_OPTIONS)
@@ -306,7 +336,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
             self._stream_url(config.run_url),
             idempotent=False,
             json=self._payload(arguments),
-            headers=request_headers(options),
+            headers={**request_headers(options), **EVENT_STREAM},
             timeout=run_timeout(config.timeout, options),
         ) as response:
             require_event_stream(response)
@@ -334,7 +364,9 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
         return AsyncRequestHandle(self._client, urls, self.output_model)
 
     async def _payload(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
-        data = await self._client.storage.resolve(self._arguments(arguments), self.file_fields)
+        data = self._arguments(arguments)
+        if self.file_fields:  # local files become URLs (uploaded when large)
+            data = await self._client.storage.resolve(data, self.file_fields)
         return self._validated(data)
 
     async def _submit(
@@ -371,14 +403,13 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
             logs = bool(options.get("with_logs"))
             return await handle._wait(follow, logs, options.get("on_queue_update"))
         except _errors.FalError as error:
-            if not follow.expired():
+            if not timed_out(error, follow):
                 raise
-            if handle is not None:
+            cancel = bool(options.get("cancel_on_timeout", True))
+            if handle is not None and cancel:
                 with contextlib.suppress(_errors.FalError):
-                    await handle.cancel()
-            if isinstance(error, _errors.TimeoutError):
-                raise
-            raise follow.timeout_error() from error
+                    await handle._cancel(timeout=CANCEL_TIMEOUT, max_retries=0)
+            raise follow.timeout_error(timeout_outcome(handle, cancel)) from error
 
     async def _run(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> OutT:
         options = given_options(options, _RUN_OPTIONS)
@@ -398,6 +429,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
     async def _stream(
         self, arguments: Mapping[str, Any], options: Mapping[str, Any]
     ) -> AsyncIterator[OutT]:
+        import httpx
         from httpx_sse import EventSource, SSEError
 
         options = given_options(options, _RUN_OPTIONS)
@@ -407,7 +439,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
             self._stream_url(config.run_url),
             idempotent=False,
             json=await self._payload(arguments),
-            headers=request_headers(options),
+            headers={**request_headers(options), **EVENT_STREAM},
             timeout=run_timeout(config.timeout, options),
         ) as response:
             require_event_stream(response)

@@ -189,7 +189,8 @@ class FLiteStandard(_rt.SyncEndpoint[FLiteStandardInput, FLiteStandardOutput]):
             enable_safety_checker: If set to true, the safety checker will be enabled. Default:
                 ``True``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -364,7 +365,8 @@ class AsyncFLiteStandard(_rt.AsyncEndpoint[FLiteStandardInput, FLiteStandardOutp
             enable_safety_checker: If set to true, the safety checker will be enabled. Default:
                 ``True``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 

@@ -323,7 +323,8 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
             request_id: An id bound to a request, can be used with response to identify the request
                 itself. Default: ``''``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -661,7 +662,8 @@ class AsyncFastLcmDiffusion(_rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiff
             request_id: An id bound to a request, can be used with response to identify the request
                 itself. Default: ``''``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 

@@ -186,7 +186,8 @@ class Flux1Schnell(_rt.SyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]):
             acceleration: The speed of the generation. The higher the speed, the faster the
                 generation. One of ``'none'``, ``'regular'``, ``'high'``. Default: ``'regular'``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -367,7 +368,8 @@ class AsyncFlux1Schnell(_rt.AsyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]
             acceleration: The speed of the generation. The higher the speed, the faster the
                 generation. One of ``'none'``, ``'regular'``, ``'high'``. Default: ``'regular'``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 

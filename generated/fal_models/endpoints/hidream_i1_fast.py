@@ -177,7 +177,8 @@ class HidreamI1Fast(_rt.SyncEndpoint[HidreamI1FastInput, HidreamI1FastOutput]):
             output_format: The format of the generated image. One of ``'jpeg'``, ``'png'``. Default:
                 ``'jpeg'``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -400,7 +401,8 @@ class AsyncHidreamI1Fast(_rt.AsyncEndpoint[HidreamI1FastInput, HidreamI1FastOutp
             output_format: The format of the generated image. One of ``'jpeg'``, ``'png'``. Default:
                 ``'jpeg'``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 

@@ -214,7 +214,8 @@ class HidreamI1Full(_rt.SyncEndpoint[HidreamI1FullInput, HidreamI1FullOutput]):
             loras: A list of LoRAs to apply to the model. Each LoRA specifies its path, scale, and
                 optional weight name. Default: ``[]``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -465,7 +466,8 @@ class AsyncHidreamI1Full(_rt.AsyncEndpoint[HidreamI1FullInput, HidreamI1FullOutp
             loras: A list of LoRAs to apply to the model. Each LoRA specifies its path, scale, and
                 optional weight name. Default: ``[]``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 

@@ -162,7 +162,8 @@ class IdeogramV2(_rt.SyncEndpoint[IdeogramV2Input, IdeogramV2Output]):
                 be available in the request history. Default: ``False``.
             negative_prompt: A negative prompt to avoid in the generated image Default: ``''``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -298,7 +299,8 @@ class AsyncIdeogramV2(_rt.AsyncEndpoint[IdeogramV2Input, IdeogramV2Output]):
                 be available in the request history. Default: ``False``.
             negative_prompt: A negative prompt to avoid in the generated image Default: ``''``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 

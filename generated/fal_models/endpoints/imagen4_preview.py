@@ -139,7 +139,8 @@ class Imagen4Preview(_rt.SyncEndpoint[Imagen4PreviewInput, Imagen4PreviewOutput]
             resolution: The resolution of the generated image. One of ``'1K'``, ``'2K'``. Default:
                 ``'1K'``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -253,7 +254,8 @@ class AsyncImagen4Preview(_rt.AsyncEndpoint[Imagen4PreviewInput, Imagen4PreviewO
             resolution: The resolution of the generated image. One of ``'1K'``, ``'2K'``. Default:
                 ``'1K'``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 

@@ -132,7 +132,8 @@ class Imagen4PreviewFast(_rt.SyncEndpoint[Imagen4PreviewFastInput, Imagen4Previe
             sync_mode: If `True`, the media will be returned as a data URI and the output data won't
                 be available in the request history. Default: ``False``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -237,7 +238,8 @@ class AsyncImagen4PreviewFast(_rt.AsyncEndpoint[Imagen4PreviewFastInput, Imagen4
             sync_mode: If `True`, the media will be returned as a data URI and the output data won't
                 be available in the request history. Default: ``False``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 

@@ -242,7 +242,8 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
             output_format: The format of the generated image. One of ``'jpeg'``, ``'png'``. Default:
                 ``'jpeg'``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -476,7 +477,8 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
             output_format: The format of the generated image. One of ``'jpeg'``, ``'png'``. Default:
                 ``'jpeg'``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 

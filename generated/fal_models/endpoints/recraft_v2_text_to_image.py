@@ -312,7 +312,8 @@ class RecraftV2TextToImage(_rt.SyncEndpoint[RecraftV2TextToImageInput, RecraftV2
             style_id: The ID of the custom style reference (optional)
             enable_safety_checker: If set to true, the safety checker will be enabled.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -669,7 +670,8 @@ class AsyncRecraftV2TextToImage(
             style_id: The ID of the custom style reference (optional)
             enable_safety_checker: If set to true, the safety checker will be enabled.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 

@@ -195,7 +195,8 @@ class StableCascade(_rt.SyncEndpoint[StableCascadeInput, StableCascadeOutput]):
             sync_mode: If set to true, the image will be returned as base64 encoded string. Default:
                 ``False``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -393,7 +394,8 @@ class AsyncStableCascade(_rt.AsyncEndpoint[StableCascadeInput, StableCascadeOutp
             sync_mode: If set to true, the image will be returned as base64 encoded string. Default:
                 ``False``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 

@@ -206,7 +206,8 @@ class StableCascadeSoteDiffusion(
             sync_mode: If set to true, the image will be returned as base64 encoded string. Default:
                 ``False``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -406,7 +407,8 @@ class AsyncStableCascadeSoteDiffusion(
             sync_mode: If set to true, the image will be returned as base64 encoded string. Default:
                 ``False``.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 

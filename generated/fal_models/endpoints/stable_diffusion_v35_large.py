@@ -311,7 +311,8 @@ class StableDiffusionV35Large(
                 they will be merged together to generate the final image. Default: ``[]``.
             ip_adapter: IP-Adapter to use during inference.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return self._subscribe(locals(), options)
 
@@ -525,7 +526,8 @@ class AsyncStableDiffusionV35Large(
                 they will be merged together to generate the final image. Default: ``[]``.
             ip_adapter: IP-Adapter to use during inference.
             **options: ``on_enqueue``, ``on_queue_update``, ``with_logs``, ``timeout``,
-                ``priority``, ``start_timeout``, ``hint`` (see ``SubscribeOptions``).
+                ``cancel_on_timeout``, ``priority``, ``start_timeout``, ``hint`` (see
+                ``SubscribeOptions``).
         """
         return await self._subscribe(locals(), options)
 
