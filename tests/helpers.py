@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from generator.naming import pascal_name
 
@@ -158,3 +161,10 @@ def code_blocks(markdown: Path) -> list[CodeBlock]:
             blocks.append(CodeBlock(markdown.name, section, count, language, "\n".join(body)))
         index += 1
     return blocks
+
+
+def calling(endpoint: Any) -> contextlib.AbstractContextManager[object]:
+    """Around a call of ``endpoint`` (an IR Endpoint): a deprecated one must warn."""
+    if endpoint.deprecated:
+        return pytest.warns(DeprecationWarning, match="deprecated")
+    return contextlib.nullcontext()

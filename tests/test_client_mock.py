@@ -12,7 +12,7 @@ import pytest
 from generator.ir import Endpoint
 from generator.loader import SpecDocument, load_specs
 from generator.pipeline import load_package
-from tests.helpers import SPECS, sample
+from tests.helpers import SPECS, calling, sample
 
 KEY = "mock-key-0c7e51a9"
 SPEC_DOCUMENTS = {spec.endpoint_id: spec for spec in load_specs(SPECS)}
@@ -63,7 +63,10 @@ def test_each_endpoint_sends_its_arguments_and_parses_the_output(endpoint: Endpo
     # The page's example request, which leaves many optional fields unset.
     body = endpoint.example_input or sample(spec.schemas[spec.input_schema], spec.schemas)
     params = {field.name: field.param for field in endpoint.input.fields}
-    with FalClient(key=KEY, http_client=httpx.Client(transport=httpx.MockTransport(fake))) as fal:
+    with (
+        FalClient(key=KEY, http_client=httpx.Client(transport=httpx.MockTransport(fake))) as fal,
+        calling(endpoint),
+    ):
         output = getattr(fal, endpoint.attribute)(**{params[k]: v for k, v in body.items()})
 
     submit, stream, result = fake.requests
@@ -94,6 +97,7 @@ def test_each_endpoint_rejects_a_missing_or_wrong_field_before_any_request(
     with (
         FalClient(key=KEY, http_client=httpx.Client(transport=httpx.MockTransport(fake))) as fal,
         pytest.raises(ValidationError) as caught,
+        calling(endpoint),
     ):
         getattr(fal, endpoint.attribute)(**wrong)
     assert {error.path for error in caught.value.errors} >= {field.name for field in required}

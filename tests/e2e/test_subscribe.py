@@ -10,6 +10,7 @@ from generator.ir import Endpoint
 from generator.loader import SpecDocument
 from generator.server import ServerURLs
 from tests.e2e.conftest import client_options, example_arguments, reset, stats
+from tests.helpers import calling
 
 
 def _cases(
@@ -33,7 +34,10 @@ def test_every_endpoint_subscribes_sync(
             queued: list[str] = []
             updates: list[Any] = []
             resource = getattr(client, endpoint.attribute)
-            output = resource(**arguments, on_enqueue=queued.append, on_queue_update=updates.append)
+            with calling(endpoint):
+                output = resource(
+                    **arguments, on_enqueue=queued.append, on_queue_update=updates.append
+                )
             assert type(output).__name__ == endpoint.output.class_name
             assert len(queued) == 1 and queued[0]
             assert isinstance(updates[-1], Completed)
@@ -52,7 +56,8 @@ async def test_every_endpoint_subscribes_async(
         for endpoint, arguments in _cases(endpoints, spec_documents):
             updates: list[Any] = []
             resource = getattr(client, endpoint.attribute)
-            output = await resource(**arguments, on_queue_update=updates.append)
+            with calling(endpoint):
+                output = await resource(**arguments, on_queue_update=updates.append)
             assert type(output).__name__ == endpoint.output.class_name
             assert isinstance(updates[-1], Completed)
     counts = stats(server)["submissions"]
