@@ -14,7 +14,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import GenerationError, SpecErrors
+from .errors import GenerationError, SpecErrors, printable
+from .ir import Problem
+
+# ``falgen generate``: every endpoint generated (0), some left out (EXIT_SKIPPED), nothing
+# generated or any problem with --strict (1), stale output with --check (1), Ctrl-C (130).
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_SKIPPED = 3
+EXIT_INTERRUPTED = 130
 
 # name -> (module defining ``add_command(subparsers, help=...)``, one-line help)
 COMMANDS = {
@@ -42,10 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"falgen: {count} problem{'s' if count > 1 else ''} in the specs:", file=sys.stderr)
         for error in problem.errors:
             print(f"  {error}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     except GenerationError as problem:
-        print(f"falgen: {problem}", file=sys.stderr)
-        return 1
+        print(f"falgen: {printable(str(problem))}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:  # the output folder is replaced atomically: it is intact
+        print("falgen: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return code
 
 
@@ -78,8 +89,16 @@ def add_command(
         help=help,
         description=(
             "Regenerate the output folder from the specs. The folder is replaced as a whole and "
-            "atomically; a spec problem leaves it untouched. Only files whose inputs changed "
-            "since the last generation are generated again."
+            "atomically. A spec with problems does not stop the others: what can be worked "
+            "around is (the endpoint is degraded), an endpoint whose input cannot be built is "
+            "left out; each is printed as 'file: #/pointer: what and what was done'. Only "
+            "files whose inputs changed since the last generation are generated again."
+        ),
+        epilog=(
+            f"Exit status: {EXIT_OK} every endpoint generated (some may be degraded), "
+            f"{EXIT_SKIPPED} generated with endpoints left out, {EXIT_FAILED} nothing "
+            f"generated (or a problem with --strict, or a stale folder with --check), "
+            f"{EXIT_INTERRUPTED} interrupted."
         ),
     )
     generate.add_argument("--specs", type=Path, default=Path("specs"), help="specs folder")
@@ -94,32 +113,58 @@ def add_command(
         action="store_true",
         help="generate every file again instead of keeping those whose inputs did not change",
     )
+    generate.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="any spec problem stops generation (also: strict = true under [generate] in "
+        "the specs folder's falgen.toml)",
+    )
     generate.set_defaults(handler=_generate)
 
 
 def _generate(args: argparse.Namespace) -> int:
     from .manifest import Previous, is_up_to_date
 
-    previous = None if args.full else Previous.read(args.out)
-    if is_up_to_date(args.specs, previous):
+    previous = Previous.read(args.out)
+    if not args.full and is_up_to_date(args.specs, previous, strict=args.strict):
+        assert previous is not None
         print(f"{args.out} is up to date")
-        return 0
+        return _report(previous.problems)
 
     from .output import compare_tree, write_tree
-    from .pipeline import generate_tree
+    from .pipeline import generate
 
-    files = generate_tree(args.specs, previous=previous)
+    generation = generate(args.specs, previous=previous, strict=args.strict, full=args.full)
     if args.check:
-        diff = compare_tree(args.out, files)
-        if diff.clean:
-            print(f"{args.out} is up to date ({len(files)} files)")
-            return 0
-        print(f"{args.out} is stale; run 'falgen generate' to update it:", file=sys.stderr)
-        print(diff.summary(), file=sys.stderr)
-        return 1
-    write_tree(args.out, files)
-    print(f"generated {len(files)} files in {args.out}")
-    return 0
+        diff = compare_tree(args.out, generation.files)
+        if not diff.clean:
+            print(f"{args.out} is stale; run 'falgen generate' to update it:", file=sys.stderr)
+            print(diff.summary(), file=sys.stderr)
+            _report(generation.problems)
+            return EXIT_FAILED
+        generation.remember()  # the tree on disk is the one generated: trust its manifest
+        print(f"{args.out} is up to date")
+        return _report(generation.problems)
+    changes = write_tree(args.out, generation.files)
+    generation.remember()
+    print(changes.report(args.out))
+    return _report(generation.problems)
+
+
+def _report(problems: Sequence[Problem]) -> int:
+    """Print the spec problems, one line each; the exit status they make."""
+    skipped = {problem.source for problem in problems if problem.severity == "skipped"}
+    degraded = {problem.source for problem in problems if problem.severity == "degraded"}
+    if problems:
+        print(
+            f"falgen: {len(skipped)} spec{'s' * (len(skipped) != 1)} skipped, "
+            f"{len(degraded - skipped)} degraded:",
+            file=sys.stderr,
+        )
+        for problem in problems:
+            print(f"  {problem.severity}: {problem}", file=sys.stderr)
+    return EXIT_SKIPPED if skipped else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
+
+from .errors import printable
 
 JSONValue: TypeAlias = Any
 
@@ -19,6 +22,9 @@ class _Missing:
 
     def __repr__(self) -> str:
         return "MISSING"
+
+    def __reduce__(self) -> str:
+        return "MISSING"  # unpickled as this module's MISSING: one marker, compared by identity
 
 
 MISSING: Any = _Missing()
@@ -35,7 +41,7 @@ class Primitive:
 @dataclass(frozen=True)
 class AnyType:
     def annotation(self) -> str:
-        return "_t.Any"
+        return "Any"
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ class LiteralType:
     values: tuple[str | int | float | bool, ...]
 
     def annotation(self) -> str:
-        return "_t.Literal[" + ", ".join(repr(value) for value in self.values) + "]"
+        return "Literal[" + ", ".join(repr(value) for value in self.values) + "]"
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,16 @@ class ListType:
 
     def annotation(self) -> str:
         return f"list[{self.item.annotation()}]"
+
+
+@dataclass(frozen=True)
+class TupleType:
+    """A fixed-length array (JSON Schema ``prefixItems``): one type per position."""
+
+    items: tuple[TypeExpr, ...]
+
+    def annotation(self) -> str:
+        return "tuple[" + ", ".join(item.annotation() for item in self.items) + "]"
 
 
 @dataclass(frozen=True)
@@ -78,13 +94,14 @@ class UnionType:
 
 @dataclass(frozen=True)
 class ModelRef:
-    """A named model; ``shared`` ones live in the shared module."""
+    """A named model; ``shared`` ones are defined in the private shared module and imported by
+    name into every endpoint module that uses them."""
 
     class_name: str
     shared: bool
 
     def annotation(self) -> str:
-        return f"shared.{self.class_name}" if self.shared else self.class_name
+        return self.class_name
 
 
 @dataclass(frozen=True)
@@ -102,7 +119,7 @@ class SequenceType:
     item: TypeExpr
 
     def annotation(self) -> str:
-        return f"_t.Sequence[{self.item.annotation()}]"
+        return f"Sequence[{self.item.annotation()}]"
 
 
 TypeExpr: TypeAlias = (
@@ -111,12 +128,28 @@ TypeExpr: TypeAlias = (
     | NoneType
     | LiteralType
     | ListType
+    | TupleType
     | DictType
     | UnionType
     | ModelRef
     | FileInputType
     | SequenceType
 )
+
+
+def walk_types(type_: TypeExpr) -> Iterator[TypeExpr]:
+    """``type_`` and every type inside it."""
+    yield type_
+    if isinstance(type_, UnionType):
+        for option in type_.options:
+            yield from walk_types(option)
+    elif isinstance(type_, TupleType):
+        for item in type_.items:
+            yield from walk_types(item)
+    elif isinstance(type_, ListType | SequenceType):
+        yield from walk_types(type_.item)
+    elif isinstance(type_, DictType):
+        yield from walk_types(type_.value)
 
 
 def accepting_files(type_: TypeExpr) -> TypeExpr:
@@ -192,6 +225,7 @@ class Field:
     examples: tuple[JSONValue, ...] = ()
     constraints: Constraints = field(default_factory=Constraints)
     file: bool = False  # an input taking a file URL: local files are accepted and sent for it
+    deprecated: bool = False  # the document marks the property ``deprecated``
 
     @property
     def has_default(self) -> bool:
@@ -213,6 +247,9 @@ class Model:
     fields: tuple[Field, ...]
     description: str = ""
     shared: bool = False
+    # The document does not describe this model (an empty or missing Output schema): it has no
+    # declared fields and keeps every field of the reply (``model_extra``, ``model_dump()``).
+    untyped: bool = False
 
     @property
     def is_file(self) -> bool:
@@ -242,7 +279,8 @@ class Problem:
     severity: Literal["degraded", "skipped"]
 
     def __str__(self) -> str:
-        return f"{self.source}: {self.pointer}: {self.message}"
+        """One line of printable text, whatever names from the spec it holds."""
+        return f"{printable(self.source)}: {printable(self.pointer)}: {printable(self.message)}"
 
 
 @dataclass(frozen=True)
@@ -264,7 +302,11 @@ class Endpoint:
     models: tuple[Model, ...]  # every model local to the endpoint module, input and output included
     shared_models: tuple[str, ...]  # class names used from the shared module
     capabilities: tuple[Capability, ...]  # sorted
+    # The document's examples of input fields (first example of each property) that satisfy the
+    # field's schema; those that do not are left out and listed in ``Package.problems``.
     example_input: dict[str, JSONValue]
+    # Whether ``example_input`` is a whole valid input (every required field has an example).
+    example_complete: bool = False
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -304,6 +346,10 @@ class Package:
     shared_models: tuple[Model, ...]
     option_names: tuple[str, ...]  # keyword names the runtime reserves in client methods
     problems: tuple[Problem, ...] = ()  # what generation worked around or skipped, by source
+
+    @property
+    def skipped(self) -> tuple[Problem, ...]:
+        return tuple(problem for problem in self.problems if problem.severity == "skipped")
 
 
 def fingerprint(*values: object) -> str:

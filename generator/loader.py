@@ -1,24 +1,44 @@
 """Read spec files and check that each one is a fal queue OpenAPI document we can generate from.
 
-Every problem becomes a :class:`SpecError` naming the file and a JSON pointer; nothing here
-raises anything else for bad input.
+Real documents are imperfect, so a problem inside a schema does not take the endpoint down: the
+loader repairs the document (the rules below) and records a ``degraded`` :class:`Problem`. Only a
+document whose input cannot be built is refused, with a :class:`SpecError`; the caller skips that
+endpoint. Every problem names the file and a JSON pointer; nothing here raises anything else for
+bad input.
+
+Repairs, one rule each:
+
+* a schema keyword that is invalid or not supported is dropped (the field accepts more than the
+  document says); a schema node that is not a schema at all becomes untyped (``Any``);
+* a ``$ref`` that points nowhere, or outside ``#/components/schemas``, becomes untyped;
+* a reference that closes a cycle becomes untyped (recursive models are not supported);
+* ``items`` written as an object keyed by positions (``{"0": {...}, "1": {...}}``: a tuple's
+  item list that went through a JSON encoder as a mapping) is read as ``prefixItems``;
+* an Output that is missing, empty or not an object schema makes the output untyped: the result
+  is read as a JSON object whose fields are not known.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import SpecError, SpecErrors
+from .ir import Problem
+from .naming import pascal_name
 from .overlay import OverlayFile, is_overlay, orphans, overlaid, overlay_for, spec_digest
+from .schema import NAMED_SCHEMAS as NAMED_SCHEMAS
 from .schema import SCHEMA_REF_PREFIX as SCHEMA_REF_PREFIX  # re-exported for older imports
-from .schema import iter_refs, json_pointer
+from .schema import VALUE_KEYWORDS as VALUE_KEYWORDS
+from .schema import iter_refs as iter_refs
+from .schema import json_pointer
 from .schema import ref_target as ref_target
 
 MAX_SPEC_BYTES = 8 * 1024 * 1024
@@ -38,7 +58,6 @@ UNSUPPORTED_KEYWORDS = (
     "dependentSchemas",
     "dependentRequired",
     "unevaluatedProperties",
-    "prefixItems",
     "contains",
     "propertyNames",
     "discriminator",
@@ -61,6 +80,7 @@ _SCHEMA_NODE: dict[str, Any] = {
         "properties": {"type": "object", "additionalProperties": {"$ref": "#/$defs/schema"}},
         "required": {"type": "array", "items": {"type": "string"}},
         "items": {"$ref": "#/$defs/schema"},
+        "prefixItems": {"type": "array", "items": {"$ref": "#/$defs/schema"}},
         "additionalProperties": {"anyOf": [{"type": "boolean"}, {"$ref": "#/$defs/schema"}]},
         "enum": {"type": "array", "minItems": 1},
         "anyOf": {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/schema"}},
@@ -149,19 +169,48 @@ def _validator() -> Any:
 
 @dataclass(frozen=True)
 class SpecDocument:
-    """One validated spec: the endpoint it describes and its parsed JSON."""
+    """One loaded spec: the endpoint it describes and its parsed JSON, repaired where needed."""
 
     source: str  # path relative to the specs folder, with "/" separators
     endpoint_id: str
-    document: dict[str, Any]
+    document: dict[str, Any]  # the repairs below applied
     input_schema: str  # component name of the request body
-    output_schema: str  # component name of the result
+    output_schema: str  # component name of the result (an empty object schema when untyped)
     digest: str  # sha256 of the file's bytes
+    problems: tuple[Problem, ...] = ()  # what was repaired ("degraded")
+    untyped_output: bool = False  # the document does not describe the result
 
     @property
     def schemas(self) -> dict[str, Any]:
         schemas: dict[str, Any] = self.document["components"]["schemas"]
         return schemas
+
+
+class Loadable(Protocol):
+    """What :func:`load_folder` makes of a spec: a :class:`SpecDocument`, or more built on it."""
+
+    @property
+    def endpoint_id(self) -> str: ...
+
+    @property
+    def problems(self) -> Sequence[Problem]: ...
+
+
+DocumentT = TypeVar("DocumentT", bound=Loadable)
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[DocumentT]):
+    """A specs folder: the documents that load, and why the others do not (``skipped``)."""
+
+    documents: list[DocumentT]
+    skipped: list[Problem]
+    digests: dict[str, str]  # every spec file's sha256 by source, skipped ones included
+
+    @property
+    def problems(self) -> list[Problem]:
+        found = [problem for spec in self.documents for problem in spec.problems]
+        return sorted([*found, *self.skipped], key=lambda problem: problem.source)
 
 
 def discover(specs_dir: Path) -> list[Path]:
@@ -187,78 +236,137 @@ def spec_digests(specs_dir: Path) -> dict[str, str]:
     return digests
 
 
-def load_specs(specs_dir: Path, trusted: Mapping[str, str] | None = None) -> list[SpecDocument]:
-    """Load and validate every spec; raise :class:`SpecErrors` listing all problems found.
+def load_folder(
+    specs_dir: Path, read: Callable[[str, bytes, OverlayFile | None, str], DocumentT] | None = None
+) -> Loaded[DocumentT]:
+    """Every spec of the folder; those that cannot be loaded are listed as skipped.
 
-    ``trusted`` maps sources to digests of files that this same generator validated before
-    (from the output's manifest): files with those exact bytes are not checked again.
+    ``read(source, raw, overlay, digest)`` makes a document of a file's bytes and its overlay
+    (default: the :class:`SpecDocument`), raising :class:`SpecErrors` when it cannot. The
+    digests are those of :func:`spec_digests`.
     """
-    trusted = trusted or {}
+    reader: Callable[[str, bytes, OverlayFile | None, str], Any] = read or (
+        lambda source, raw, overlay, _: read_spec(source, raw, overlay)
+    )
     if not specs_dir.is_dir():
         raise SpecErrors([SpecError(str(specs_dir), "#", "specs folder does not exist")])
-    documents: list[SpecDocument] = []
-    errors: list[SpecError] = []
+    documents: list[DocumentT] = []
+    skipped: list[Problem] = []
+    digests: dict[str, str] = {}
     for path in discover(specs_dir):
         source = path.relative_to(specs_dir).as_posix()
         try:
             raw = path.read_bytes()
-            overlay = overlay_for(specs_dir, path)
-            digest = spec_digest(raw, overlay)
-            documents.append(
-                load_spec_bytes(source, raw, trusted=trusted.get(source) == digest, overlay=overlay)
-            )
-        except SpecErrors as problem:
-            errors.extend(problem.errors)
         except OSError as problem:
-            errors.append(SpecError(source, "#", f"cannot read file: {problem.strerror}"))
-    errors.extend(orphans(specs_dir))
+            error = SpecError(source, "#", f"cannot read file: {problem.strerror}")
+            skipped.append(_skipped(error))
+            continue
+        try:
+            overlay = overlay_for(specs_dir, path)
+        except SpecErrors as problem:
+            digests[source] = spec_digest(raw, OverlayFile("", b"unreadable"))
+            skipped.extend(_skipped(error) for error in problem.errors)
+            continue
+        digests[source] = digest = spec_digest(raw, overlay)
+        try:
+            documents.append(reader(source, raw, overlay, digest))
+        except SpecErrors as problem:
+            skipped.extend(_skipped(error) for error in problem.errors)
+    for error in orphans(specs_dir):  # an overlay whose spec is not there
+        digests[error.source] = "orphan"
+        skipped.append(_skipped(error))
     seen: dict[str, str] = {}
+    unique = []
     for document in documents:
         if document.endpoint_id in seen:
-            errors.append(
-                SpecError(
-                    document.source,
-                    "#/info/x-fal-metadata/endpointId",
-                    f"endpoint {document.endpoint_id!r} is also defined by "
-                    f"{seen[document.endpoint_id]}",
-                )
-            )
-        seen.setdefault(document.endpoint_id, document.source)
-    if errors:
-        raise SpecErrors(errors)
-    return documents
+            other = seen[document.endpoint_id]
+            message = f"endpoint {document.endpoint_id!r} is also defined by {other}"
+            pointer = "#/info/x-fal-metadata/endpointId"
+            source = f"{document.endpoint_id}.json"  # where a spec of that endpoint must be
+            skipped.append(_skipped(SpecError(source, pointer, message)))
+            continue
+        seen[document.endpoint_id] = f"{document.endpoint_id}.json"
+        unique.append(document)
+    return Loaded(unique, skipped, digests)
 
 
-def load_spec_bytes(
-    source: str, raw: bytes, *, trusted: bool = False, overlay: OverlayFile | None = None
-) -> SpecDocument:
-    """Parse and validate one spec given as bytes; ``source`` names it in errors.
+def _skipped(error: SpecError) -> Problem:
+    return Problem(error.source, error.pointer, f"{error.message}; endpoint skipped", "skipped")
 
-    ``trusted``: these bytes passed every check before (the checks are slow, parsing is not).
-    ``overlay``: an OpenAPI Overlay applied to the document before it is checked.
-    """
-    document = json.loads(raw) if trusted else parse_json(source, raw)
+
+def load_specs(specs_dir: Path) -> list[SpecDocument]:
+    """Load every spec strictly: :class:`SpecErrors` lists every problem of every file."""
+    loaded: Loaded[SpecDocument] = load_folder(specs_dir)
+    if loaded.problems:
+        raise SpecErrors([problem_error(problem) for problem in loaded.problems])
+    return loaded.documents
+
+
+def problem_error(problem: Problem) -> SpecError:
+    return SpecError(problem.source, problem.pointer, problem.message)
+
+
+def load_spec_bytes(source: str, raw: bytes, *, overlay: OverlayFile | None = None) -> SpecDocument:
+    """One spec given as bytes, strictly: any problem, repairable or not, is a
+    :class:`SpecErrors`. ``source`` names it in errors."""
+    spec = read_spec(source, raw, overlay)
+    if spec.problems:
+        raise SpecErrors([problem_error(problem) for problem in spec.problems])
+    return spec
+
+
+def read_spec(source: str, raw: bytes, overlay: OverlayFile | None = None) -> SpecDocument:
+    """One spec given as bytes, repaired where it can be (see the module's rules): problems that
+    were repaired are in ``problems``; :class:`SpecErrors` when the endpoint cannot be built.
+    ``overlay``: an OpenAPI Overlay applied to the document before it is checked (problems then
+    point into the overlaid document, and say so)."""
+    try:
+        return _read_spec(source, raw, overlay)
+    except SpecErrors as failed:
+        if overlay is None:
+            raise
+        raise SpecErrors([_with_overlay(error, overlay) for error in failed.errors]) from None
+
+
+def _with_overlay(error: SpecError, overlay: OverlayFile) -> SpecError:
+    return SpecError(error.source, error.pointer, f"{error.message} (with {overlay.source})")
+
+
+def _read_spec(source: str, raw: bytes, overlay: OverlayFile | None) -> SpecDocument:
+    document = parse_json(source, raw)
     if overlay is not None:
         document = overlaid(source, document, overlay)
-    if not trusted:
-        problems = list(_structure_errors(source, document))
-        problems = problems or list(_reference_errors(source, document))
-        if problems:
-            if overlay is not None:  # the pointers are into the overlaid document
-                problems = [
-                    SpecError(e.source, e.pointer, f"{e.message} (with {overlay.source})")
-                    for e in problems
-                ]
-            raise SpecErrors(problems)
+    error = document.get("error")
+    if "openapi" not in document and isinstance(error, dict):
+        message = str(error.get("message") or "no message")
+        code = str(error.get("code") or "error")
+        message = f"fal could not provide the document ({code}: {message})"
+        raise SpecErrors([SpecError(source, "#/error", message)])
+    repairs = _Repairs(source, document)
+    repairs.positional_items()
+    repairs.structure()
+    repairs.references()
     endpoint_id = _endpoint_id(source, document)
-    input_schema, output_schema = _queue_schemas(source, document, endpoint_id)
+    input_schema, output_schema, untyped = repairs.queue_schemas(endpoint_id)
     return SpecDocument(
         source=source,
         endpoint_id=endpoint_id,
-        document=document,
+        document=repairs.document,
         input_schema=input_schema,
         output_schema=output_schema,
         digest=spec_digest(raw, overlay),
+        problems=tuple(
+            problem
+            if overlay is None
+            else Problem(
+                problem.source,
+                problem.pointer,
+                f"{problem.message} (with {overlay.source})",
+                problem.severity,
+            )
+            for problem in repairs.problems
+        ),
+        untyped_output=untyped,
     )
 
 
@@ -355,69 +463,8 @@ def _first_problem(value: Any) -> tuple[list[str | int], str] | None:
     return None
 
 
-def _structure_errors(source: str, document: dict[str, Any]) -> Iterator[SpecError]:
-    try:
-        found = sorted(
-            _validator().iter_errors(document), key=lambda error: list(error.absolute_path)
-        )
-    except RecursionError:
-        yield SpecError(source, "#", "schemas are nested too deeply")
-        return
-    for error in found:
-        pointer = json_pointer(list(error.absolute_path))
-        if error.validator == "not" and isinstance(error.schema, dict):
-            yield SpecError(source, pointer, str(error.schema.get("description", "unsupported")))
-        else:
-            yield SpecError(source, pointer, _shorten(error.message))
-
-
 def _shorten(message: str, limit: int = 300) -> str:
     return message if len(message) <= limit else message[: limit - 3] + "..."
-
-
-def _reference_errors(source: str, document: dict[str, Any]) -> Iterator[SpecError]:
-    schemas: dict[str, Any] = document["components"]["schemas"]
-    for path, ref in iter_refs(document, []):
-        name = ref_target(ref)
-        if name is None:
-            yield SpecError(
-                source,
-                json_pointer(path),
-                f"unsupported reference {ref!r}: only '{SCHEMA_REF_PREFIX}<Name>' is supported",
-            )
-        elif name not in schemas:
-            yield SpecError(source, json_pointer(path), f"dangling reference {ref!r}")
-    yield from _cycle_errors(source, schemas)
-
-
-def _cycle_errors(source: str, schemas: dict[str, Any]) -> Iterator[SpecError]:
-    """Recursive schemas cannot be deduplicated or sampled reliably: report the first cycle."""
-    edges = {
-        name: sorted({target for _, ref in iter_refs(schema, []) if (target := ref_target(ref))})
-        for name, schema in schemas.items()
-    }
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-
-    def visit(name: str, trail: list[str]) -> list[str] | None:
-        state[name] = 1
-        for target in edges.get(name, []):
-            if state.get(target) == 1:
-                return (
-                    [*trail[trail.index(target) :], target] if target in trail else [name, target]
-                )
-            if target not in state and (cycle := visit(target, [*trail, target])):
-                return cycle
-        state[name] = 2
-        return None
-
-    for name in sorted(schemas):
-        if name not in state and (cycle := visit(name, [name])):
-            yield SpecError(
-                source,
-                json_pointer(["components", "schemas", cycle[0]]),
-                "recursive schema references are not supported: " + " -> ".join(cycle),
-            )
-            return
 
 
 def _endpoint_id(source: str, document: dict[str, Any]) -> str:
@@ -441,77 +488,277 @@ def _endpoint_id(source: str, document: dict[str, Any]) -> str:
     return declared
 
 
-def _queue_schemas(source: str, document: dict[str, Any], endpoint_id: str) -> tuple[str, str]:
-    """Find the Input (submit body) and Output (result) components through the queue paths."""
-    paths = document["paths"]
-    submit_path = f"/{endpoint_id}"
-    result_path = f"/{endpoint_id}/requests/{{request_id}}"
-    required = {
-        submit_path: "post",
-        result_path: "get",
-        f"{result_path}/status": "get",
-        f"{result_path}/cancel": "put",
-    }
-    problems = [
-        SpecError(
-            source,
-            json_pointer(["paths", path]),
-            f"missing the fal queue operation {method.upper()}",
-        )
-        for path, method in required.items()
-        if not isinstance(paths.get(path), dict) or not isinstance(paths[path].get(method), dict)
-    ]
-    if problems:
-        raise SpecErrors(problems)
-    body_path = [
-        "paths",
-        submit_path,
-        "post",
-        "requestBody",
-        "content",
-        "application/json",
-        "schema",
-    ]
-    reply_path = [
-        "paths",
-        result_path,
-        "get",
-        "responses",
-        "200",
-        "content",
-        "application/json",
-        "schema",
-    ]
-    return _component_at(source, document, body_path), _component_at(source, document, reply_path)
+# Keywords under which a schema holds one schema, or (``_SCHEMA_LISTS``) a list of schemas.
+_SCHEMA_KEYS = frozenset({"items", "additionalProperties", "not"})
+_SCHEMA_LISTS = frozenset({"anyOf", "oneOf", "allOf", "prefixItems"})
 
 
-def _component_at(source: str, document: dict[str, Any], path: list[str]) -> str:
-    node: Any = document
-    for depth, key in enumerate(path):
-        if not isinstance(node, dict):
-            raise SpecErrors([SpecError(source, json_pointer(path[:depth]), "must be an object")])
-        if key not in node:
-            raise SpecErrors([SpecError(source, json_pointer(path[: depth + 1]), "missing")])
-        node = node[key]
-    ref = node.get("$ref") if isinstance(node, dict) else None
-    name = ref_target(ref) if isinstance(ref, str) else None
-    if name is None:
-        raise SpecErrors(
-            [
-                SpecError(
-                    source, json_pointer(path), f"must be a '$ref' to '{SCHEMA_REF_PREFIX}<Name>'"
+MISSING_VALUE: Any = object()  # "delete the node" for _Repairs._replace
+
+
+class _Repairs:
+    """One document's repairs (see the module's rules), made on a copy, and what they were."""
+
+    def __init__(self, source: str, document: dict[str, Any]) -> None:
+        self.source = source
+        self.document = document
+        self.problems: list[Problem] = []
+        self._copied = False
+
+    def degraded(self, path: Sequence[str | int], message: str) -> None:
+        self.problems.append(Problem(self.source, json_pointer(path), message, "degraded"))
+
+    def fatal(self, path: Sequence[str | int], message: str) -> SpecErrors:
+        return SpecErrors([SpecError(self.source, json_pointer(path), message)])
+
+    def _replace(self, path: Sequence[str | int], value: Any = MISSING_VALUE) -> None:
+        """Set the node at ``path`` to ``value``, or delete it (the parsed document is never
+        changed in place: it may be the caller's)."""
+        if not self._copied:
+            self.document = copy.deepcopy(self.document)
+            self._copied = True
+        parent: Any = self.document
+        for key in path[:-1]:
+            parent = parent[key]
+        if value is MISSING_VALUE:
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = value
+
+    def positional_items(self) -> None:
+        schemas = self.document.get("components", {}).get("schemas")
+        if not isinstance(schemas, dict):
+            return
+        for path, items in list(_positional_items(schemas, ["components", "schemas"])):
+            self.degraded(
+                [*path, "items"], "'items' is an object keyed by positions; read as a tuple"
+            )
+            node = dict(self._at(path))
+            del node["items"]
+            node["prefixItems"] = [items[key] for key in sorted(items, key=int)]
+            self._replace(path, node)
+
+    def structure(self) -> None:
+        """Check the document's shape; repair what is wrong inside a schema, refuse the rest."""
+        found = self._structure_errors()
+        if not found:
+            return
+        fatal = [
+            SpecError(self.source, json_pointer(path), message)
+            for path, message in found
+            if path[:2] != ["components", "schemas"] or len(path) < 3
+        ]
+        if fatal:
+            raise SpecErrors(fatal)
+        done: list[list[str | int]] = []
+        for path, message in found:
+            node = _schema_node(path)
+            if any(node[: len(before)] == before for before in done):
+                continue  # inside a node already replaced or a keyword already dropped
+            if len(path) > len(node):
+                target = path[: len(node) + 1]
+                self.degraded(path, f"{message}; the keyword {path[len(node)]!r} is ignored")
+            else:
+                target = node
+                self.degraded(path, f"{message}; typed as Any")
+            self._replace(target, {} if target == node else MISSING_VALUE)
+            done.append(target)
+        left = self._structure_errors()
+        if left:  # a repair the rules above did not foresee: refuse rather than guess
+            raise SpecErrors([SpecError(self.source, json_pointer(p), m) for p, m in left])
+
+    def _structure_errors(self) -> list[tuple[list[str | int], str]]:
+        try:
+            errors = sorted(
+                _validator().iter_errors(self.document),
+                key=lambda error: [str(part) for part in error.absolute_path],
+            )
+        except RecursionError:
+            raise self.fatal([], "schemas are nested too deeply") from None
+        found = []
+        for error in errors:
+            path = list(error.absolute_path)
+            if error.validator == "not" and isinstance(error.schema, dict):
+                found.append((path, str(error.schema.get("description", "unsupported"))))
+            else:
+                found.append((path, _shorten(error.message)))
+        return found
+
+    def references(self) -> None:
+        """References into the schemas that point nowhere, elsewhere, or close a cycle become
+        untyped; the queue paths' references are checked by :meth:`queue_schemas`."""
+        schemas: dict[str, Any] = self.document["components"]["schemas"]
+        for path, ref in list(iter_refs(schemas, ["components", "schemas"])):
+            name = ref_target(ref)
+            if name is None:
+                message = (
+                    f"unsupported reference {ref!r}: only '{SCHEMA_REF_PREFIX}<Name>' is supported"
                 )
-            ]
+            elif name not in schemas:
+                message = f"dangling reference {ref!r}"
+            else:
+                continue
+            self.degraded(path, f"{message}; typed as Any")
+            self._replace(path[:-1], _untyped(self._at(path[:-1])))
+            schemas = self.document["components"]["schemas"]
+        while cycle := _first_cycle(schemas):
+            path, names = cycle
+            self.degraded(
+                path,
+                "recursive schema references are not supported: "
+                + " -> ".join(names)
+                + "; the reference is typed as Any",
+            )
+            self._replace(path[:-1], _untyped(self._at(path[:-1])))
+            schemas = self.document["components"]["schemas"]
+
+    def _at(self, path: Sequence[str | int]) -> Any:
+        node: Any = self.document
+        for key in path:
+            node = node[key]
+        return node
+
+    def queue_schemas(self, endpoint_id: str) -> tuple[str, str, bool]:
+        """The Input (submit body) and Output (result) components, found through the queue
+        paths, and whether the output is untyped."""
+        paths = self.document["paths"]
+        submit_path = f"/{endpoint_id}"
+        result_path = f"/{endpoint_id}/requests/{{request_id}}"
+        required = {
+            submit_path: "post",
+            result_path: "get",
+            f"{result_path}/status": "get",
+            f"{result_path}/cancel": "put",
+        }
+        missing = [
+            SpecError(
+                self.source,
+                json_pointer(["paths", path]),
+                f"missing the fal queue operation {method.upper()}",
+            )
+            for path, method in required.items()
+            if not isinstance(paths.get(path), dict)
+            or not isinstance(paths[path].get(method), dict)
+        ]
+        if missing:
+            raise SpecErrors(missing)
+        body = ["paths", submit_path, "post", "requestBody", "content", "application/json"]
+        reply = ["paths", result_path, "get", "responses", "200", "content", "application/json"]
+        input_schema, problem = self._component([*body, "schema"])
+        if problem:
+            raise self.fatal(*problem)
+        output_schema, problem = self._component([*reply, "schema"])
+        if not problem:
+            return input_schema, output_schema, False
+        # The result is still a JSON object; its fields are not known.
+        self.degraded(problem[0], f"{problem[1]}; the output is untyped")
+        name = output_schema or _free_name(
+            pascal_name(endpoint_id.split("/", 1)[-1]) + "Output", self.document
         )
-    schema = document["components"]["schemas"][name]
-    if schema.get("type") != "object" and "properties" not in schema:
-        raise SpecErrors(
-            [
-                SpecError(
-                    source,
-                    json_pointer(["components", "schemas", name]),
-                    "must be an object schema",
-                )
-            ]
+        self._replace(["components", "schemas", name], {"type": "object"})
+        return input_schema, name, True
+
+    def _component(self, path: list[str]) -> tuple[str, tuple[list[str | int], str] | None]:
+        """The object component referenced at ``path`` (its name, also when it is unusable),
+        or what is wrong there."""
+        node: Any = self.document
+        for depth, key in enumerate(path):
+            if not isinstance(node, dict):
+                return "", (list(path[:depth]), "must be an object")
+            if key not in node:
+                return "", (list(path[: depth + 1]), "missing")
+            node = node[key]
+        ref = node.get("$ref") if isinstance(node, dict) else None
+        name = ref_target(ref) if isinstance(ref, str) else None
+        if name is None:
+            return "", (list(path), f"must be a '$ref' to '{SCHEMA_REF_PREFIX}<Name>'")
+        schemas = self.document["components"]["schemas"]
+        if name not in schemas:
+            return name, ([*path, "$ref"], f"dangling reference {ref!r}")
+        schema = schemas[name]
+        pointer: list[str | int] = ["components", "schemas", name]
+        if not schema.get("properties") and schema.get("type") != "object":
+            what = "is empty" if not schema else "must be an object schema"
+            return name, (pointer, what)
+        return name, None
+
+
+def _positional_items(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], Any]]:
+    """Schemas whose ``items`` is an object keyed ``"0"``, ``"1"``... (and their paths)."""
+    if isinstance(node, dict):
+        items = node.get("items")
+        if (
+            isinstance(items, dict)
+            and items
+            and all(key.isdigit() for key in items)
+            and sorted(int(key) for key in items) == list(range(len(items)))
+            and "prefixItems" not in node
+        ):
+            yield path, items
+        for key, value in node.items():
+            if key not in VALUE_KEYWORDS:
+                yield from _positional_items(value, [*path, key])
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _positional_items(value, [*path, index])
+
+
+def _schema_node(path: Sequence[str | int]) -> list[str | int]:
+    """The path of the schema node that holds ``path`` (inside ``#/components/schemas``)."""
+    end, index = 3, 3
+    while index < len(path):
+        key = path[index]
+        following = path[index + 1] if index + 1 < len(path) else None
+        if (key == "properties" and following is not None) or (
+            key in _SCHEMA_LISTS and isinstance(following, int)
+        ):
+            index += 2
+        elif key in _SCHEMA_KEYS and index + 1 < len(path):
+            index += 1
+        else:
+            break
+        end = index
+    return list(path[:end])
+
+
+def _untyped(node: Any) -> dict[str, Any]:
+    """An untyped schema in place of ``node``, keeping what documents it."""
+    if not isinstance(node, dict):
+        return {}
+    return {key: node[key] for key in ("title", "description") if isinstance(node.get(key), str)}
+
+
+def _first_cycle(schemas: dict[str, Any]) -> tuple[list[str | int], list[str]] | None:
+    """The first reference (its path) that closes a cycle of components, and the cycle."""
+    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
+
+    def visit(name: str, trail: list[str]) -> tuple[list[str | int], list[str]] | None:
+        state[name] = 1
+        refs = sorted(
+            ((ref_target(ref), path) for path, ref in iter_refs(schemas[name], [])),
+            key=lambda item: (str(item[0]), [str(part) for part in item[1]]),
         )
-    return name
+        for target, path in refs:
+            if target is None or target not in schemas:
+                continue
+            if state.get(target) == 1:
+                start = trail.index(target) if target in trail else len(trail) - 1
+                return ["components", "schemas", name, *path], [*trail[start:], target]
+            if target not in state and (cycle := visit(target, [*trail, target])):
+                return cycle
+        state[name] = 2
+        return None
+
+    for name in sorted(schemas):
+        if name not in state and (cycle := visit(name, [name])):
+            return cycle
+    return None
+
+
+def _free_name(name: str, document: dict[str, Any]) -> str:
+    schemas = document["components"]["schemas"]
+    candidate, counter = name, 1
+    while candidate in schemas:
+        counter += 1
+        candidate = f"{name}{counter}"
+    return candidate

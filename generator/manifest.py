@@ -2,9 +2,13 @@
 is up to date, and keeping the files whose inputs did not change.
 
 The manifest records a salt (a digest of the generator's code, its templates and the versions of
-the tools that shape the output), the package options, the digest of every spec, and for every
-file its digest and the key of its inputs (see :class:`generator.render.Unit`). A different salt
-means that nothing of the old tree can be trusted.
+the tools that shape the output), the package options, the digest of every spec (also of those
+that were skipped), the problems found in the specs (``source``, ``pointer``, ``message``,
+``severity``: ``degraded`` or ``skipped``), the names of every endpoint (``names``: endpoint id
+-> ``module`` and ``class``, which later generations keep, see
+:func:`generator.builder.endpoint_names`), and for every file its digest and the key of its
+inputs (see :class:`generator.render.Unit`). A different salt means that nothing of the old tree
+can be trusted.
 
 This module is imported by ``falgen generate`` before anything heavy: checking an up-to-date
 tree needs no formatter, no template engine and no schema validator.
@@ -21,7 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from . import TEMPLATES_DIR, __version__
+from .cache import Cache
+from .ir import Package, Problem
 from .loader import spec_digests
+from .naming import EndpointNames
 from .output import MANIFEST, read_tree
 from .settings import Options, read_options
 
@@ -36,18 +43,20 @@ class Previous:
 
     manifest: dict[str, Any]
     files: dict[str, bytes]
+    raw: bytes  # the manifest's bytes (see generator.cache: is it one this generator wrote?)
 
     @classmethod
     def read(cls, root: Path) -> Previous | None:
         """The folder's content, or None when it has no readable manifest."""
         files = read_tree(root)
+        raw = files.pop(MANIFEST, None)
         try:
-            manifest = json.loads(files.pop(MANIFEST))
-        except (KeyError, ValueError):
+            manifest = json.loads(raw) if raw is not None else None
+        except ValueError:
             return None
         if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
             return None
-        return cls(manifest, files)
+        return cls(manifest, files, raw or b"")
 
     def intact(self, path: str) -> bytes | None:
         """The file's bytes, if they are still what the manifest says was generated."""
@@ -56,6 +65,31 @@ class Previous:
         if not isinstance(entry, dict) or data is None or entry.get("digest") != sha256(data):
             return None
         return data
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """The spec problems the manifest records (those of well-formed entries)."""
+        found = self.manifest.get("problems")
+        return tuple(
+            Problem(entry["source"], entry["pointer"], entry["message"], entry["severity"])
+            for entry in (found if isinstance(found, list) else ())
+            if isinstance(entry, dict)
+            and all(isinstance(entry.get(key), str) for key in _PROBLEM_KEYS)
+            and entry["severity"] in ("degraded", "skipped")
+        )
+
+    @property
+    def names(self) -> dict[str, EndpointNames]:
+        """The endpoints' names the manifest records (well-formed entries; the builder checks
+        that they are usable names)."""
+        found = self.manifest.get("names")
+        return {
+            endpoint_id: EndpointNames(entry["module"], entry["class"])
+            for endpoint_id, entry in (found.items() if isinstance(found, dict) else ())
+            if isinstance(entry, dict)
+            and isinstance(entry.get("module"), str)
+            and isinstance(entry.get("class"), str)
+        }
 
     def is_current(self, salt: str, options: Options, specs: Mapping[str, str]) -> bool:
         """Whether this output is exactly what generating now would write."""
@@ -69,14 +103,23 @@ class Previous:
         )
 
 
-def is_up_to_date(specs_dir: Path, previous: Previous | None) -> bool:
-    """The fast path: nothing to do when the inputs and the output are what the manifest says.
+def is_up_to_date(
+    specs_dir: Path, previous: Previous | None, *, strict: bool | None = None
+) -> bool:
+    """The fast path: nothing to do when the inputs and the output are what the manifest says
+    (with ``strict``, default the ``strict`` setting, also no spec problem).
 
     Reads the spec files but does not parse them.
     """
     if previous is None:
         return False
-    return previous.is_current(generation_salt(), read_options(specs_dir), spec_digests(specs_dir))
+    salt = generation_salt()
+    if not Cache(salt).trusts(previous.raw):  # a manifest this generator did not write
+        return False
+    options = read_options(specs_dir)
+    if (options.strict if strict is None else strict) and previous.problems:
+        return False
+    return previous.is_current(salt, options, spec_digests(specs_dir))
 
 
 def generation_salt() -> str:
@@ -101,6 +144,28 @@ def options_record(options: Options) -> dict[str, str]:
     record = asdict(options)
     record["changelog"] = sha256(options.changelog.encode())
     return record
+
+
+_PROBLEM_KEYS = ("source", "pointer", "message", "severity")
+
+
+def names_record(
+    package: Package, previous: Mapping[str, EndpointNames], specs: Mapping[str, str]
+) -> dict[str, dict[str, str]]:
+    """Every endpoint's names; those of endpoints left out this time but still in the specs
+    folder are kept from ``previous`` (they stay reserved for them)."""
+    names = {e.endpoint_id: EndpointNames(e.module, e.class_name) for e in package.endpoints}
+    for endpoint_id, kept in previous.items():
+        if endpoint_id not in names and f"{endpoint_id}.json" in specs:
+            names[endpoint_id] = kept
+    return {
+        endpoint_id: {"module": chosen.module, "class": chosen.class_name}
+        for endpoint_id, chosen in sorted(names.items())
+    }
+
+
+def problems_record(problems: tuple[Problem, ...]) -> list[dict[str, str]]:
+    return [{key: getattr(problem, key) for key in _PROBLEM_KEYS} for problem in problems]
 
 
 def sha256(data: bytes) -> str:

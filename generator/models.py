@@ -2,7 +2,10 @@
 
 All requested modules go through one ``generate`` call: a JSON schema whose ``$defs`` keys are
 ``<module>.<ClassName>``, which datamodel-code-generator turns into one Python module per prefix,
-cross-module references included (``from . import shared``).
+cross-module references included. Endpoint modules import the shared models they use by name
+(``from ._shared import Image``), so that each endpoint module defines or imports every model
+type it uses under its own name; their imports are merged with what the rest of the module needs
+into one ``from typing import ...`` line.
 """
 
 from __future__ import annotations
@@ -11,7 +14,8 @@ import ast
 import json
 import os
 import re
-from collections.abc import Iterable
+import signal
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +24,19 @@ from datamodel_code_generator import generate
 from datamodel_code_generator.enums import DataModelType, InputFileType
 from datamodel_code_generator.format import PythonVersion
 
-from .builder import FILE_BASE_CLASS, SHARED_MODULE
+from .builder import DCG_SHARED_MODULE, FILE_BASE_CLASS, MODEL_BASE_CLASS, SHARED_MODULE
 from .errors import GenerationError
-from .ir import Model, Package
+from .ir import (
+    AnyType,
+    Endpoint,
+    LiteralType,
+    Model,
+    Package,
+    SequenceType,
+    TypeExpr,
+    accepting_files,
+    walk_types,
+)
 from .naming import ascii_identifier, unique
 
 _OPTIONS: dict[str, Any] = {
@@ -38,6 +52,8 @@ _OPTIONS: dict[str, Any] = {
     "use_schema_description": True,
     "use_field_description": True,
     "use_attribute_docstrings": True,
+    "use_single_line_docstring": True,
+    "use_exact_imports": True,
     # A required property with a default may be left out, as the client's signature says
     # (the server then applies the default).
     "apply_default_values_for_required_fields": True,
@@ -59,6 +75,11 @@ class ModelCode:
 
     imports: str  # import statements, ``from __future__`` excluded
     body: str  # class definitions
+    classes: frozenset[str] = frozenset()  # the names of the classes ``body`` defines
+
+
+_Imports = dict[str, list[str]]  # ``from <module> import <names>``, in order
+_Split = tuple[_Imports, str, frozenset[str]]  # imports, class definitions, class names
 
 
 # Below this many endpoint modules one datamodel-code-generator call beats starting workers.
@@ -75,6 +96,7 @@ def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCo
     if not wanted:
         return {}
     file_base = f"{package.import_name}._runtime.{FILE_BASE_CLASS}"
+    base = f"{package.import_name}._runtime.{MODEL_BASE_CLASS}"
     by_module = {endpoint.module: endpoint for endpoint in package.endpoints}
     names = sorted(wanted - {SHARED_MODULE})
     workers = os.cpu_count() or 1
@@ -83,18 +105,29 @@ def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCo
     jobs = []
     for share in (names[index::workers] for index in range(workers)):
         # Endpoint modules import shared models, so the generator always sees their schemas.
-        defs = _defs(SHARED_MODULE, package.shared_models, file_base)
-        aliases = _attribute_names(SHARED_MODULE, package.shared_models)
+        defs = _defs(DCG_SHARED_MODULE, package.shared_models, file_base)
+        aliases = _attribute_names(DCG_SHARED_MODULE, package.shared_models)
         for name in share:
             defs |= _defs(name, by_module[name].models, file_base)
             aliases |= _attribute_names(name, by_module[name].models)
-        jobs.append((json.dumps({"$defs": defs}), aliases, frozenset(share) | {SHARED_MODULE}))
+        modules = frozenset(share) | {DCG_SHARED_MODULE}
+        jobs.append((json.dumps({"$defs": defs}), aliases, modules, base))
     if len(jobs) == 1:
         results = [_generate(*jobs[0])]
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) as pool:
             results = list(pool.map(_generate, *zip(*jobs, strict=True)))
-    result = {name: code for part in results for name, code in part.items() if name in wanted}
+    parts = {name: code for part in results for name, code in part.items()}
+    result = {
+        SHARED_MODULE if name == DCG_SHARED_MODULE else name: _code(
+            split, _endpoint_imports(by_module[name]) if name in by_module else {}
+        )
+        for name, split in parts.items()
+    }
+    result = {name: code for name, code in result.items() if name in wanted}
+    for name, code in result.items():
+        expected = package.shared_models if name == SHARED_MODULE else by_module[name].models
+        _check_classes(name, code, expected)
     missing = wanted - set(result) - ({SHARED_MODULE} if not package.shared_models else set())
     if missing:
         raise GenerationError(f"datamodel-code-generator produced no module for {sorted(missing)}")
@@ -102,11 +135,12 @@ def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCo
 
 
 def _generate(
-    schema: str, aliases: dict[str, str], modules: frozenset[str]
-) -> dict[str, ModelCode]:
-    """One datamodel-code-generator run (also in a worker process): the code of ``modules``."""
+    schema: str, aliases: dict[str, str], modules: frozenset[str], base: str
+) -> dict[str, _Split]:
+    """One datamodel-code-generator run (also in a worker process): the code of ``modules``,
+    every model derived from ``base`` (the runtime's, see ``_outputs.FalModel``)."""
     try:
-        generated = generate(schema, aliases=aliases, **_OPTIONS)
+        generated = generate(schema, aliases=aliases, base_class=base, **_OPTIONS)
     except Exception as problem:  # dcg raises many kinds; all mean the same to the user
         raise GenerationError(f"datamodel-code-generator failed: {problem}") from None
     if not isinstance(generated, dict):
@@ -116,6 +150,57 @@ def _generate(
         for path, source in generated.items()
         if len(path) == 1 and path[-1].removesuffix(".py") in modules
     }
+
+
+def _check_classes(module: str, code: ModelCode, models: Iterable[Model]) -> None:
+    """Every model's class is defined under the name the IR gave it: datamodel-code-generator
+    renames a class whose name it wants for a helper class of its own, and the endpoint module
+    would not import."""
+    missing = sorted({model.class_name for model in models} - code.classes)
+    if missing:
+        raise GenerationError(
+            f"datamodel-code-generator did not name the models of {module} as expected: {missing}"
+        )
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the main process, which stops them (and prints no traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _endpoint_imports(endpoint: Endpoint) -> _Imports:
+    """What an endpoint module needs besides its models: the shared models it uses, by name,
+    and the ``typing`` names of its client methods (``Unpack`` for their options, ``Iterator``
+    for ``stream``, those of the input fields' annotations)."""
+    typing = ["Unpack"]
+    if "streaming" in endpoint.capabilities:
+        typing += ["AsyncIterator", "Iterator"]
+    for field in endpoint.input.fields:
+        for type_ in walk_types(accepting_files(field.type) if field.file else field.type):
+            typing += _TYPING_NAMES.get(type(type_), [])
+    imports: _Imports = {"typing": typing}
+    if endpoint.shared_models:
+        imports[f".{SHARED_MODULE}"] = list(endpoint.shared_models)
+    return imports
+
+
+_TYPING_NAMES: dict[type[TypeExpr], list[str]] = {
+    AnyType: ["Any"],
+    LiteralType: ["Literal"],
+    SequenceType: ["Sequence"],
+}
+
+
+def _code(split: _Split, extra: _Imports) -> ModelCode:
+    """The module's imports merged with ``extra`` (names sorted, modules in first-seen order)."""
+    imports, body, classes = split
+    merged: _Imports = {module: list(names) for module, names in imports.items()}
+    for module, names in extra.items():
+        merged.setdefault(module, []).extend(names)
+    lines = [
+        f"from {module} import {', '.join(sorted(set(names)))}" for module, names in merged.items()
+    ]
+    return ModelCode(imports="\n".join(lines), body=body, classes=classes)
 
 
 def _defs(module: str, models: Iterable[Model], file_base: str) -> dict[str, Any]:
@@ -162,22 +247,34 @@ def _attribute_names(module: str, models: Iterable[Model]) -> dict[str, str]:
     return aliases
 
 
-def _split(source: str) -> ModelCode:
-    """Separate the leading imports from the class definitions.
+def _split(source: str) -> _Split:
+    """Separate the leading imports (as data) from the class definitions.
 
-    The class definitions are kept as they are: ``str.splitlines`` would also break lines at
-    form feeds or U+2028 inside docstrings (and is slow on large modules).
+    The import of the shared models' module is left out: endpoint modules import them under the
+    private module's name (see :func:`_endpoint_imports`). The class definitions are kept as
+    they are: ``str.splitlines`` would also break lines at form feeds or U+2028 inside
+    docstrings (and is slow on large modules).
     """
     tree = ast.parse(source)
     end = 0
-    spans = []
+    imports: _Imports = {}
     for node in tree.body:
         if not isinstance(node, ast.Import | ast.ImportFrom):
             break
         end = node.end_lineno or end
-        if not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
-            spans.append((node.lineno, end))
+        for module, names in _imported(node):
+            if module not in ("__future__", f".{DCG_SHARED_MODULE}"):
+                imports.setdefault(module, []).extend(names)
     lines = source.split("\n", end)  # the header and the imports, then all the rest
-    imports = ["\n".join(lines[start - 1 : stop]) for start, stop in spans]
     body = lines[end] if len(lines) > end else ""
-    return ModelCode(imports="\n".join(imports), body=body.strip("\n"))
+    classes = frozenset(node.name for node in tree.body if isinstance(node, ast.ClassDef))
+    return imports, body.strip("\n"), classes
+
+
+def _imported(node: ast.Import | ast.ImportFrom) -> Iterator[tuple[str, list[str]]]:
+    if isinstance(node, ast.Import):  # ``import x`` (not written by dcg with these options)
+        raise GenerationError(f"unexpected import in generated models: {ast.unparse(node)}")
+    names = [
+        f"{alias.name} as {alias.asname}" if alias.asname else alias.name for alias in node.names
+    ]
+    yield "." * node.level + (node.module or ""), names

@@ -6,6 +6,7 @@ import hashlib
 import keyword
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 _NON_WORD = re.compile(r"[^0-9A-Za-z]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -75,3 +76,12 @@ def unique(name: str, taken: set[str], *, separator: str = "") -> str:
 
 def short_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class EndpointNames:
+    """The names an endpoint is known by: its module (also the client attribute, and with
+    dashes its CLI command and docs page) and its resource class (``Async`` + it too)."""
+
+    module: str
+    class_name: str

@@ -138,17 +138,46 @@ def _is_cache(relative: Path) -> bool:
     return any(part in ("__pycache__", ".mypy_cache", ".pytest_cache") for part in relative.parts)
 
 
-def write_tree(root: Path, files: Mapping[str, str]) -> None:
+@dataclass(frozen=True)
+class TreeChanges:
+    """What writing a tree changed in the folder."""
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+
+    def report(self, root: Path, *, limit: int = 20) -> str:
+        """``generated: 1 added, 2 changed, 0 removed``, then the files, ``limit`` per kind."""
+        counts = (
+            f"{len(self.added)} added, {len(self.changed)} changed, {len(self.removed)} removed"
+        )
+        if not (self.added or self.changed or self.removed):
+            return f"{root}: no file changed"
+        lines = [f"{root}: {counts}"]
+        for mark, names in (("+", self.added), ("~", self.changed), ("-", self.removed)):
+            lines += [f"  {mark} {name}" for name in names[:limit]]
+            if len(names) > limit:
+                lines.append(f"  {mark} ... and {len(names) - limit} more")
+        return "\n".join(lines)
+
+
+def write_tree(root: Path, files: Mapping[str, str]) -> TreeChanges:
     """Replace ``root`` with exactly ``files``: built aside, then swapped in."""
     _check_owned(root)
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{root.name}.falgen-", dir=root.parent))
+    # mkdtemp makes the folder private (0700); the output is an ordinary folder of the user's.
+    staging.chmod(0o777 & ~_umask())
     backup = staging.with_name(staging.name + "-old")
+    old = set(_files_under(root))
+    added: list[str] = []
+    changed: list[str] = []
     try:
         for name, text in files.items():
             path = staging / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            _write_or_link(path, text.encode("utf-8"), root / name)
+            if not _write_or_link(path, text.encode("utf-8"), root / name):
+                (changed if name in old else added).append(name)
         if root.exists():
             root.rename(backup)
         staging.rename(root)
@@ -159,25 +188,46 @@ def write_tree(root: Path, files: Mapping[str, str]) -> None:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(backup, ignore_errors=True)
+    removed = sorted(old - set(files))
+    return TreeChanges(sorted(added), sorted(changed), removed)
 
 
-def _write_or_link(path: Path, data: bytes, current: Path) -> None:
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it back at once
+    os.umask(mask)
+    return mask
+
+
+def _files_under(root: Path) -> list[str]:
+    if not root.is_dir():
+        return []
+    return [
+        path.relative_to(root).as_posix()
+        for path in root.rglob("*")
+        if path.is_file() and not _is_cache(path.relative_to(root))
+    ]
+
+
+def _write_or_link(path: Path, data: bytes, current: Path) -> bool:
     """Write ``data`` to ``path``, or hard-link the current file when it holds the same bytes
     (ten times faster than writing; most files are unchanged on a regeneration). A current file
-    that is linked from elsewhere too is not linked again: it would tie the new tree to it."""
+    that is linked from elsewhere too is not linked again: it would tie the new tree to it.
+    Whether the current file held these bytes."""
+    same = False
     try:
         found = current.lstat()
-        if (
+        same = (
             stat.S_ISREG(found.st_mode)
-            and found.st_nlink == 1
             and found.st_size == len(data)
             and current.read_bytes() == data
-        ):
+        )
+        if same and found.st_nlink == 1:
             os.link(current, path)
-            return
+            return True
     except OSError:  # no such file, or no hard links on this file system: write it
         pass
     path.write_bytes(data)
+    return same
 
 
 def _check_owned(root: Path) -> None:

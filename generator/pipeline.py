@@ -3,49 +3,134 @@
 Generation is incremental (see :mod:`generator.manifest`): with the previous output at hand,
 files whose inputs are unchanged are kept from it, and only the others are rendered and
 formatted, so the result is the same tree a full generation makes.
+
+A spec that cannot be used does not stop the others (see :mod:`generator.loader` and
+:mod:`generator.builder`): the tree holds every endpoint that could be built, and
+``Package.problems`` (recorded in the manifest) says what was worked around or left out.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import __version__
-from .builder import build_package
-from .ir import Package
-from .loader import load_specs
-from .manifest import Previous, generation_salt, options_record, sha256
+from .builder import assemble, prepare_document
+from .cache import Cache
+from .errors import GenerationError, SpecErrors
+from .ir import Package, Problem
+from .loader import Loaded, discover, load_folder, problem_error, read_spec
+from .manifest import (
+    Previous,
+    generation_salt,
+    names_record,
+    options_record,
+    problems_record,
+    sha256,
+)
 from .models import model_modules
+from .naming import EndpointNames
 from .output import MANIFEST, format_files
+from .overlay import OverlayFile
 from .render import plan_package
 from .settings import Options, read_options
 
 
+class NothingGenerated(SpecErrors):
+    """Every spec was left out (or, strictly, one had a problem): there is nothing to write."""
+
+
+@dataclass(frozen=True)
+class Generation:
+    files: dict[str, str]  # every file of the output folder, manifest included
+    package: Package
+    cache: Cache
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self.package.problems
+
+    def remember(self) -> None:
+        """Record that these files are on disk as generated (call it once they are), so that
+        the next generation may trust their manifest (see :mod:`generator.cache`)."""
+        self.cache.remember(self.files[MANIFEST].encode("utf-8"))
+
+
 def load_package(
-    specs_dir: Path, options: Options | None = None, trusted: Mapping[str, str] | None = None
+    specs_dir: Path,
+    options: Options | None = None,
+    *,
+    strict: bool | None = None,
+    names: Mapping[str, EndpointNames] | None = None,
 ) -> Package:
-    """Load and validate every spec, then build the package IR."""
-    return build_package(
-        load_specs(specs_dir, trusted),
-        read_options(specs_dir) if options is None else options,
-    )
+    """Load every spec and build the package IR; endpoints that cannot be built are left out
+    and listed in ``Package.problems``. ``strict`` (default: the ``strict`` setting) makes any
+    problem a :class:`SpecErrors`; ``names``: the endpoints' names of an earlier generation."""
+    options = read_options(specs_dir) if options is None else options
+    return _load(specs_dir, options, strict, names or {})[0]
 
 
-def generate_tree(
-    specs_dir: Path, options: Options | None = None, previous: Previous | None = None
-) -> dict[str, str]:
-    """Every file of the generated folder, formatted, manifest included.
+def _load(
+    specs_dir: Path,
+    options: Options,
+    strict: bool | None,
+    names: Mapping[str, EndpointNames],
+    cache: Cache | None = None,
+) -> tuple[Package, dict[str, str]]:
+    """The package, and the digest of every spec file as it was read. With a ``cache``, a spec
+    whose bytes this generator prepared before is not validated and prepared again."""
+    if specs_dir.is_dir() and not discover(specs_dir):
+        raise GenerationError(f"no spec files (*.json) in {specs_dir}: nothing to generate")
 
-    ``options`` default to the specs folder's settings. Files ``previous`` holds intact with
-    unchanged inputs are taken from it instead of being generated again.
+    def read(source: str, raw: bytes, overlay: OverlayFile | None, digest: str) -> Any:
+        found = cache.load("specs", source, digest) if cache is not None else None
+        if found is None:
+            try:
+                found = prepare_document(read_spec(source, raw, overlay))
+            except SpecErrors as failed:
+                found = failed
+            if cache is not None:
+                cache.store("specs", found, source, digest)
+        if isinstance(found, SpecErrors):
+            raise found
+        return found
+
+    loaded: Loaded[Any] = load_folder(specs_dir, read)
+    # A spec's place is its endpoint id: one that did not load keeps its names reserved.
+    present = [source.removesuffix(".json") for source in loaded.digests]
+    package = assemble(loaded.documents, options, loaded.skipped, names, present, cache)
+    if (options.strict if strict is None else strict) and package.problems:
+        raise NothingGenerated([problem_error(problem) for problem in package.problems])
+    if not package.endpoints:
+        raise NothingGenerated([problem_error(problem) for problem in package.problems])
+    return package, loaded.digests
+
+
+def generate(
+    specs_dir: Path,
+    options: Options | None = None,
+    previous: Previous | None = None,
+    *,
+    strict: bool | None = None,
+    full: bool = False,
+) -> Generation:
+    """Every file of the generated folder, formatted, manifest included, and the package.
+
+    ``options`` default to the specs folder's settings. Endpoints keep the names ``previous``
+    records (see :func:`generator.builder.endpoint_names`); unless ``full``, files ``previous``
+    holds intact with unchanged inputs are taken from it instead of being generated again.
     """
     options = read_options(specs_dir) if options is None else options
     salt = generation_salt()
-    if previous is not None and previous.manifest.get("salt") != salt:
+    cache = Cache(salt)
+    names = previous.names if previous is not None else {}
+    # Files are kept only from a tree this generator wrote (see generator.cache).
+    if full or previous is None or not cache.trusts(previous.raw):
         previous = None
-    trusted = previous.manifest.get("specs", {}) if previous is not None else {}
-    package = load_package(specs_dir, options, trusted if isinstance(trusted, dict) else {})
+    package, digests = _load(specs_dir, options, strict, names, cache)
     units = plan_package(package)
     kept: dict[str, str] = {}
     if previous is not None:
@@ -63,13 +148,23 @@ def generate_tree(
         "generator": f"falgen {__version__}",
         "salt": salt,
         "options": options_record(options),
-        "specs": {endpoint.source: endpoint.digest for endpoint in package.endpoints},
+        "specs": digests,
+        "problems": problems_record(package.problems),
+        "names": names_record(package, names, digests),
         "files": {
             unit.path: {"digest": sha256(files[unit.path].encode()), "key": unit.key}
             for unit in sorted(units, key=lambda unit: unit.path)
         },
     }
-    return {
+    tree = {
         **{path: files[path] for path in sorted(files)},
         MANIFEST: json.dumps(manifest, indent=2, sort_keys=True) + "\n",
     }
+    return Generation(tree, package, cache)
+
+
+def generate_tree(
+    specs_dir: Path, options: Options | None = None, previous: Previous | None = None
+) -> dict[str, str]:
+    """The files of :func:`generate`."""
+    return generate(specs_dir, options, previous).files

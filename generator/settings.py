@@ -1,7 +1,8 @@
 """What decides the generated package besides the endpoint specs: its names, its version and its
 release notes. Both live in the specs folder, so that the folder alone describes the package:
 
-* ``falgen.toml``: ``[package]`` with ``distribution``, ``import_name`` and ``version``;
+* ``falgen.toml``: ``[package]`` with ``distribution``, ``import_name`` and ``version``, and
+  ``[generate]`` with ``strict`` (true: any spec problem stops generation, as ``--strict``);
 * ``CHANGELOG.md``: release notes (``falgen update`` prepends to it), copied into the package.
 
 Both are optional; without them the defaults below apply.
@@ -35,6 +36,7 @@ class Options:
     import_name: str = "fal_models"
     version: str = "0.1.0"
     changelog: str = ""  # Markdown; empty when the package has no release notes yet
+    strict: bool = False  # any spec problem is fatal, instead of degrading or skipping
 
     def bumped(self, bump: Bump) -> Options:
         major, minor, patch = (int(part) for part in self.version.split("."))
@@ -64,7 +66,7 @@ def read_options(specs_dir: Path) -> Options:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as invalid:
         raise SpecErrors([SpecError(SETTINGS_FILE, "#", f"invalid TOML: {invalid}")]) from None
     errors = []
-    unknown = sorted(set(data) - {"package"})
+    unknown = sorted(set(data) - {"package", "generate"})
     if unknown:
         errors.append(SpecError(SETTINGS_FILE, "#", f"unknown tables {unknown}"))
     package = data.get("package", {})
@@ -81,9 +83,17 @@ def read_options(specs_dir: Path) -> Options:
     unknown = sorted(set(package) - set(values))
     if unknown:
         errors.append(SpecError(SETTINGS_FILE, "#/package", f"unknown keys {unknown}"))
+    generate = data.get("generate", {})
+    strict = generate.get("strict", False) if isinstance(generate, dict) else False
+    if not isinstance(generate, dict):
+        errors.append(SpecError(SETTINGS_FILE, "#/generate", "must be a table"))
+    elif unknown := sorted(set(generate) - {"strict"}):
+        errors.append(SpecError(SETTINGS_FILE, "#/generate", f"unknown keys {unknown}"))
+    if not isinstance(strict, bool):
+        errors.append(SpecError(SETTINGS_FILE, "#/generate/strict", "must be true or false"))
     if errors:
         raise SpecErrors(errors)
-    return Options(**values, changelog=changelog)
+    return Options(**values, changelog=changelog, strict=strict)
 
 
 def _problem(key: str, value: object) -> str:
@@ -108,7 +118,8 @@ def write_options(specs_dir: Path, options: Options) -> None:
         "[package]\n"
         f'distribution = "{options.distribution}"\n'
         f'import_name = "{options.import_name}"\n'
-        f'version = "{options.version}"\n',
+        f'version = "{options.version}"\n'
+        + ("\n[generate]\nstrict = true\n" if options.strict else ""),
     )
     if options.changelog:
         write_atomically(specs_dir / CHANGELOG_FILE, options.changelog)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 
 import pytest
 
 from tests.helpers import GENERATED, SPECS
+
+# falgen's local cache (generator/cache.py) of this test run: never the user's.
+os.environ["FALGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="falgen-test-cache-")
 
 # The committed generated package is imported straight from generated/ (no install needed).
 if str(GENERATED) not in sys.path:

@@ -105,7 +105,7 @@ def test_endpoint_module_snapshot(
 ) -> None:
     files, _ = edge_package
     assert files[f"{IMPORT_NAME}/endpoints/edge_case.py"] == snapshot
-    assert files[f"{IMPORT_NAME}/endpoints/shared.py"] == snapshot
+    assert files[f"{IMPORT_NAME}/endpoints/_shared.py"] == snapshot
 
 
 def test_command_table_and_docs_page_snapshot(
@@ -175,12 +175,14 @@ def test_nested_values_unset_fields_and_shared_models(
     edge_package: tuple[dict[str, str], ModuleType],
 ) -> None:
     _, module = edge_package
-    shared = importlib.import_module(f"{IMPORT_NAME}.endpoints.shared")
+    # Shared models are imported from the endpoint module, under their own names.
+    shared = importlib.import_module(f"{IMPORT_NAME}.endpoints._shared")
+    assert module.ImageSize is shared.ImageSize and "ImageSize" in module.__all__
     client, seen = capture(module)
     client.edge_case.run(
         class_="c",
-        size=shared.ImageSize(width=640),
-        loras=[shared.LoraWeight(path="https://x/l.safetensors")],
+        size=module.ImageSize(width=640),
+        loras=[module.LoraWeight(path="https://x/l.safetensors")],
         palette=[[{"r": 1}]],
         ratio="realistic_image/b_and_w",
     )

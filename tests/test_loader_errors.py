@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
-from generator.cli import main
+from generator.cli import EXIT_SKIPPED, main
 from generator.errors import SpecErrors
 from generator.loader import MAX_DEPTH, MAX_SPEC_BYTES, load_spec_bytes, load_specs
+from generator.settings import read_options
 from tests.helpers import GENERATED, ROOT, make_spec, write_spec
 
 SOURCE = "fal-ai/demo.json"
@@ -99,8 +100,8 @@ SCHEMAS = ["components", "schemas"]
         ),
         (
             mutate([*SCHEMAS, "Size", "properties", "w"], {"$ref": "#/components/schemas/Size"}),
-            "#/components/schemas/Size: recursive schema references are not supported: "
-            "Size -> Size",
+            "#/components/schemas/Size/properties/w/$ref: recursive schema references are not "
+            "supported: Size -> Size",
         ),
         (
             mutate([*SCHEMAS, "Size", "not"], {"type": "string"}),
@@ -136,12 +137,17 @@ def test_semantic_errors_are_reported_by_the_builder(tmp_path: Path) -> None:
     document = good()
     document["components"]["schemas"]["DemoInput"]["required"] = ["prompt", "ghost"]
     write_spec(tmp_path, document)
-    with pytest.raises(SpecErrors) as caught:
-        load_package(tmp_path)
-    assert str(caught.value) == (
+    expected = (
         "fal-ai/demo.json: #/components/schemas/DemoInput/required: "
-        "required properties ['ghost'] are not defined in 'properties'"
+        "required properties ['ghost'] are not defined in 'properties'; ignored"
     )
+    package = load_package(tmp_path)
+    assert [str(problem) for problem in package.problems] == [expected]
+    assert package.problems[0].severity == "degraded"
+    assert [field.name for field in package.endpoints[0].input.fields] == ["prompt", "size"]
+    with pytest.raises(SpecErrors) as caught:
+        load_package(tmp_path, strict=True)
+    assert str(caught.value) == expected
 
 
 def test_all_problems_of_all_files_are_reported_together(tmp_path: Path) -> None:
@@ -162,7 +168,7 @@ def tree_digest(root: Path) -> str:
     return digest.hexdigest()
 
 
-def test_a_bad_spec_leaves_the_output_untouched(
+def test_a_bad_spec_leaves_the_output_untouched_when_strict(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "generated"
@@ -172,12 +178,97 @@ def test_a_bad_spec_leaves_the_output_untouched(
     (specs / "fal-ai" / "bad.json").write_text('{"openapi": "3.0.4"}')
     before = tree_digest(out)
 
-    assert main(["generate", "--specs", str(specs), "--out", str(out)]) == 1
+    assert main(["generate", "--strict", "--specs", str(specs), "--out", str(out)]) == 1
 
     assert tree_digest(out) == before
     err = capsys.readouterr().err
     assert "fal-ai/bad.json: #: 'info' is a required property" in err
     assert "Traceback" not in err
+
+
+def test_a_bad_spec_is_skipped_and_the_others_are_generated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "generated"
+    specs = tmp_path / "specs"
+    write_spec(specs, good())
+    (specs / "fal-ai" / "bad.json").write_text('{"openapi": "3.0.4"}')
+
+    assert main(["generate", "--specs", str(specs), "--out", str(out)]) == EXIT_SKIPPED
+
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "falgen: 1 spec skipped, 0 degraded:"
+    assert err[1:4] == [
+        f"  skipped: fal-ai/bad.json: #: '{key}' is a required property; endpoint skipped"
+        for key in ("info", "paths", "components")
+    ]
+    assert (out / "fal_models" / "endpoints" / "demo.py").is_file()
+    manifest = json.loads((out / ".falgen-manifest.json").read_text())
+    assert {problem["source"] for problem in manifest["problems"]} == {"fal-ai/bad.json"}
+    assert set(manifest["specs"]) == {"fal-ai/bad.json", "fal-ai/demo.json"}
+    # Unchanged, the same report and status, from the manifest; also with --check.
+    assert main(["generate", "--specs", str(specs), "--out", str(out)]) == EXIT_SKIPPED
+    assert main(["generate", "--check", "--specs", str(specs), "--out", str(out)]) == EXIT_SKIPPED
+    assert "skipped: fal-ai/bad.json: #: 'info'" in capsys.readouterr().err
+    # --strict refuses what the manifest says was skipped.
+    assert main(["generate", "--strict", "--specs", str(specs), "--out", str(out)]) == 1
+
+
+def test_nothing_generated_leaves_the_output_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "generated"
+    specs = tmp_path / "specs"
+    (specs / "fal-ai").mkdir(parents=True)
+    (specs / "fal-ai" / "bad.json").write_text("{")
+
+    assert main(["generate", "--specs", str(specs), "--out", str(out)]) == 1
+
+    assert not out.exists()
+    assert "fal-ai/bad.json: #: invalid JSON" in capsys.readouterr().err
+
+
+def test_an_empty_specs_folder_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "specs").mkdir()
+    out = tmp_path / "generated"
+
+    assert main(["generate", "--specs", str(tmp_path / "specs"), "--out", str(out)]) == 1
+
+    err = capsys.readouterr().err
+    assert err == f"falgen: no spec files (*.json) in {tmp_path / 'specs'}: nothing to generate\n"
+    assert not out.exists()
+
+
+def test_an_error_object_from_fal_is_an_unavailable_endpoint(tmp_path: Path) -> None:
+    from generator.pipeline import load_package
+
+    write_spec(tmp_path, good())
+    error = {"error": {"code": "expansion_failed", "message": "OpenAPI schema not available"}}
+    (tmp_path / "fal-ai" / "gone.json").write_text(json.dumps(error))
+
+    package = load_package(tmp_path)
+
+    assert [str(problem) for problem in package.problems] == [
+        "fal-ai/gone.json: #/error: fal could not provide the document (expansion_failed: "
+        "OpenAPI schema not available); endpoint skipped"
+    ]
+    assert package.skipped == package.problems
+
+
+def test_the_strict_setting(tmp_path: Path) -> None:
+    write_spec(tmp_path / "specs", good())
+    (tmp_path / "specs" / "fal-ai" / "bad.json").write_text("{")
+    (tmp_path / "specs" / "falgen.toml").write_text("[generate]\nstrict = true\n")
+    out = tmp_path / "generated"
+
+    assert main(["generate", "--specs", str(tmp_path / "specs"), "--out", str(out)]) == 1
+
+    assert not out.exists()
+    (tmp_path / "specs" / "falgen.toml").write_text("[generate]\nstrict = 1\n")
+    with pytest.raises(SpecErrors, match="#/generate/strict: must be true or false"):
+        read_options(tmp_path / "specs")
 
 
 # --- every kind of malformed spec through the falgen command ----------------------------------
@@ -267,7 +358,7 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
     ),
     "enum of objects": (
         mutate([*SIZE_W, "enum"], [{"a": 1}]),
-        "#/components/schemas/Size/properties/w: enum values must be strings, numbers or booleans",
+        "#/components/schemas/Size/properties/w: enum values that are objects or arrays; typed as",
     ),
     # dangling references
     "dangling reference in items": (
@@ -291,16 +382,18 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
     # cyclic references
     "indirect cycle": (
         cycle_through("Other"),
-        "#/components/schemas/Size: recursive schema references are not supported: "
-        "Size -> Other -> Size",
+        "#/components/schemas/Other/properties/s/$ref: recursive schema references are not "
+        "supported: Size -> Other -> Size; the reference is typed as Any",
     ),
     "cycle through items": (
         mutate(SIZE_W, {"type": "array", "items": {"$ref": "#/components/schemas/Size"}}),
-        "#/components/schemas/Size: recursive schema references are not supported: Size -> Size",
+        "#/components/schemas/Size/properties/w/items/$ref: recursive schema references are not "
+        "supported: Size -> Size",
     ),
     "cycle through additionalProperties": (
         mutate(SIZE_W, {"additionalProperties": {"$ref": "#/components/schemas/Size"}}),
-        "#/components/schemas/Size: recursive schema references are not supported: Size -> Size",
+        "#/components/schemas/Size/properties/w/additionalProperties/$ref: recursive schema "
+        "references are not supported: Size -> Size",
     ),
     # unsupported constructs
     "patternProperties": (
@@ -313,7 +406,7 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
     ),
     "allOf of two schemas": (
         mutate(SIZE_W, {"allOf": [{"type": "integer"}, {"minimum": 1}]}),
-        "#/components/schemas/Size/properties/w/allOf: 'allOf' with several schemas is not",
+        "#/components/schemas/Size/properties/w/allOf: 'allOf' of several schemas; typed as Any",
     ),
     "remote reference": (
         mutate([*SIZE_W], {"$ref": "https://example.com/size.json#/Size"}),
@@ -381,7 +474,7 @@ def test_the_command_reports_a_malformed_spec_in_one_line(
     (tmp_path / SOURCE).write_bytes(raw)
     out, digest = output
 
-    assert main(["generate", "--specs", str(tmp_path), "--out", str(out)]) == 1
+    assert main(["generate", "--strict", "--specs", str(tmp_path), "--out", str(out)]) == 1
 
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -399,7 +492,10 @@ def test_names_in_errors_are_printed_on_one_line(output: tuple[Path, str], tmp_p
     (tmp_path / "specs" / "fal-ai" / "deep.json").write_bytes(nested(DEEP, "}", 100_000))
     out, digest = output
     done = subprocess.run(
-        [sys.executable, "-m", "generator.cli", "generate", "--specs", "specs", "--out", str(out)],
+        [
+            *(sys.executable, "-m", "generator.cli", "generate", "--strict"),
+            *("--specs", "specs", "--out", str(out)),
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -409,8 +505,50 @@ def test_names_in_errors_are_printed_on_one_line(output: tuple[Path, str], tmp_p
     assert done.returncode == 1 and done.stdout == "", done.stderr
     assert done.stderr.splitlines() == [
         "falgen: 2 problems in the specs:",
-        "  fal-ai/deep.json: #: JSON is nested too deeply",
-        "  fal-ai/demo.json: #/components/schemas/Size: recursive schema references are not "
-        "supported: Size -> Evil\\n\\u202eName\\x00 -> Size",
+        "  fal-ai/deep.json: #: JSON is nested too deeply; endpoint skipped",
+        "  fal-ai/demo.json: #/components/schemas/Evil\\n\\u202eName\\x00/properties/s/$ref: "
+        "recursive schema references are not supported: Size -> Evil\\n\\u202eName\\x00 -> "
+        "Size; the reference is typed as Any",
     ]
     assert tree_digest(out) == digest
+
+
+# The malformed specs above whose endpoint is still generated, the problem worked around.
+DEGRADED = {
+    "properties as an array",
+    "required as a string",
+    "items as an array",
+    "enum of objects",
+    "dangling reference in items",
+    "dangling reference in anyOf",
+    "dangling reference in a property named examples",
+    "indirect cycle",
+    "cycle through items",
+    "cycle through additionalProperties",
+    "patternProperties",
+    "discriminator",
+    "allOf of two schemas",
+    "remote reference",
+    "reference into a schema",
+    "result response as a string",  # the output is untyped
+}
+
+
+@pytest.mark.parametrize(("raw", "expected"), MALFORMED.values(), ids=MALFORMED.keys())
+def test_a_malformed_spec_is_degraded_or_skipped(
+    raw: bytes, expected: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    from generator.pipeline import load_package
+
+    write_spec(tmp_path, make_spec("fal-ai/other", {"prompt": {"type": "string"}}))
+    (tmp_path / SOURCE).write_bytes(raw)
+
+    package = load_package(tmp_path)
+
+    degraded = request.node.callspec.id in DEGRADED
+    ids = {endpoint.endpoint_id for endpoint in package.endpoints}
+    assert ids == ({"fal-ai/demo", "fal-ai/other"} if degraded else {"fal-ai/other"})
+    assert {problem.severity for problem in package.problems} == (
+        {"degraded"} if degraded else {"skipped"}
+    )
+    assert str(package.problems[0]).startswith(f"{SOURCE}: {expected}")

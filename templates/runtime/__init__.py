@@ -15,6 +15,7 @@ from ._endpoint import (
     SyncEndpoint,
 )
 from ._files import FileInput, FileModel
+from ._outputs import FalModel
 from ._queue import (
     AsyncRequestHandle,
     Completed,
@@ -63,6 +64,7 @@ __all__ = [
     "AsyncStorage",
     "ClientConfig",
     "Completed",
+    "FalModel",
     "FileInput",
     "FileModel",
     "InProgress",

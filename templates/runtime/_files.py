@@ -20,9 +20,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, TypeAlias
 
-import pydantic
-
 from . import _errors
+from ._outputs import FalModel
 
 if TYPE_CHECKING:
     from ._client import AsyncClient, SyncClient
@@ -303,7 +302,7 @@ def save_target(
     return file_in(path, stem + extension), bool(overwrite)
 
 
-class FileModel(pydantic.BaseModel):
+class FileModel(FalModel):
     """Base of output file objects (``File``, ``Image``, ...): download or save the content.
 
     ``data:`` URLs (``sync_mode``) are decoded locally; other URLs are fetched without the API

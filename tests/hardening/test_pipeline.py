@@ -98,7 +98,10 @@ def check_input_model(model: Any, spec: EndpointSpec) -> None:
     """Every property is a field under its wire name, with the spec's default."""
     properties: dict[str, Any] = spec.input_schema["properties"]
     model.model_rebuild()  # resolves references to models defined further down the module
-    fields = {field.alias or name: field for name, field in model.model_fields.items()}
+    fields = {
+        name if field.alias is None else field.alias: field
+        for name, field in model.model_fields.items()
+    }
     assert set(fields) == set(properties)
     required = set(spec.input_schema.get("required", []))
     for name, schema in properties.items():

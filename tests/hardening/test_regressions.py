@@ -101,7 +101,26 @@ def specs() -> list[dict[str, Any]]:
                 }
             },
         ),
+        # A default its pattern rejects was admitted as anyOf [constrained string, const]:
+        # datamodel-code-generator made the constrained member a class named like the model
+        # ("Class"), renamed the model, and the module did not import.
+        make_spec(
+            "fal-ai/constrained",
+            {"self": {"$ref": "#/components/schemas/class"}},
+            schemas={"class": CONSTRAINED_DEFAULT},
+        ),
     ]
+
+
+CONSTRAINED_DEFAULT = {
+    "type": "object",
+    "properties": {"class": {"type": "string", "pattern": "^[a-z]+$", "default": "zqxMarker"}},
+}
+
+
+def test_a_default_its_pattern_rejects(package: tuple[Any, dict[str, str]]) -> None:
+    model = model_class(package, "fal-ai/constrained", "class")
+    assert model().class_ == "zqxMarker" and model(**{"class": "Other"}).class_ == "Other"
 
 
 @pytest.fixture(scope="module")

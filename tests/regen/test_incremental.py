@@ -230,7 +230,7 @@ def test_a_different_generator_invalidates_everything(
 ) -> None:
     specs, out = project
     manifest = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
-    assert set(manifest) == {"files", "generator", "options", "salt", "specs"}
+    assert set(manifest) == {"files", "generator", "names", "options", "problems", "salt", "specs"}
     # Same bytes everywhere, but recorded by another generator: nothing may be kept.
     manifest["salt"] = "0" * 64
     (out / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")

@@ -203,8 +203,11 @@ def test_the_only_endpoint_failing_is_no_claim_of_no_changes(
 def test_a_spec_that_cannot_be_generated_changes_nothing(
     spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """It passes the fetch's checks but the generator cannot type it: all or nothing."""
+    """It passes the fetch's checks but the generator cannot type it, and the specs folder's
+    settings make that fatal (``strict``): all or nothing."""
     specs, out = project
+    settings = specs / "falgen.toml"
+    settings.write_text(settings.read_text() + "\n[generate]\nstrict = true\n")
     before_specs, before_out = read_tree(specs), read_tree(out)
     untypable = edited(
         lambda doc: schemas(doc)["WidgetInput"]["properties"].update(

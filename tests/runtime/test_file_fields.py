@@ -48,7 +48,7 @@ def test_file_inputs_and_file_outputs(tmp_path: Path) -> None:
     assert endpoint.file_fields == ("image_url", "mask_urls", "reference", "maybe_url")
     keywords = {field.name: parameter(field, indent=8) for field in endpoint.input.fields}
     assert keywords["image_url"] == "image_url: str | _rt.FileInput,"
-    assert keywords["mask_urls"].startswith("mask_urls: _t.Sequence[str | _rt.FileInput] |")
+    assert keywords["mask_urls"].startswith("mask_urls: Sequence[str | _rt.FileInput] |")
     assert keywords["maybe_url"].startswith("maybe_url: str | _rt.FileInput | None |")
     assert keywords["callback_url"].startswith("callback_url: int |")
     files = {model.class_name: model.is_file for model in endpoint.models}
@@ -59,14 +59,14 @@ def test_accepting_files_widens_strings_only() -> None:
     assert accepting_files(Primitive("int")) == Primitive("int")
     widened = accepting_files(UnionType((ListType(Primitive("str")), Primitive("bool"))))
     assert isinstance(widened, UnionType) and isinstance(widened.options[0], SequenceType)
-    assert widened.annotation() == "_t.Sequence[str | _rt.FileInput] | bool"
+    assert widened.annotation() == "Sequence[str | _rt.FileInput] | bool"
 
 
 def test_generated_file_models_derive_from_the_runtime_base(
     generated_files: dict[str, str],
 ) -> None:
-    shared = generated_files["fal_models/endpoints/shared.py"]
-    assert "from fal_models._runtime import FileModel" in shared
+    shared = generated_files["fal_models/endpoints/_shared.py"]
+    assert "from fal_models._runtime import FalModel, FileModel" in shared
     assert "class Image(FileModel):" in shared and "class ImageFile(FileModel):" in shared
     assert "class File(FileModel):" in generated_files["fal_models/endpoints/ideogram_v2.py"]
-    assert "class ImageSize(BaseModel):" in shared
+    assert "class ImageSize(FalModel):" in shared

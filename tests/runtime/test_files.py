@@ -200,8 +200,8 @@ def test_inputs_inline_small_files_and_upload_large_ones(tmp_path: Path) -> None
 
 def test_file_outputs_decode_data_urls_and_save(tmp_path: Path) -> None:
     from fal_models import FileModel
+    from fal_models.endpoints.flux_1_schnell import Image
     from fal_models.endpoints.ideogram_v2 import File
-    from fal_models.endpoints.shared import Image
 
     assert issubclass(Image, FileModel) and issubclass(File, FileModel)
     inline = Image(
@@ -216,7 +216,7 @@ def test_file_outputs_decode_data_urls_and_save(tmp_path: Path) -> None:
 
 def test_file_download_does_not_send_the_key() -> None:
     from fal_models import FalClient
-    from fal_models.endpoints.shared import Image
+    from fal_models.endpoints.flux_1_schnell import Image
 
     seen: list[httpx.Request] = []
 

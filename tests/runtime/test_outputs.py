@@ -23,8 +23,7 @@ def test_complete_data_validates_strictly() -> None:
 
 def test_partial_data_keeps_the_valid_fields_typed() -> None:
     from fal_models._runtime._outputs import partial_output
-    from fal_models.endpoints.flux_1_schnell import Flux1SchnellOutput
-    from fal_models.endpoints.shared import Image
+    from fal_models.endpoints.flux_1_schnell import Flux1SchnellOutput, Image
 
     output = partial_output(
         Flux1SchnellOutput, {"images": [{"url": "u", "width": 1, "height": 2}], "seed": "bad"}

@@ -1,4 +1,5 @@
-"""One module per endpoint (models and resources), plus ``shared`` for common models.
+"""One module per endpoint (models and resources), plus the private ``_shared`` module of
+models that several endpoints use (each endpoint module imports those it uses).
 
 - ``f_lite_standard``: fal-ai/f-lite/standard
 - ``fast_lcm_diffusion``: fal-ai/fast-lcm-diffusion
