@@ -64,7 +64,7 @@ from .ir import (
     TypeExpr,
     UnionType,
 )
-from .loader import SpecDocument
+from .loader import SpecDocument, skipped_problem
 from .naming import (
     EndpointNames,
     is_safe_identifier,
@@ -195,7 +195,7 @@ def build_package(
         try:
             docs.append(prepare_document(spec))
         except SpecErrors as failed:
-            problems += [_skipped(error) for error in failed.errors]
+            problems += [skipped_problem(error) for error in failed.errors]
     reserved = [spec.endpoint_id for spec in specs]
     return assemble(docs, options, problems, names, reserved)
 
@@ -245,10 +245,10 @@ def assemble(
             try:
                 found = (_endpoint(doc, chosen, shared), tuple(doc.problems))
             except SpecErrors as failed:
-                problems += [_skipped(error) for error in failed.errors]
+                problems += [skipped_problem(error) for error in failed.errors]
                 continue
             except _BUGS as bug:
-                problems.append(_skipped(_bug_error(doc.spec.source, bug)))
+                problems.append(skipped_problem(_bug_error(doc.spec.source, bug)))
                 continue
             if cache is not None:
                 found[0].fingerprint  # computed once, kept with it  # noqa: B018
@@ -275,10 +275,6 @@ _BUGS = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionE
 def _bug_error(source: str, bug: Exception) -> SpecError:
     message = f"falgen could not build this endpoint ({type(bug).__name__}: {bug})"
     return SpecError(source, "#", message)
-
-
-def _skipped(error: SpecError) -> Problem:
-    return Problem(error.source, error.pointer, f"{error.message}; endpoint skipped", "skipped")
 
 
 def prepare_document(spec: SpecDocument) -> _Doc:

@@ -259,22 +259,22 @@ def load_folder(
             raw = path.read_bytes()
         except OSError as problem:
             error = SpecError(source, "#", f"cannot read file: {problem.strerror}")
-            skipped.append(_skipped(error))
+            skipped.append(skipped_problem(error))
             continue
         try:
             overlay = overlay_for(specs_dir, path)
         except SpecErrors as problem:
             digests[source] = spec_digest(raw, OverlayFile("", b"unreadable"))
-            skipped.extend(_skipped(error) for error in problem.errors)
+            skipped.extend(skipped_problem(error) for error in problem.errors)
             continue
         digests[source] = digest = spec_digest(raw, overlay)
         try:
             documents.append(reader(source, raw, overlay, digest))
         except SpecErrors as problem:
-            skipped.extend(_skipped(error) for error in problem.errors)
+            skipped.extend(skipped_problem(error) for error in problem.errors)
     for error in orphans(specs_dir):  # an overlay whose spec is not there
         digests[error.source] = "orphan"
-        skipped.append(_skipped(error))
+        skipped.append(skipped_problem(error))
     seen: dict[str, str] = {}
     unique = []
     for document in documents:
@@ -283,15 +283,19 @@ def load_folder(
             message = f"endpoint {document.endpoint_id!r} is also defined by {other}"
             pointer = "#/info/x-fal-metadata/endpointId"
             source = f"{document.endpoint_id}.json"  # where a spec of that endpoint must be
-            skipped.append(_skipped(SpecError(source, pointer, message)))
+            skipped.append(skipped_problem(SpecError(source, pointer, message)))
             continue
         seen[document.endpoint_id] = f"{document.endpoint_id}.json"
         unique.append(document)
     return Loaded(unique, skipped, digests)
 
 
-def _skipped(error: SpecError) -> Problem:
-    return Problem(error.source, error.pointer, f"{error.message}; endpoint skipped", "skipped")
+SKIPPED = "; endpoint skipped"  # what was done, in the message of a skipped endpoint's problem
+
+
+def skipped_problem(error: SpecError) -> Problem:
+    """``error`` as the problem of an endpoint left out of the package."""
+    return Problem(error.source, error.pointer, error.message + SKIPPED, "skipped")
 
 
 def load_specs(specs_dir: Path) -> list[SpecDocument]:
@@ -303,7 +307,11 @@ def load_specs(specs_dir: Path) -> list[SpecDocument]:
 
 
 def problem_error(problem: Problem) -> SpecError:
-    return SpecError(problem.source, problem.pointer, problem.message)
+    """A problem as an error that stops generation (strictly, or when nothing is left)."""
+    message = problem.message
+    if problem.severity == "skipped":
+        message = message.removesuffix(SKIPPED)
+    return SpecError(problem.source, problem.pointer, message)
 
 
 def load_spec_bytes(source: str, raw: bytes, *, overlay: OverlayFile | None = None) -> SpecDocument:
@@ -320,8 +328,11 @@ def read_spec(source: str, raw: bytes, overlay: OverlayFile | None = None) -> Sp
     were repaired are in ``problems``; :class:`SpecErrors` when the endpoint cannot be built.
     ``overlay``: an OpenAPI Overlay applied to the document before it is checked (problems then
     point into the overlaid document, and say so)."""
+    document = parse_json(source, raw)
+    if overlay is not None:
+        document = overlaid(source, document, overlay)  # its errors name the overlay
     try:
-        return _read_spec(source, raw, overlay)
+        return _read_spec(source, raw, document, overlay)
     except SpecErrors as failed:
         if overlay is None:
             raise
@@ -332,10 +343,9 @@ def _with_overlay(error: SpecError, overlay: OverlayFile) -> SpecError:
     return SpecError(error.source, error.pointer, f"{error.message} (with {overlay.source})")
 
 
-def _read_spec(source: str, raw: bytes, overlay: OverlayFile | None) -> SpecDocument:
-    document = parse_json(source, raw)
-    if overlay is not None:
-        document = overlaid(source, document, overlay)
+def _read_spec(
+    source: str, raw: bytes, document: dict[str, Any], overlay: OverlayFile | None
+) -> SpecDocument:
     error = document.get("error")
     if "openapi" not in document and isinstance(error, dict):
         message = str(error.get("message") or "no message")

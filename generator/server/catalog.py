@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.errors import SpecError, SpecErrors
-from generator.loader import SpecDocument, discover, load_spec_bytes
+from generator.loader import SpecDocument, discover, read_spec
 
 from .schemas import SchemaSet
 
@@ -113,7 +113,8 @@ def load_served_specs(folder: Path) -> LoadedSpecs:
         source = path.relative_to(folder).as_posix()
         try:
             raw = path.read_bytes()
-            loaded.documents.append(load_spec_bytes(source, raw))
+            # Repaired where it can be (see the loader): a degraded endpoint is still served.
+            loaded.documents.append(read_spec(source, raw))
         except SpecErrors as problems:
             document = _listable(raw)
             info = document.get("info") if document is not None else None

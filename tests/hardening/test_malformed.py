@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from generator.cli import main
 from generator.errors import SpecErrors
-from generator.loader import MAX_DEPTH, UNSUPPORTED_KEYWORDS
+from generator.loader import MAX_DEPTH, UNSUPPORTED_KEYWORDS, problem_error
 from generator.pipeline import load_package
 from generator.settings import Options
 from tests.hardening.strategies import (
@@ -115,7 +115,7 @@ def test_a_defect_is_reported_as_lines_naming_file_and_pointer(
         except SpecErrors as problem:  # nothing left to generate
             assert len(specs) == 1 and problem.errors, problem
         else:
-            assert [str(problem) for problem in package.problems] == [
+            assert [str(problem_error(problem)) for problem in package.problems] == [
                 str(error) for error in errors
             ]
         lines = [str(error) for error in errors]

@@ -243,10 +243,10 @@ def test_two_overlays_for_one_spec_and_an_overlay_without_spec_are_errors(
     _fixed_output(specs_dir, "gadget.overlay.yaml")
     with pytest.raises(SpecErrors) as caught:
         load_specs(specs_dir)
-    assert [str(error) for error in caught.value.errors] == [
+    assert [str(error) for error in caught.value.errors] == [  # by file
+        "acme/gadget.overlay.yaml: #: no spec gadget.json beside it",
         "acme/widget.overlay.yml: #: acme/widget.overlay.yaml is an overlay for the same spec: "
         "keep one",
-        "acme/gadget.overlay.yaml: #: no spec gadget.json beside it",
     ]
 
 
@@ -262,7 +262,8 @@ def test_a_problem_the_overlay_introduces_names_the_overlay(specs_dir: Path) -> 
     [error] = caught.value.errors
     assert str(error) == (
         "acme/widget.json: #/components/schemas/WidgetOutput/properties/images/items/$ref: "
-        "dangling reference '#/components/schemas/Nowhere' (with acme/widget.overlay.yaml)"
+        "dangling reference '#/components/schemas/Nowhere'; typed as Any (with "
+        "acme/widget.overlay.yaml)"
     )
 
 
@@ -277,7 +278,7 @@ def test_an_overlay_change_regenerates(specs_dir: Path, tmp_path: Path) -> None:
     assert main(["generate", "--specs", str(specs_dir), "--out", str(out), "--check"]) == 1
     assert main(["generate", "--specs", str(specs_dir), "--out", str(out)]) == 0
     module = (out / "fal_models" / "endpoints" / "acme_widget.py").read_text(encoding="utf-8")
-    assert "prompt: Annotated[str | None" in module
+    assert "prompt: str | None = None" in module  # the output field the overlay adds
     (specs_dir / "acme" / "gadget.overlay.yaml").write_text(HEADER, encoding="utf-8")
     assert main(["generate", "--specs", str(specs_dir), "--out", str(out), "--check"]) == 1
 
