@@ -284,7 +284,7 @@ def prepare_document(spec: SpecDocument) -> _Doc:
         doc = prepare(spec)
     except _BUGS as bug:
         raise SpecErrors([_bug_error(spec.source, bug)]) from None
-    doc.spec = dataclasses.replace(spec, document={"info": spec.document["info"]})
+    doc.spec = dataclasses.replace(spec, document={"info": spec.document["info"]}, published=None)
     doc.schemas = {name: doc.schemas[name] for name in doc.reachable}
     return doc
 

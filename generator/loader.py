@@ -179,6 +179,13 @@ class SpecDocument:
     digest: str  # sha256 of the file's bytes
     problems: tuple[Problem, ...] = ()  # what was repaired ("degraded")
     untyped_output: bool = False  # the document does not describe the result
+    # The document as read (overlay applied), before the repairs; None when none was needed.
+    published: dict[str, Any] | None = None
+
+    @property
+    def original(self) -> dict[str, Any]:
+        """The document as read, before the repairs (what fal published, overlay applied)."""
+        return self.document if self.published is None else self.published
 
     @property
     def schemas(self) -> dict[str, Any]:
@@ -362,6 +369,7 @@ def _read_spec(
         source=source,
         endpoint_id=endpoint_id,
         document=repairs.document,
+        published=document if repairs.document is not document else None,
         input_schema=input_schema,
         output_schema=output_schema,
         digest=spec_digest(raw, overlay),

@@ -179,7 +179,7 @@ class Catalog:
     def listings(self) -> list[Listing]:
         """Every endpoint of the catalogue, served or not, in endpoint id order."""
         listings = [
-            Listing(e.endpoint_id, e.spec.document["info"], e.spec.document) for e in self
+            Listing(e.endpoint_id, e.spec.document["info"], e.spec.original) for e in self
         ] + [Listing(u.endpoint_id, u.info, u.document, u.problem) for u in self._unavailable]
         return sorted(listings, key=lambda listing: listing.endpoint_id)
 
