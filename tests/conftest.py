@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 
@@ -11,7 +13,9 @@ import pytest
 from tests.helpers import GENERATED, SPECS
 
 # falgen's local cache (generator/cache.py) of this test run: never the user's.
-os.environ["FALGEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="falgen-test-cache-")
+_CACHE = tempfile.mkdtemp(prefix="falgen-test-cache-")
+os.environ["FALGEN_CACHE_DIR"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 # The committed generated package is imported straight from generated/ (no install needed).
 if str(GENERATED) not in sys.path:
