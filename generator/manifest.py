@@ -29,7 +29,7 @@ from .cache import Cache
 from .ir import Package, Problem
 from .loader import spec_digests
 from .naming import EndpointNames
-from .output import MANIFEST, read_tree
+from .output import MANIFEST, is_cache, read_tree
 from .settings import Options, read_options
 
 GENERATOR_DIR = Path(__file__).parent
@@ -133,7 +133,7 @@ def generation_salt() -> str:
     sources += [
         (path.relative_to(TEMPLATES_DIR).as_posix(), path)
         for path in sorted(TEMPLATES_DIR.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
+        if path.is_file() and not is_cache(path.relative_to(TEMPLATES_DIR))
     ]
     for name, path in sources:
         digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")

@@ -130,12 +130,16 @@ def read_tree(root: Path) -> dict[str, bytes]:
     return {
         path.relative_to(root).as_posix(): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file() and not _is_cache(path.relative_to(root))
+        if path.is_file() and not is_cache(path.relative_to(root))
     }
 
 
-def _is_cache(relative: Path) -> bool:
-    return any(part in ("__pycache__", ".mypy_cache", ".pytest_cache") for part in relative.parts)
+def is_cache(relative: Path) -> bool:
+    """Whether a path is inside a tool's cache folder (never an input or output of falgen)."""
+    return any(part in _CACHES for part in relative.parts)
+
+
+_CACHES = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
 
 
 @dataclass(frozen=True)
@@ -204,7 +208,7 @@ def _files_under(root: Path) -> list[str]:
     return [
         path.relative_to(root).as_posix()
         for path in root.rglob("*")
-        if path.is_file() and not _is_cache(path.relative_to(root))
+        if path.is_file() and not is_cache(path.relative_to(root))
     ]
 
 

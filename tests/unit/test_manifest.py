@@ -159,3 +159,19 @@ def test_the_summary_says_what_changed(
     assert lines[0] == f"{out}: 3 added, 9 changed, 3 removed"  # module, command, page
     assert f"  + {MODULE.replace('one', 'three')}" in lines
     assert f"  - {MODULE}" in lines
+
+
+def test_tool_caches_among_the_templates_do_not_change_the_salt() -> None:
+    """A type checker run over templates/runtime leaves .mypy_cache there: not an input."""
+    from generator import TEMPLATES_DIR
+
+    before = generation_salt()
+    stray = TEMPLATES_DIR / "runtime" / ".mypy_cache" / "falgen-test-stray.json"
+    stray.parent.mkdir(exist_ok=True)
+    try:
+        stray.write_text("{}")
+        assert generation_salt() == before
+    finally:
+        stray.unlink()
+        if not any(stray.parent.iterdir()):
+            stray.parent.rmdir()
