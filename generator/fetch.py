@@ -10,8 +10,11 @@ it replaces is kept.
 The one guarantee that matters most: **a good spec is never replaced by a bad download**. Every
 check happens in memory, on the document as it will load (our ``x-falgen-*`` annotations carried
 over, the endpoint's overlay applied); the file is only written, through a temporary file and
-``os.replace``, once that has passed the loader's validation. An overlay whose target no longer
-selects anything in the new document is reported.
+``os.replace``, once the loader can use it, as the generator does: a document with flaws the
+generator works around (the endpoint is generated degraded) is written, and each flaw is
+reported as a warning; one whose endpoint cannot be built (fal's error object in place of a
+document, an unusable Input) is refused. An overlay whose target no longer selects anything in
+the new document is reported.
 
 Every request has a size limit and a deadline, each document one (``DOCUMENT_SECONDS``) and the
 whole run one (``RUN_SECONDS``); see :mod:`generator.remote`.
@@ -33,7 +36,8 @@ import httpx
 from .catalog import CATALOG_KEY, PAGE_SECONDS, Catalog, Model
 from .diff import DiffError, diff_specs
 from .errors import SpecErrors, printable
-from .loader import MAX_SPEC_BYTES, discover, load_spec_bytes, parse_json
+from .ir import Problem
+from .loader import MAX_SPEC_BYTES, discover, parse_json, read_spec
 from .overlay import Applied, OverlayFile, apply_overlay, overlay_for, parse_overlay
 from .remote import (
     OPENAPI_PATH,
@@ -292,8 +296,10 @@ def _store(specs_dir: Path, path: Path, endpoint_id: str, fetched: Fetched) -> F
     document = _with_metadata(document, fetched.metadata, previous)
     text = normalise(document)
     overlay = overlay_for(specs_dir, path)
-    # What gets written, with its overlay, is what must pass validation.
-    applied = validate_document(endpoint_id, text.encode("utf-8"), overlay)
+    # What gets written, with its overlay, is what must be usable.
+    checked = validate_document(endpoint_id, text.encode("utf-8"), overlay)
+    warnings.extend(f"{problem.severity}: {problem}" for problem in checked.problems)
+    applied = checked.applied
     problems = (
         tuple(str(e) for e in applied.unmatched_errors(f"{endpoint_id}.json")) if applied else ()
     )
@@ -322,31 +328,38 @@ def _with_metadata(
     return {**document, "info": {**info, CATALOG_KEY: metadata}}
 
 
-def validate_document(
-    endpoint_id: str, raw: bytes, overlay: OverlayFile | None = None
-) -> Applied | None:
-    """Check that ``raw``, with its overlay, is a fal queue spec for ``endpoint_id``.
+@dataclass(frozen=True)
+class Checked:
+    """A usable document: what its overlay did (None without one), and the flaws the generator
+    works around (its ``degraded`` problems)."""
 
-    Returns what the overlay did (None without one); FetchError if the spec is not usable,
-    SpecErrors if the overlay is. An overlay action that selects nothing is reported by the
-    caller.
+    applied: Applied | None
+    problems: tuple[Problem, ...]
+
+
+def validate_document(endpoint_id: str, raw: bytes, overlay: OverlayFile | None = None) -> Checked:
+    """Check that ``raw``, with its overlay, is a fal queue spec the generator can use for
+    ``endpoint_id`` (possibly degraded).
+
+    FetchError if it cannot (the endpoint would be skipped), SpecErrors if the overlay cannot
+    be read. An overlay action that selects nothing is reported by the caller.
     """
     source = f"{endpoint_id}.json"
     actions = parse_overlay(overlay) if overlay is not None else None  # its own errors: raised
     applied = None
     try:
         if actions is None:
-            load_spec_bytes(source, raw)
+            spec = read_spec(source, raw)
         else:
             applied = apply_overlay(parse_json(source, raw), actions)
-            load_spec_bytes(source, normalise(applied.document).encode("utf-8"))
+            spec = read_spec(source, normalise(applied.document).encode("utf-8"))
     except SpecErrors as problem:
         message = _spec_problem(raw, problem)
         if applied is not None and applied.unmatched:
             unmatched = "; ".join(str(e) for e in applied.unmatched_errors(source))
             message += f"\n    (overlay: {unmatched})"
         raise FetchError(message) from None
-    return applied
+    return Checked(applied, spec.problems)
 
 
 def _impact(endpoint_id: str, before: str, after: str, overlay: OverlayFile | None) -> str:
@@ -370,7 +383,7 @@ def _impact(endpoint_id: str, before: str, after: str, overlay: OverlayFile | No
 
 
 def _as_loaded(endpoint_id: str, raw: bytes, overlay: OverlayFile | None) -> dict[str, Any]:
-    return load_spec_bytes(f"{endpoint_id}.json", raw, overlay=overlay).document
+    return read_spec(f"{endpoint_id}.json", raw, overlay).document
 
 
 def existing_endpoint_ids(specs_dir: Path) -> list[str]:

@@ -35,7 +35,7 @@ from .fetch import (
 )
 from .manifest import Previous
 from .output import write_tree
-from .pipeline import generate_tree
+from .pipeline import generate
 from .remote import add_base_url, resolve_hosts
 from .settings import read_options, write_options
 from .specfile import InvalidEndpointId, spec_path, validate_endpoint_id, write_atomically
@@ -141,7 +141,10 @@ def run(
                 changelog_entry(report, options.version, release_date())
             )
             print(f"\n{options.distribution} {old_version} -> {options.version} ({bump})", file=out)
-        files = generate_tree(staged, options, previous=Previous.read(args.out))
+        generation = generate(staged, options, previous=Previous.read(args.out))
+        files = generation.files
+        for flaw in generation.problems:
+            print(f"  {flaw.severity}: {flaw}", file=err)
         if args.dry_run:
             print("dry run: nothing written", file=out)
         else:
@@ -154,6 +157,7 @@ def run(
             if bump is not None:
                 write_options(specs_dir, options)
             write_tree(args.out, files)
+            generation.remember()  # the tree on disk is the one generated: trust its manifest
             print(f"generated {len(files)} files in {args.out}", file=out)
     return EXIT_OK
 

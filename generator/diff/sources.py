@@ -1,5 +1,6 @@
 """What ``falgen diff`` compares: spec files, specs folders, and a specs folder at a git
-revision, each validated as the generator loads it."""
+revision, each loaded as the generator loads it (repaired where the generator works around a
+flaw; a spec whose endpoint cannot be built is an error)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError, SpecErrors
-from ..loader import discover, load_spec_bytes, parse_json
+from ..loader import discover, parse_json, read_spec
 from ..overlay import OVERLAY_SUFFIXES, SPEC_SUFFIX, OverlayFile, is_overlay, orphans, overlay_for
 from .changes import DiffError
 from .resolve import as_dict
@@ -120,7 +121,7 @@ def _load_entries(entries: Sequence[_Entry], prefix: str) -> dict[str, dict[str,
     errors: list[SpecError] = []
     for entry in entries:
         try:
-            spec = load_spec_bytes(entry.source, entry.raw, overlay=entry.overlay)
+            spec = read_spec(entry.source, entry.raw, entry.overlay)
         except SpecErrors as problem:
             errors.extend(
                 SpecError(prefix + e.source, e.pointer, e.message) for e in problem.errors
@@ -136,7 +137,7 @@ def _validated(
     source: str, display: str, raw: bytes, overlay: OverlayFile | None
 ) -> dict[str, Any]:
     try:
-        return load_spec_bytes(source, raw, overlay=overlay).document
+        return read_spec(source, raw, overlay).document
     except SpecErrors as problem:
         raise SpecErrors(
             [

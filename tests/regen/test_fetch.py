@@ -8,6 +8,7 @@ import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -282,6 +283,16 @@ TRUNCATED = json.dumps(base_spec()).encode()
             "does not match the file's place",
             id="document-for-another-endpoint",
         ),
+        pytest.param(
+            [Reply.json({"error": {"code": "expansion_failed", "message": "no schema"}})],
+            "fal could not provide the document (expansion_failed: no schema)",
+            id="fals-error-object",
+        ),
+        pytest.param(
+            [Reply.json(edited(lambda doc: schemas(doc).update(WidgetInput={})))],
+            "#/components/schemas/WidgetInput: is empty",
+            id="unusable-input",
+        ),
     ],
 )
 def test_a_failed_fetch_leaves_the_existing_spec_untouched(
@@ -298,6 +309,59 @@ def test_a_failed_fetch_leaves_the_existing_spec_untouched(
     assert expected in result.message
     assert good_spec.read_bytes() == before
     assert sorted(p.name for p in good_spec.parent.iterdir()) == ["widget.json"]
+
+
+# --------------------------------------------------------------------------------------------
+# Documents the generator works around are written, their flaws reported
+# --------------------------------------------------------------------------------------------
+
+# A tuple written as an object keyed by positions (fal-ai/whisper's chunks) under a property
+# whose name holds a line break and an escape sequence: the warning stays one printable line.
+HOSTILE = "span\n\x1b[2J"
+
+
+def _positional_items(doc: dict[str, Any]) -> None:
+    schemas(doc)["WidgetOutput"]["properties"][HOSTILE] = {
+        "type": "array",
+        "items": {"0": {"type": "number"}, "1": {"type": "number"}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("edit", "warning"),
+    [
+        pytest.param(
+            _positional_items,
+            "degraded: acme/widget.json: #/components/schemas/WidgetOutput/properties/"
+            "span\\n\\x1b[2J/items: 'items' is an object keyed by positions; read as a tuple",
+            id="positional-items",
+        ),
+        pytest.param(
+            lambda doc: schemas(doc).update(WidgetOutput={}),
+            "degraded: acme/widget.json: #/components/schemas/WidgetOutput: is empty; "
+            "the output is untyped",
+            id="empty-output",
+        ),
+    ],
+)
+def test_a_document_the_generator_works_around_is_written_with_its_flaws_as_warnings(
+    spec_server: SpecServer,
+    fetcher: SpecFetcher,
+    good_spec: Path,
+    edit: Any,
+    warning: str,
+) -> None:
+    document = edited(edit)
+    spec_server.script(BASE_ID, Reply.json(document))
+
+    code, out, _ = _run([BASE_ID, "--specs", str(good_spec.parents[1])], fetcher)
+
+    assert code == 0
+    assert good_spec.read_text(encoding="utf-8") == normalise(document)
+    lines = out.splitlines()
+    assert lines[0].startswith(f"updated   {BASE_ID}")
+    assert lines[1:] == [f"    warning: {warning}", "0 added, 1 updated, 0 unchanged, 0 failed"]
+    assert "\x1b" not in out
 
 
 def test_an_invalid_endpoint_id_fails_without_a_request(

@@ -71,6 +71,13 @@ def assert_generated_from(specs: Path, out: Path) -> None:
     assert diff.clean, diff.summary()
 
 
+def assert_up_to_date(specs: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The next ``falgen generate`` trusts the manifest the command wrote: nothing to do."""
+    capsys.readouterr()
+    assert main(["generate", "--specs", str(specs), "--out", str(out)]) == 0
+    assert capsys.readouterr().out == f"{out} is up to date\n"
+
+
 def add_field(document: dict[str, Any]) -> None:
     schemas(document)["WidgetInput"]["properties"]["strength"] = {
         "type": "number",
@@ -118,6 +125,7 @@ def test_update_bumps_by_the_diff_writes_the_changelog_and_regenerates(
     assert f'version = "{new_version}"' in generated["pyproject.toml"].decode()
     assert f'__version__ = "{new_version}"' in generated["acme_models/_version.py"].decode()
     assert_generated_from(specs, out)
+    assert_up_to_date(specs, out, capsys)
 
 
 def test_entries_are_prepended_release_after_release(
@@ -241,7 +249,7 @@ def test_dry_run_reports_and_writes_nothing(
 
 
 def test_new_adds_an_endpoint_as_a_minor_release(
-    spec_server: SpecServer, project: tuple[Path, Path]
+    spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     specs, out = project
     spec_server.script(OTHER_ID, Reply.json(spec_for(OTHER_ID)))
@@ -253,6 +261,29 @@ def test_new_adds_an_endpoint_as_a_minor_release(
     assert "endpoint added" in changelog(specs)
     assert "acme_models/endpoints/acme_gadget.py" in read_tree(out)
     assert_generated_from(specs, out)
+    assert_up_to_date(specs, out, capsys)
+
+
+def test_update_takes_a_document_the_generator_works_around(
+    spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fal publishes an empty Output: the spec is written and generated (the output untyped),
+    the flaw is reported by the fetch and by the generation."""
+    specs, out = project
+    untyped = edited(lambda doc: schemas(doc).update(WidgetOutput={}))
+    spec_server.script(BASE_ID, Reply.json(untyped))
+
+    assert update(spec_server, specs, out) == 0
+
+    printed = capsys.readouterr()
+    flaw = "acme/widget.json: #/components/schemas/WidgetOutput: is empty; the output is untyped"
+    assert f"    warning: degraded: {flaw}\n" in printed.out
+    assert f"  degraded: {flaw}\n" in printed.err
+    assert spec_on_disk(specs) == json.loads(normalise(untyped))
+    assert version(specs) == "1.0.0"  # the output's fields are no longer known: breaking
+    assert "### Breaking changes" in changelog(specs)
+    assert_generated_from(specs, out)
+    assert_up_to_date(specs, out, capsys)
 
 
 def test_new_refuses_an_endpoint_already_there(
