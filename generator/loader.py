@@ -21,6 +21,7 @@ Repairs, one rule each:
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import json
 import math
@@ -179,12 +180,13 @@ class SpecDocument:
     digest: str  # sha256 of the file's bytes
     problems: tuple[Problem, ...] = ()  # what was repaired ("degraded")
     untyped_output: bool = False  # the document does not describe the result
-    # The document as read (overlay applied), before the repairs; None when none was needed.
+    # The document as the file holds it (what fal published), before the overlay and the
+    # repairs; None when neither changed it.
     published: dict[str, Any] | None = None
 
     @property
     def original(self) -> dict[str, Any]:
-        """The document as read, before the repairs (what fal published, overlay applied)."""
+        """The document as the file holds it: before the overlay and the repairs."""
         return self.document if self.published is None else self.published
 
     @property
@@ -336,14 +338,14 @@ def read_spec(source: str, raw: bytes, overlay: OverlayFile | None = None) -> Sp
     ``overlay``: an OpenAPI Overlay applied to the document before it is checked (problems then
     point into the overlaid document, and say so)."""
     document = parse_json(source, raw)
-    if overlay is not None:
-        document = overlaid(source, document, overlay)  # its errors name the overlay
-    try:
+    if overlay is None:
         return _read_spec(source, raw, document, overlay)
+    changed = overlaid(source, document, overlay)  # its own errors name the overlay
+    try:
+        spec = _read_spec(source, raw, changed, overlay)
     except SpecErrors as failed:
-        if overlay is None:
-            raise
         raise SpecErrors([_with_overlay(error, overlay) for error in failed.errors]) from None
+    return dataclasses.replace(spec, published=document)
 
 
 def _with_overlay(error: SpecError, overlay: OverlayFile) -> SpecError:

@@ -17,6 +17,7 @@ from typing import Any
 
 from generator.errors import SpecError, SpecErrors
 from generator.loader import SpecDocument, discover, read_spec
+from generator.overlay import overlay_for
 
 from .schemas import SchemaSet
 
@@ -113,8 +114,9 @@ def load_served_specs(folder: Path) -> LoadedSpecs:
         source = path.relative_to(folder).as_posix()
         try:
             raw = path.read_bytes()
-            # Repaired where it can be (see the loader): a degraded endpoint is still served.
-            loaded.documents.append(read_spec(source, raw))
+            # As the generator loads it: with its overlay, repaired where it can be (see the
+            # loader); a degraded endpoint is still served.
+            loaded.documents.append(read_spec(source, raw, overlay_for(folder, path)))
         except SpecErrors as problems:
             document = _listable(raw)
             info = document.get("info") if document is not None else None

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from generator.loader import SpecDocument, load_spec_bytes, load_specs
+from generator.loader import SpecDocument, load_spec_bytes
 from generator.server import ServerConfig, ServerURLs, running_server
 from generator.server.catalog import LoadedSpecs, load_served_specs
 from tests.server.support import (
@@ -25,7 +25,10 @@ from tests.server.support import (
 
 @pytest.fixture(scope="session")
 def specs() -> list[SpecDocument]:
-    return load_specs(SPECS_DIR)
+    """The repository's specs, loaded as ``falgen serve`` loads them (overlays applied)."""
+    loaded = load_served_specs(SPECS_DIR)
+    assert not loaded.unavailable, loaded.unavailable
+    return loaded.documents
 
 
 @pytest.fixture(scope="session")

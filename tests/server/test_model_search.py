@@ -4,6 +4,7 @@ search, filters, pagination, expansion and errors, in fal's shapes."""
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from generator.server import Faults, ServerConfig, ServerURLs, running_server
 from generator.server.catalog import load_served_specs
 from generator.server.model_search import MAX_LIMIT, UNKNOWN_DATE
 from tests.server.conftest import RealCatalogue
-from tests.server.support import AUTH, KEY, build_spec
+from tests.server.support import AUTH, KEY, SPECS_DIR, build_spec
 
 # The fields fal's published schema requires of every model's metadata.
 REQUIRED_METADATA = {
@@ -217,6 +218,25 @@ def test_the_root_api_host_serves_the_catalogue_like_api_fal_ai(
         answer = httpx.get(urls.base + "/v1/models", params={"limit": 1}, timeout=10)
 
     assert answer.status_code == 200 and len(answer.json()["models"]) == 1
+
+
+def test_a_document_is_expanded_as_published_without_overlay_or_repairs(
+    server: ServerURLs,
+) -> None:
+    """hidream-i1-full is served with its overlay (its Output restored), and listed with fal's
+    document as its file holds it (the Output empty), without the metadata, as fal answers."""
+    endpoint_id = "fal-ai/hidream-i1-full"
+    published = json.loads((SPECS_DIR / f"{endpoint_id}.json").read_bytes())
+    assert published["components"]["schemas"]["HidreamI1FullOutput"] == {}
+    metadata = published["info"].pop(CATALOG_KEY)
+
+    answer = httpx.get(
+        server.models, params={"endpoint_id": endpoint_id, "expand": "openapi-3.0"}, timeout=10
+    )
+
+    [model] = answer.json()["models"]
+    assert model["openapi"] == published
+    assert {key: model["metadata"][key] for key in metadata} == metadata
 
 
 def test_the_real_catalogue_round_trips_exactly(real_catalogue: RealCatalogue) -> None:

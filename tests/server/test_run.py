@@ -23,6 +23,22 @@ def test_run_answers_with_the_output(
     assert (output["prompt"], output["seed"]) == ("a heron", 3)
 
 
+def test_an_overlay_is_applied_to_what_is_served(
+    server: ServerURLs, client: httpx.Client, specs_by_id: dict[str, SpecDocument]
+) -> None:
+    """fal publishes hidream-i1-full's Output empty; its overlay restores it: the output is made
+    from (and checked against) the overlaid document."""
+    spec = specs_by_id["fal-ai/hidream-i1-full"]
+    assert spec.original["components"]["schemas"][spec.output_schema] == {}
+
+    response = client.post(f"{server.run}/fal-ai/hidream-i1-full", json={"prompt": "a heron"})
+
+    assert response.status_code == 200
+    output = response.json()
+    output_validator(spec).validate(output)
+    assert set(output) >= {"images", "seed", "prompt"} and output["images"][0]["url"]
+
+
 def test_run_rejects_invalid_input_with_fal_style_detail(
     server: ServerURLs, client: httpx.Client
 ) -> None:
