@@ -93,6 +93,27 @@ DCG_SHARED_MODULE = "shared"
 # ``info[CATALOG_KEY]``: the endpoint's entry in fal's model catalogue (Platform API
 # ``metadata``: display_name, category, description, status, tags...), as falgen fetch keeps it.
 CATALOG_KEY = "x-fal-catalog"
+# ``info[UNPUBLISHED_KEY]: true``: fal publishes the endpoint no longer (its catalogue does not
+# list it, its document URL answers 404) and the spec is the last one known. Ours, not fal's: a
+# document fetched from fal drops it (see generator.specfile).
+UNPUBLISHED_KEY = "x-falgen-unpublished"
+
+
+def unpublished(info: Mapping[str, Any]) -> bool:
+    """Whether a document's ``info`` says fal publishes the endpoint no longer."""
+    return info.get(UNPUBLISHED_KEY) is True
+
+
+def deprecation(info: Mapping[str, Any]) -> str:
+    """Why the endpoint of a document's ``info`` is deprecated, "" when it is not: the one rule
+    for the generated warnings and docs and for the diff."""
+    if unpublished(info):
+        return "fal no longer publishes it"
+    catalog = info.get(CATALOG_KEY)
+    if isinstance(catalog, Mapping) and catalog.get("status") == "deprecated":
+        return "fal lists it as deprecated"
+    return ""
+
 
 # Keyword names the generated client methods use for their own options (see the runtime's
 # SubscribeOptions/SubmitOptions); spec fields with these names get another keyword.
@@ -822,7 +843,7 @@ def _endpoint(
         summary=str(info.get("x-falgen-summary") or catalog.get("description") or "").strip(),
         category=str(catalog.get("category") or metadata.get("category", "")),
         display_name=str(catalog.get("display_name") or spec.endpoint_id),
-        status=str(catalog.get("status") or "active"),
+        deprecation=deprecation(info),
         tags=tuple(str(tag) for tag in catalog.get("tags", ())),
         input=input_model,
         output=models[spec.output_schema],

@@ -50,7 +50,6 @@ RESERVED_FLAGS = frozenset(
     }
 )
 FIELD_PREFIX = "--field-"
-DEPRECATION_NOTE = "Deprecated: fal marks this endpoint as deprecated; it may stop working."
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,9 @@ class Command:
         return "\n\n".join(
             part
             for part in (
-                DEPRECATION_NOTE if endpoint.deprecated else "",
+                f"Deprecated: {endpoint.deprecation}; it may stop working."
+                if endpoint.deprecated
+                else "",
                 f"{endpoint.display_name}." if named else "",
                 *re.split(r"\n\s*\n", endpoint.summary.strip()),
                 where,

@@ -78,7 +78,7 @@ def heading(endpoint: Endpoint) -> str:
 def deprecation(endpoint: Endpoint) -> list[str]:
     if not endpoint.deprecated:
         return []
-    return ["Deprecated: fal lists this endpoint as deprecated; calls warn (DeprecationWarning)."]
+    return [f"Deprecated: {endpoint.deprecation}; calls warn (DeprecationWarning)."]
 
 
 def attribute_doc(endpoint: Endpoint) -> str:

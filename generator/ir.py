@@ -295,7 +295,7 @@ class Endpoint:
     summary: str  # one paragraph about the model (fal's catalogue description)
     category: str  # fal's category, e.g. "text-to-image"; empty when unknown
     display_name: str  # fal's display name, e.g. "FLUX.1 [schnell]"; the id when unknown
-    status: str  # fal's catalogue status: "active" or "deprecated"
+    deprecation: str  # why the endpoint is deprecated (see builder.deprecation); "" if it is not
     tags: tuple[str, ...]
     input: Model
     output: Model
@@ -316,7 +316,7 @@ class Endpoint:
 
     @property
     def deprecated(self) -> bool:
-        return self.status == "deprecated"
+        return bool(self.deprecation)
 
     @property
     def renamed(self) -> dict[str, str]:

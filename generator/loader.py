@@ -135,6 +135,7 @@ FAL_OPENAPI_SCHEMA: dict[str, Any] = {
                     "uniqueItems": True,
                 },
                 "x-falgen-summary": {"type": "string"},
+                "x-falgen-unpublished": {"type": "boolean"},
                 "x-fal-catalog": {
                     "type": "object",
                     "properties": {

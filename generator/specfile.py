@@ -24,7 +24,8 @@ from typing import Any
 from .loader import ENDPOINT_ID_PATTERN
 from .schema import VALUE_KEYWORDS, json_pointer, ref_target
 
-# Vendor extensions that belong to falgen, not to fal: see carry_over_extensions.
+# Vendor extensions that belong to falgen, not to fal: see carry_over_extensions. Not
+# ``x-falgen-unpublished``: a document fal sends is published.
 INFO_EXTENSIONS = ("x-falgen-capabilities", "x-falgen-summary")
 NOTE_KEY = "x-falgen-note"
 

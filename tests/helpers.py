@@ -164,7 +164,8 @@ def code_blocks(markdown: Path) -> list[CodeBlock]:
 
 
 def calling(endpoint: Any) -> contextlib.AbstractContextManager[object]:
-    """Around a call of ``endpoint`` (an IR Endpoint): a deprecated one must warn."""
+    """Around a call of ``endpoint`` (an IR Endpoint): a deprecated one must warn, saying why."""
     if endpoint.deprecated:
-        return pytest.warns(DeprecationWarning, match="deprecated")
+        message = f"{endpoint.endpoint_id} is deprecated: {endpoint.deprecation}"
+        return pytest.warns(DeprecationWarning, match=f"^{re.escape(message)}$")
     return contextlib.nullcontext()

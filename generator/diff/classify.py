@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
-from ..builder import CATALOG_KEY
+from ..builder import CATALOG_KEY, deprecation
 from ..schema import schema_ref
 from ..specfile import queue_component
 from .changes import SEVERITIES, Change, ChangeKind, DiffError, DiffReport, Direction, Severity
@@ -172,12 +172,17 @@ class _EndpointDiff:
         self._catalog(old_info, new_info)
 
     def _catalog(self, old_info: dict[str, Any], new_info: dict[str, Any]) -> None:
-        """fal's catalogue entry (``info.x-fal-catalog``): status, names and descriptions."""
+        """fal's catalogue entry (``info.x-fal-catalog``): status, names and descriptions; and
+        whether the endpoint is deprecated (also when fal publishes it no longer)."""
         old, new = as_dict(old_info.get(CATALOG_KEY)), as_dict(new_info.get(CATALOG_KEY))
         old_status, new_status = old.get("status", "active"), new.get("status", "active")
-        if old_status != new_status and new_status == "deprecated":
-            message = f"endpoint deprecated (status was {_show(old_status)})"
+        old_reason, new_reason = deprecation(old_info), deprecation(new_info)
+        if new_reason and not old_reason:
+            message = f"endpoint deprecated: {new_reason}"
             self._add("status", ChangeKind.ENDPOINT_DEPRECATED, "deprecation", message)
+        elif old_reason and not new_reason:
+            message = f"endpoint no longer deprecated (was: {old_reason})"
+            self._add("status", ChangeKind.METADATA_CHANGED, "documentation", message)
         elif old_status != new_status:
             message = f"status changed from {_show(old_status)} to {_show(new_status)}"
             self._add("status", ChangeKind.METADATA_CHANGED, "documentation", message)

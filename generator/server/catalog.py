@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.builder import unpublished
 from generator.errors import SpecError, SpecErrors
 from generator.loader import SpecDocument, discover, read_spec
 from generator.overlay import overlay_for
@@ -179,11 +180,16 @@ class Catalog:
 
     @functools.cached_property
     def listings(self) -> list[Listing]:
-        """Every endpoint of the catalogue, served or not, in endpoint id order."""
+        """Every endpoint of the catalogue, served or not, in endpoint id order; not those fal
+        publishes no longer (``x-falgen-unpublished``): they are served, but fal's catalogue
+        does not list them."""
         listings = [
             Listing(e.endpoint_id, e.spec.document["info"], e.spec.original) for e in self
         ] + [Listing(u.endpoint_id, u.info, u.document, u.problem) for u in self._unavailable]
-        return sorted(listings, key=lambda listing: listing.endpoint_id)
+        return sorted(
+            (listing for listing in listings if not unpublished(listing.info)),
+            key=lambda listing: listing.endpoint_id,
+        )
 
     def realtime_endpoint(self, path: str) -> Endpoint | None:
         """The realtime endpoint a websocket path names: an endpoint id, or an app with exactly

@@ -169,14 +169,14 @@ def require_event_stream(response: httpx.Response) -> None:
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
-def warn_deprecated(endpoint_id: str) -> None:
+def warn_deprecated(endpoint_id: str, reason: str) -> None:
     """A DeprecationWarning attributed to the caller's line, where Python's filters show it."""
     frame = sys._getframe(1)
     level = 2
     while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
         level += 1
-    message = f"{endpoint_id} is deprecated: fal lists it as deprecated"
+    message = f"{endpoint_id} is deprecated: {reason}"
     warnings.warn(message, DeprecationWarning, stacklevel=level)
 
 
@@ -187,7 +187,7 @@ class _EndpointBase(Generic[InT, OutT]):
     output_model: type[OutT]
     renamed: ClassVar[Mapping[str, str]] = {}  # keyword name -> JSON name, where they differ
     file_fields: ClassVar[tuple[str, ...]] = ()  # JSON names of inputs that take file URLs
-    deprecated: ClassVar[bool] = False  # fal lists the endpoint as deprecated: calls warn
+    deprecated: ClassVar[str] = ""  # why the endpoint is deprecated, if it is: calls warn
 
     def parse_webhook(self, body: bytes | str | Mapping[str, Any]) -> WebhookPayload[OutT]:
         """Parse what fal POSTs to a webhook for this endpoint (verify it first, see
@@ -209,7 +209,7 @@ class _EndpointBase(Generic[InT, OutT]):
     def _arguments(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """The keyword arguments given, by JSON name (unset ones left out)."""
         if self.deprecated:
-            warn_deprecated(self.endpoint_id)
+            warn_deprecated(self.endpoint_id, self.deprecated)
         return {
             self.renamed.get(name, name): value
             for name, value in arguments.items()

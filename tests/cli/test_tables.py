@@ -146,7 +146,7 @@ def test_help_shows_display_names_summaries_and_deprecation(
     assert "  cli-edge" in top and "  status " in top  # every command, the queue ones too
     assert edge_cli.main(["cli-old", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
-    assert "Deprecated: fal marks this endpoint as deprecated" in text
+    assert "Deprecated: fal lists it as deprecated; it may stop working." in text
     assert "Old Model \\x1b]0;title\\x07. Makes images. \\x1b[2JSlowly." in text
     assert "Endpoint: fal-ai/cli-old (text-to-image)." in text
     assert "\x1b" not in top + text

@@ -377,6 +377,17 @@ CASES = [
         {("status", "endpoint-deprecated", "deprecation")},
     ),
     Case(
+        "fal-no-longer-publishes-it",
+        info(**{"x-falgen-unpublished": True}),
+        {("status", "endpoint-deprecated", "deprecation")},
+    ),
+    Case(
+        "fal-publishes-it-again",
+        lambda doc: doc["info"].pop("x-falgen-unpublished"),
+        {("status", "metadata-changed", D)},
+        before=info(**{"x-falgen-unpublished": True}),
+    ),
+    Case(
         "endpoint-active-again",
         catalog(status="active"),
         {("status", "metadata-changed", D)},

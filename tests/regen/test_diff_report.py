@@ -287,13 +287,13 @@ def test_a_deprecation_is_its_own_section_and_a_minor_release() -> None:
     assert report.semver_bump() == "minor"
     assert render_text(report) == (
         "acme/widget\n"
-        '  DEPRECATED  status: endpoint deprecated (status was "active")\n\n'
+        "  DEPRECATED  status: endpoint deprecated: fal lists it as deprecated\n\n"
         "1 endpoint changed: 1 deprecation.\n"
         "Suggested version bump: minor.\n"
     )
     assert changelog_entry(report, "1.1.0", "2026-01-02") == (
         "## 1.1.0 (2026-01-02)\n\n### Deprecated\n\n"
-        '- `acme/widget`: `status`: endpoint deprecated (status was "active")\n'
+        "- `acme/widget`: `status`: endpoint deprecated: fal lists it as deprecated\n"
     )
 
 

@@ -135,6 +135,17 @@ def test_fetch_keeps_our_annotations_from_the_spec_it_replaces(
     )
 
 
+def test_a_document_fal_publishes_again_is_no_longer_marked_unpublished(
+    spec_server: SpecServer, fetcher: SpecFetcher, specs_dir: Path
+) -> None:
+    write_spec(specs_dir, edited(lambda doc: doc["info"].update({"x-falgen-unpublished": True})))
+    spec_server.script(BASE_ID, Reply.json(base_spec()))
+
+    assert refresh_spec(fetcher, specs_dir, BASE_ID).status is Status.UPDATED
+
+    assert (specs_dir / "acme" / "widget.json").read_text("utf-8") == normalise(base_spec())
+
+
 # --------------------------------------------------------------------------------------------
 # Retries
 # --------------------------------------------------------------------------------------------

@@ -41,11 +41,12 @@ def test_the_seed_specs_are_byte_for_byte_what_fetch_writes(tmp_path: Path) -> N
 
 def test_every_published_seed_carries_its_catalogue_entry() -> None:
     for spec in load_specs(SPECS):
-        entry = spec.document["info"]["x-fal-catalog"]
-        if spec.endpoint_id == UNPUBLISHED:
-            assert entry == {"status": "deprecated"}
-            assert "no longer publishes" in spec.document["info"]["x-falgen-note"]
+        info = spec.document["info"]
+        if spec.endpoint_id == UNPUBLISHED:  # fal has no entry for it: nothing of fal's is made up
+            assert "x-fal-catalog" not in info and info["x-falgen-unpublished"] is True
+            assert "no longer publishes" in info["x-falgen-note"]
             continue
+        entry = info["x-fal-catalog"]
         assert entry["status"] == "active"
         assert entry["display_name"] and entry["description"] and entry["category"]
         assert not {"updated_at", "is_favorited", "highlighted", "pinned"} & entry.keys()

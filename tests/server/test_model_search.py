@@ -239,6 +239,26 @@ def test_a_document_is_expanded_as_published_without_overlay_or_repairs(
     assert {key: model["metadata"][key] for key in metadata} == metadata
 
 
+def test_an_endpoint_fal_publishes_no_longer_is_served_but_not_listed() -> None:
+    specs = [
+        catalogued("fal-ai/flux-1/schnell", **FLUX_CATALOG),
+        build_spec(
+            "fal-ai/gone",
+            {"prompt": {"type": "string"}},
+            {"seed": {"type": "integer"}},
+            info={"x-falgen-unpublished": True},
+        ),
+    ]
+    with running_server(specs, ServerConfig()) as urls:
+        listed = get(urls)
+        found = get(urls, endpoint_id=["fal-ai/gone"])
+        run = httpx.post(f"{urls.run}/fal-ai/gone", json={"prompt": "x"}, headers=AUTH)
+
+    assert ids(listed) == ["fal-ai/flux-1/schnell"]
+    assert found.status_code == 404
+    assert run.status_code == 200 and isinstance(run.json()["seed"], int)
+
+
 def test_the_real_catalogue_round_trips_exactly(real_catalogue: RealCatalogue) -> None:
     """Served from the specs that fal's answers became, each category reads as fal answered
     it: the same metadata and documents (documents the loader refuses included), and fal's

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from generator.builder import UNTYPED_OUTPUT, build_package, prepare
 from generator.ir import (
     MISSING,
@@ -210,3 +212,23 @@ def test_an_invalid_pattern_is_ignored() -> None:
     assert [problem.message for problem in package.problems] == [
         "the pattern is not a valid regular expression; ignored"
     ]
+
+
+@pytest.mark.parametrize(
+    ("info", "reason"),
+    [
+        ({}, ""),
+        ({"x-fal-catalog": {"status": "active"}}, ""),
+        ({"x-fal-catalog": {"status": "deprecated"}}, "fal lists it as deprecated"),
+        ({"x-falgen-unpublished": True}, "fal no longer publishes it"),
+        ({"x-falgen-unpublished": False}, ""),
+    ],
+)
+def test_an_endpoint_is_deprecated_for_the_reason_its_document_gives(
+    info: dict[str, Any], reason: str
+) -> None:
+    document = make_spec("fal-ai/demo", {"prompt": {"type": "string"}})
+    document["info"].update(info)
+    spec = read_spec("fal-ai/demo.json", json.dumps(document).encode())
+    (endpoint,) = build_package([spec]).endpoints
+    assert (endpoint.deprecation, endpoint.deprecated) == (reason, bool(reason))

@@ -6,7 +6,7 @@ COMMAND = Command(
     name="recraft-v2-text-to-image",
     endpoint_id="fal-ai/recraft/v2/text-to-image",
     attribute="recraft_v2_text_to_image",
-    description="Deprecated: fal marks this endpoint as deprecated; it may stop working.\n\nEndpoint: fal-ai/recraft/v2/text-to-image (text-to-image).",
+    description="Deprecated: fal no longer publishes it; it may stop working.\n\nEndpoint: fal-ai/recraft/v2/text-to-image (text-to-image).",
     example="fal-models recraft-v2-text-to-image \\\n  --prompt 'a red panda in Kyoto' \\\n  --image-size square_hd \\\n  --style realistic_image \\\n  --colors '[]'",
     options=(
         Option(
