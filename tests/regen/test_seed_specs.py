@@ -1,6 +1,6 @@
 """The seed specs are fal's published documents, exactly as ``falgen fetch`` writes them from the
 catalogue (``../shared/catalog``, served by a local fixture), with the hidream-i1-full overlay
-restoring the Output fal publishes empty."""
+restoring the Output fal publishes empty; and the local server's catalogue gives them back."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
+from generator.cli import main
 from generator.fetch import SpecFetcher, Status, existing_endpoint_ids, refresh_specs
 from generator.loader import load_specs
 from generator.remote import Hosts
+from generator.server import ServerConfig
+from generator.server.process import server_process
 from tests.helpers import SPECS
 from tests.regen.support import SpecServer, shared_catalog
 
@@ -36,6 +41,24 @@ def test_the_seed_specs_are_byte_for_byte_what_fetch_writes(tmp_path: Path) -> N
     assert statuses.pop(UNPUBLISHED) is Status.UNPUBLISHED
     assert set(statuses.values()) == {Status.UNCHANGED}, results
     assert len(statuses) == 12
+    assert _files(specs) == _files(SPECS)
+
+
+def test_fetching_the_seeds_from_the_local_server_gives_them_back_byte_for_byte(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The server lists each spec with its document as published (no overlay, no repairs, the
+    catalogue entry as its metadata): a fetch from it changes nothing. The endpoint fal no
+    longer publishes is not listed, so it is kept as it is."""
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS, specs)
+    with server_process(SPECS, ServerConfig(queue_delay=0, progress_steps=0)) as urls:
+        code = main(["fetch", "--all", "--specs", str(specs), "--base-url", urls.api])
+
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert f"unpublished {UNPUBLISHED} (fal publishes it no longer: kept as it is)" in printed
+    assert printed.endswith("0 added, 0 updated, 12 unchanged, 0 failed, 1 unpublished\n")
     assert _files(specs) == _files(SPECS)
 
 
