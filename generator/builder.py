@@ -851,11 +851,6 @@ def _endpoint(
         shared_models=tuple(sorted(refs[name].class_name for name in shared_used)),
         capabilities=tuple(sorted(set(info.get("x-falgen-capabilities", [])))),
         example_input=example_input,
-        example_complete=all(
-            field.name in example_input
-            for field in input_model.fields
-            if field.required and not field.has_default
-        ),
     )
 
 

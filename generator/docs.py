@@ -16,7 +16,7 @@ import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from .builder import SHARED_MODULE
+from .builder import SHARED_MODULE, UNTYPED_OUTPUT
 from .commands import Command, first_sentence
 from .ir import (
     AnyType,
@@ -34,7 +34,7 @@ from .ir import (
     TypeExpr,
     UnionType,
 )
-from .naming import is_safe_identifier
+from .naming import article, is_safe_identifier
 
 SHARED_PAGE = "shared-types.md"
 ENDPOINTS_DIR = "endpoints"
@@ -328,7 +328,7 @@ def _field_doc(item: Field, links: _Links, *, python_names: bool) -> FieldDoc:
 
 
 def _example_note(endpoint: Endpoint) -> str:
-    missing = missing_example_fields(endpoint)
+    missing = endpoint.example_missing
     if not missing:
         return ""
     names = ", ".join(md_code(name) for name in missing)
@@ -340,9 +340,7 @@ def _example_note(endpoint: Endpoint) -> str:
 
 
 def _output_note(output: Model) -> str:
-    if output.fields:
-        return ""
-    return "The endpoint's document does not describe its output: any JSON object is accepted."
+    return UNTYPED_OUTPUT if output.untyped else ""
 
 
 def type_markdown(type_: TypeExpr, links: _Links) -> str:
@@ -462,7 +460,7 @@ class _Snippets:
         # Required fields the published example has no valid value for: named, never made up.
         self.missing = [
             f"# {fields[name].param}=...,  required: no valid example published"
-            for name in missing_example_fields(self.endpoint)
+            for name in self.endpoint.example_missing
         ]
 
     # Python: a program around lines that use ``client`` (``aw`` is "await " when async).
@@ -647,16 +645,6 @@ def _is_file(type_: TypeExpr, models: _Models) -> bool:
     return url is not None and url.required and url.type == Primitive("str")
 
 
-def missing_example_fields(endpoint: Endpoint) -> tuple[str, ...]:
-    """Required input fields without a default that the example input leaves out: the
-    published example, less the values that contradict their schema, is not a whole call."""
-    return tuple(
-        item.name
-        for item in endpoint.input.fields
-        if item.required and not item.has_default and item.name not in endpoint.example_input
-    )
-
-
 def derived_summary(endpoint: Endpoint) -> str:
     """A summary from what the schemas say, for an endpoint without a description (Markdown).
 
@@ -673,10 +661,11 @@ def derived_summary(endpoint: Endpoint) -> str:
     outputs = [f.name for f in endpoint.output.fields if f.required] or [
         f.name for f in endpoint.output.fields
     ]
-    get = _listing(outputs, _LISTED_OUTPUTS) if outputs else "its JSON output"
+    get = (
+        "its untyped JSON output" if endpoint.output.untyped else _listing(outputs, _LISTED_OUTPUTS)
+    )
     category = md_cell(endpoint.category) if endpoint.category.strip() else ""
-    article = "An" if category[:1].lower() in ("", "a", "e", "i", "o", "u") else "A"
-    kind = " ".join(part for part in (article, category, "endpoint") if part)
+    kind = " ".join(part for part in (article(category).capitalize(), category, "endpoint") if part)
     return f"{kind}: send {send}, get {get}."
 
 

@@ -20,6 +20,7 @@ from . import TEMPLATES_DIR
 from .commands import first_sentence
 from .docs import allowed_values
 from .ir import Endpoint, Field, ListType, LiteralType, NoneType, UnionType
+from .naming import article
 from .output import LINE_LENGTH
 
 # Methods sit in a class: their docstrings are indented by 8, argument lines by 4 more.
@@ -216,7 +217,7 @@ def _allowed(field: Field) -> str:
     ]
     listed = ", ".join(f"``{_literal(value)}``" for value in values)
     each = "Each item: one of" if isinstance(field.type, ListType) else "One of"
-    alternative = "".join(f", or a ``{other}``" for other in others)
+    alternative = "".join(f", or {article(other)} ``{other}``" for other in others)
     return f"{each} {listed}{alternative}."
 
 

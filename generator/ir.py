@@ -305,8 +305,6 @@ class Endpoint:
     # The document's examples of input fields (first example of each property) that satisfy the
     # field's schema; those that do not are left out and listed in ``Package.problems``.
     example_input: dict[str, JSONValue]
-    # Whether ``example_input`` is a whole valid input (every required field has an example).
-    example_complete: bool = False
 
     @functools.cached_property
     def fingerprint(self) -> str:
@@ -317,6 +315,21 @@ class Endpoint:
     @property
     def deprecated(self) -> bool:
         return bool(self.deprecation)
+
+    @property
+    def example_missing(self) -> tuple[str, ...]:
+        """JSON names of the required input fields (without a default) that ``example_input``
+        leaves out: the published example, less the values that contradict their schema."""
+        return tuple(
+            field.name
+            for field in self.input.fields
+            if field.required and not field.has_default and field.name not in self.example_input
+        )
+
+    @property
+    def example_complete(self) -> bool:
+        """Whether ``example_input`` is a whole valid input."""
+        return not self.example_missing
 
     @property
     def renamed(self) -> dict[str, str]:

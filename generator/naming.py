@@ -12,6 +12,12 @@ _NON_WORD = re.compile(r"[^0-9A-Za-z]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+def article(word: str) -> str:
+    """The indefinite article before ``word``, by its first letter: ``an ImageSize``, ``a str``
+    (``an`` before nothing: ``an`` endpoint of no category)."""
+    return "an" if word[:1].lower() in ("", "a", "e", "i", "o", "u") else "a"
+
+
 def words(text: str) -> list[str]:
     """ASCII alphanumeric runs of ``text``; everything else separates words."""
     return [part for part in _NON_WORD.split(text) if part]

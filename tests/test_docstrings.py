@@ -88,7 +88,7 @@ def test_an_argument_entry_has_the_fields_facts() -> None:
     assert " ".join(entry[1].split()) == (
         "The size of the generated image. One of ``'square_hd'``, ``'square'``,"
         " ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,"
-        " or a ``ImageSize``. Default: ``'square_hd'``."
+        " or an ``ImageSize``. Default: ``'square_hd'``."
     )
     assert "**options: ``webhook_url``, ``priority``" in docstring
 

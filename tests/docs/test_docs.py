@@ -262,7 +262,10 @@ def fixture_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "fal-ai/bare", {"seed": {"type": "integer"}, "text": {"type": "string"}}, required=["text"]
     )
     bare["info"]["x-fal-metadata"]["category"] = ""
-    for spec in (nasty, bare):
+    # fal publishes its Output empty: the output is untyped.
+    untyped = make_spec("fal-ai/untyped", {"prompt": {"type": "string"}})
+    untyped["components"]["schemas"]["UntypedOutput"] = {}
+    for spec in (nasty, bare, untyped):
         write_spec(root / "specs", spec)
     package = load_package(root / "specs", Options())
     problems = (
@@ -311,6 +314,7 @@ def test_catalogue_metadata_titles_marks_and_indexes_the_page(fixture_site: Path
     html = path.read_text(encoding="utf-8")
     assert '<h1 id="nasty-docs-v2">Nasty [docs] *v2*<a' in html
     assert 'class="admonition-title">Deprecated</p>' in html
+    assert "This endpoint may stop working: fal lists it as deprecated." in html
     rows = {row[0]: row for row in parse_page(path).tables[0]}
     assert rows["Tags"][1] == "a|b, lora"
     index = parse_page(fixture_site / "index.html")
@@ -327,6 +331,18 @@ def test_an_endpoint_without_description_gets_a_summary_from_its_schemas(
     catalogue = {row[0]: row[1] for table in index.tables for row in table[1:]}
     assert catalogue["fal-ai/bare"] == "An endpoint: send text (and 1 optional field), get seed."
     assert "other" in index.ids  # no category
+
+
+def test_an_untyped_output_is_documented_as_untyped(fixture_site: Path) -> None:
+    page = parse_page(fixture_site / "endpoints" / "untyped" / "index.html")
+    assert "output" not in page.definitions  # no fields to list
+    html = (fixture_site / "endpoints" / "untyped" / "index.html").read_text(encoding="utf-8")
+    assert "Untyped: the endpoint's document does not describe its output." in html
+    index = parse_page(fixture_site / "index.html")
+    catalogue = {row[0]: row[1] for table in index.tables for row in table[1:]}
+    assert catalogue["fal-ai/untyped"] == (
+        "A text-to-image endpoint: send up to 1 optional field, get its untyped JSON output."
+    )
 
 
 def test_an_incomplete_example_is_said_so_and_names_what_it_leaves_out(

@@ -140,7 +140,7 @@ class FLiteStandard(_rt.SyncEndpoint[FLiteStandardInput, FLiteStandardOutput]):
             negative_prompt: Negative Prompt for generation. Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'landscape_4_3'``.
+                or an ``ImageSize``. Default: ``'landscape_4_3'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -194,7 +194,7 @@ class FLiteStandard(_rt.SyncEndpoint[FLiteStandardInput, FLiteStandardOutput]):
             negative_prompt: Negative Prompt for generation. Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'landscape_4_3'``.
+                or an ``ImageSize``. Default: ``'landscape_4_3'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -247,7 +247,7 @@ class FLiteStandard(_rt.SyncEndpoint[FLiteStandardInput, FLiteStandardOutput]):
             negative_prompt: Negative Prompt for generation. Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'landscape_4_3'``.
+                or an ``ImageSize``. Default: ``'landscape_4_3'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -316,7 +316,7 @@ class AsyncFLiteStandard(_rt.AsyncEndpoint[FLiteStandardInput, FLiteStandardOutp
             negative_prompt: Negative Prompt for generation. Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'landscape_4_3'``.
+                or an ``ImageSize``. Default: ``'landscape_4_3'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -370,7 +370,7 @@ class AsyncFLiteStandard(_rt.AsyncEndpoint[FLiteStandardInput, FLiteStandardOutp
             negative_prompt: Negative Prompt for generation. Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'landscape_4_3'``.
+                or an ``ImageSize``. Default: ``'landscape_4_3'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -423,7 +423,7 @@ class AsyncFLiteStandard(_rt.AsyncEndpoint[FLiteStandardInput, FLiteStandardOutp
             negative_prompt: Negative Prompt for generation. Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'landscape_4_3'``.
+                or an ``ImageSize``. Default: ``'landscape_4_3'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``28``.
             seed: The same seed and the same prompt given to the same version of the model will

@@ -160,7 +160,7 @@ class FastLcmDiffusionRealtime(_rt.SyncRealtime[FastLcmDiffusionInput, FastLcmDi
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
@@ -252,7 +252,7 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
@@ -331,7 +331,7 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
@@ -409,7 +409,7 @@ class FastLcmDiffusion(_rt.SyncEndpoint[FastLcmDiffusionInput, FastLcmDiffusionO
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
@@ -499,7 +499,7 @@ class AsyncFastLcmDiffusionRealtime(
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
@@ -591,7 +591,7 @@ class AsyncFastLcmDiffusion(_rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiff
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
@@ -670,7 +670,7 @@ class AsyncFastLcmDiffusion(_rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiff
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion
@@ -748,7 +748,7 @@ class AsyncFastLcmDiffusion(_rt.AsyncEndpoint[FastLcmDiffusionInput, FastLcmDiff
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 32``. Default: ``6``.
             seed: The same seed and the same prompt given to the same version of Stable Diffusion

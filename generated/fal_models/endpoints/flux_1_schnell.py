@@ -139,7 +139,7 @@ class Flux1Schnell(_rt.SyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]):
             prompt: The prompt to generate an image from. Required.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'landscape_4_3'``.
+                or an ``ImageSize``. Default: ``'landscape_4_3'``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -195,7 +195,7 @@ class Flux1Schnell(_rt.SyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]):
             prompt: The prompt to generate an image from. Required.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'landscape_4_3'``.
+                or an ``ImageSize``. Default: ``'landscape_4_3'``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -250,7 +250,7 @@ class Flux1Schnell(_rt.SyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]):
             prompt: The prompt to generate an image from. Required.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'landscape_4_3'``.
+                or an ``ImageSize``. Default: ``'landscape_4_3'``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -321,7 +321,7 @@ class AsyncFlux1Schnell(_rt.AsyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]
             prompt: The prompt to generate an image from. Required.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'landscape_4_3'``.
+                or an ``ImageSize``. Default: ``'landscape_4_3'``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -377,7 +377,7 @@ class AsyncFlux1Schnell(_rt.AsyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]
             prompt: The prompt to generate an image from. Required.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'landscape_4_3'``.
+                or an ``ImageSize``. Default: ``'landscape_4_3'``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you
@@ -432,7 +432,7 @@ class AsyncFlux1Schnell(_rt.AsyncEndpoint[Flux1SchnellInput, Flux1SchnellOutput]
             prompt: The prompt to generate an image from. Required.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'landscape_4_3'``.
+                or an ``ImageSize``. Default: ``'landscape_4_3'``.
             seed: The same seed and the same prompt given to the same version of the model will
                 output the same image every time.
             guidance_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you

@@ -136,7 +136,7 @@ class HidreamI1Fast(_rt.SyncEndpoint[HidreamI1FastInput, HidreamI1FastOutput]):
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -189,7 +189,7 @@ class HidreamI1Fast(_rt.SyncEndpoint[HidreamI1FastInput, HidreamI1FastOutput]):
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -241,7 +241,7 @@ class HidreamI1Fast(_rt.SyncEndpoint[HidreamI1FastInput, HidreamI1FastOutput]):
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -292,7 +292,7 @@ class HidreamI1Fast(_rt.SyncEndpoint[HidreamI1FastInput, HidreamI1FastOutput]):
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -360,7 +360,7 @@ class AsyncHidreamI1Fast(_rt.AsyncEndpoint[HidreamI1FastInput, HidreamI1FastOutp
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -413,7 +413,7 @@ class AsyncHidreamI1Fast(_rt.AsyncEndpoint[HidreamI1FastInput, HidreamI1FastOutp
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -465,7 +465,7 @@ class AsyncHidreamI1Fast(_rt.AsyncEndpoint[HidreamI1FastInput, HidreamI1FastOutp
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -516,7 +516,7 @@ class AsyncHidreamI1Fast(_rt.AsyncEndpoint[HidreamI1FastInput, HidreamI1FastOutp
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``16``.
             seed: The same seed and the same prompt given to the same version of the model will

@@ -160,7 +160,7 @@ class HidreamI1Full(_rt.SyncEndpoint[HidreamI1FullInput, HidreamI1FullOutput]):
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -220,7 +220,7 @@ class HidreamI1Full(_rt.SyncEndpoint[HidreamI1FullInput, HidreamI1FullOutput]):
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -279,7 +279,7 @@ class HidreamI1Full(_rt.SyncEndpoint[HidreamI1FullInput, HidreamI1FullOutput]):
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -337,7 +337,7 @@ class HidreamI1Full(_rt.SyncEndpoint[HidreamI1FullInput, HidreamI1FullOutput]):
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -412,7 +412,7 @@ class AsyncHidreamI1Full(_rt.AsyncEndpoint[HidreamI1FullInput, HidreamI1FullOutp
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -472,7 +472,7 @@ class AsyncHidreamI1Full(_rt.AsyncEndpoint[HidreamI1FullInput, HidreamI1FullOutp
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -531,7 +531,7 @@ class AsyncHidreamI1Full(_rt.AsyncEndpoint[HidreamI1FullInput, HidreamI1FullOutp
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -589,7 +589,7 @@ class AsyncHidreamI1Full(_rt.AsyncEndpoint[HidreamI1FullInput, HidreamI1FullOutp
                 (e.g. moustache, blurry, low resolution). Default: ``''``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1024, 'width': 1024}``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``1 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will

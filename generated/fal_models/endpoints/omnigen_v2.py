@@ -163,7 +163,7 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
                 bytes, open file) that the client sends.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``20 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -236,7 +236,7 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
                 bytes, open file) that the client sends.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``20 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -308,7 +308,7 @@ class OmnigenV2(_rt.SyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
                 bytes, open file) that the client sends.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``20 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -398,7 +398,7 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
                 bytes, open file) that the client sends.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``20 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -471,7 +471,7 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
                 bytes, open file) that the client sends.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``20 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will
@@ -543,7 +543,7 @@ class AsyncOmnigenV2(_rt.AsyncEndpoint[OmnigenV2Input, OmnigenV2Output]):
                 bytes, open file) that the client sends.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             num_inference_steps: The number of inference steps to perform. Constraints:
                 ``20 <= value <= 50``. Default: ``50``.
             seed: The same seed and the same prompt given to the same version of the model will

@@ -244,7 +244,7 @@ class RecraftV2TextToImage(_rt.SyncEndpoint[RecraftV2TextToImageInput, RecraftV2
         Args:
             prompt: Required.
             image_size: One of ``'square_hd'``, ``'square'``, ``'portrait_4_3'``,
-                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or a ``ImageSize``.
+                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or an ``ImageSize``.
                 Default: ``'square_hd'``.
             style: The style of the generated images. Vector images cost 2X as much. One of
                 ``'any'``, ``'realistic_image'``, ``'digital_illustration'``,
@@ -358,7 +358,7 @@ class RecraftV2TextToImage(_rt.SyncEndpoint[RecraftV2TextToImageInput, RecraftV2
         Args:
             prompt: Required.
             image_size: One of ``'square_hd'``, ``'square'``, ``'portrait_4_3'``,
-                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or a ``ImageSize``.
+                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or an ``ImageSize``.
                 Default: ``'square_hd'``.
             style: The style of the generated images. Vector images cost 2X as much. One of
                 ``'any'``, ``'realistic_image'``, ``'digital_illustration'``,
@@ -471,7 +471,7 @@ class RecraftV2TextToImage(_rt.SyncEndpoint[RecraftV2TextToImageInput, RecraftV2
         Args:
             prompt: Required.
             image_size: One of ``'square_hd'``, ``'square'``, ``'portrait_4_3'``,
-                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or a ``ImageSize``.
+                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or an ``ImageSize``.
                 Default: ``'square_hd'``.
             style: The style of the generated images. Vector images cost 2X as much. One of
                 ``'any'``, ``'realistic_image'``, ``'digital_illustration'``,
@@ -602,7 +602,7 @@ class AsyncRecraftV2TextToImage(
         Args:
             prompt: Required.
             image_size: One of ``'square_hd'``, ``'square'``, ``'portrait_4_3'``,
-                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or a ``ImageSize``.
+                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or an ``ImageSize``.
                 Default: ``'square_hd'``.
             style: The style of the generated images. Vector images cost 2X as much. One of
                 ``'any'``, ``'realistic_image'``, ``'digital_illustration'``,
@@ -716,7 +716,7 @@ class AsyncRecraftV2TextToImage(
         Args:
             prompt: Required.
             image_size: One of ``'square_hd'``, ``'square'``, ``'portrait_4_3'``,
-                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or a ``ImageSize``.
+                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or an ``ImageSize``.
                 Default: ``'square_hd'``.
             style: The style of the generated images. Vector images cost 2X as much. One of
                 ``'any'``, ``'realistic_image'``, ``'digital_illustration'``,
@@ -829,7 +829,7 @@ class AsyncRecraftV2TextToImage(
         Args:
             prompt: Required.
             image_size: One of ``'square_hd'``, ``'square'``, ``'portrait_4_3'``,
-                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or a ``ImageSize``.
+                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or an ``ImageSize``.
                 Default: ``'square_hd'``.
             style: The style of the generated images. Vector images cost 2X as much. One of
                 ``'any'``, ``'realistic_image'``, ``'digital_illustration'``,

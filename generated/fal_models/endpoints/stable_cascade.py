@@ -162,7 +162,7 @@ class StableCascade(_rt.SyncEndpoint[StableCascadeInput, StableCascadeOutput]):
                 image to show you. Constraints: ``0 <= value <= 20``. Default: ``0``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             seed: The same seed and the same prompt given to the same version of Stable Cascade will
                 output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default:
@@ -224,7 +224,7 @@ class StableCascade(_rt.SyncEndpoint[StableCascadeInput, StableCascadeOutput]):
                 image to show you. Constraints: ``0 <= value <= 20``. Default: ``0``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             seed: The same seed and the same prompt given to the same version of Stable Cascade will
                 output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default:
@@ -285,7 +285,7 @@ class StableCascade(_rt.SyncEndpoint[StableCascadeInput, StableCascadeOutput]):
                 image to show you. Constraints: ``0 <= value <= 20``. Default: ``0``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             seed: The same seed and the same prompt given to the same version of Stable Cascade will
                 output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default:
@@ -361,7 +361,7 @@ class AsyncStableCascade(_rt.AsyncEndpoint[StableCascadeInput, StableCascadeOutp
                 image to show you. Constraints: ``0 <= value <= 20``. Default: ``0``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             seed: The same seed and the same prompt given to the same version of Stable Cascade will
                 output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default:
@@ -423,7 +423,7 @@ class AsyncStableCascade(_rt.AsyncEndpoint[StableCascadeInput, StableCascadeOutp
                 image to show you. Constraints: ``0 <= value <= 20``. Default: ``0``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             seed: The same seed and the same prompt given to the same version of Stable Cascade will
                 output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default:
@@ -484,7 +484,7 @@ class AsyncStableCascade(_rt.AsyncEndpoint[StableCascadeInput, StableCascadeOutp
                 image to show you. Constraints: ``0 <= value <= 20``. Default: ``0``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``'square_hd'``.
+                or an ``ImageSize``. Default: ``'square_hd'``.
             seed: The same seed and the same prompt given to the same version of Stable Cascade will
                 output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default:

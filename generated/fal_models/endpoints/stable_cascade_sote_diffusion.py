@@ -163,7 +163,7 @@ class StableCascadeSoteDiffusion(
                 image to show you. Constraints: ``0 <= value <= 20``. Default: ``2``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
             seed: The same seed and the same prompt given to the same version of Stable Cascade will
                 output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default:
@@ -225,7 +225,7 @@ class StableCascadeSoteDiffusion(
                 image to show you. Constraints: ``0 <= value <= 20``. Default: ``2``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
             seed: The same seed and the same prompt given to the same version of Stable Cascade will
                 output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default:
@@ -286,7 +286,7 @@ class StableCascadeSoteDiffusion(
                 image to show you. Constraints: ``0 <= value <= 20``. Default: ``2``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
             seed: The same seed and the same prompt given to the same version of Stable Cascade will
                 output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default:
@@ -364,7 +364,7 @@ class AsyncStableCascadeSoteDiffusion(
                 image to show you. Constraints: ``0 <= value <= 20``. Default: ``2``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
             seed: The same seed and the same prompt given to the same version of Stable Cascade will
                 output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default:
@@ -426,7 +426,7 @@ class AsyncStableCascadeSoteDiffusion(
                 image to show you. Constraints: ``0 <= value <= 20``. Default: ``2``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
             seed: The same seed and the same prompt given to the same version of Stable Cascade will
                 output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default:
@@ -487,7 +487,7 @@ class AsyncStableCascadeSoteDiffusion(
                 image to show you. Constraints: ``0 <= value <= 20``. Default: ``2``.
             image_size: The size of the generated image. One of ``'square_hd'``, ``'square'``,
                 ``'portrait_4_3'``, ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``,
-                or a ``ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
+                or an ``ImageSize``. Default: ``{'height': 1536, 'width': 1024}``.
             seed: The same seed and the same prompt given to the same version of Stable Cascade will
                 output the same image every time.
             enable_safety_checker: If set to false, the safety checker will be disabled. Default:

@@ -238,7 +238,7 @@ class StableDiffusionV35Large(
             image_size: The size of the generated image. Defaults to landscape_4_3 if no controlnet
                 has been passed, otherwise defaults to the size of the controlnet conditioning
                 image. One of ``'square_hd'``, ``'square'``, ``'portrait_4_3'``,
-                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or a ``ImageSize``.
+                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or an ``ImageSize``.
             loras: The LoRAs to use for the image generation. You can use any number of LoRAs and
                 they will be merged together to generate the final image. Default: ``[]``.
             ip_adapter: IP-Adapter to use during inference.
@@ -303,7 +303,7 @@ class StableDiffusionV35Large(
             image_size: The size of the generated image. Defaults to landscape_4_3 if no controlnet
                 has been passed, otherwise defaults to the size of the controlnet conditioning
                 image. One of ``'square_hd'``, ``'square'``, ``'portrait_4_3'``,
-                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or a ``ImageSize``.
+                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or an ``ImageSize``.
             loras: The LoRAs to use for the image generation. You can use any number of LoRAs and
                 they will be merged together to generate the final image. Default: ``[]``.
             ip_adapter: IP-Adapter to use during inference.
@@ -367,7 +367,7 @@ class StableDiffusionV35Large(
             image_size: The size of the generated image. Defaults to landscape_4_3 if no controlnet
                 has been passed, otherwise defaults to the size of the controlnet conditioning
                 image. One of ``'square_hd'``, ``'square'``, ``'portrait_4_3'``,
-                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or a ``ImageSize``.
+                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or an ``ImageSize``.
             loras: The LoRAs to use for the image generation. You can use any number of LoRAs and
                 they will be merged together to generate the final image. Default: ``[]``.
             ip_adapter: IP-Adapter to use during inference.
@@ -450,7 +450,7 @@ class AsyncStableDiffusionV35Large(
             image_size: The size of the generated image. Defaults to landscape_4_3 if no controlnet
                 has been passed, otherwise defaults to the size of the controlnet conditioning
                 image. One of ``'square_hd'``, ``'square'``, ``'portrait_4_3'``,
-                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or a ``ImageSize``.
+                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or an ``ImageSize``.
             loras: The LoRAs to use for the image generation. You can use any number of LoRAs and
                 they will be merged together to generate the final image. Default: ``[]``.
             ip_adapter: IP-Adapter to use during inference.
@@ -515,7 +515,7 @@ class AsyncStableDiffusionV35Large(
             image_size: The size of the generated image. Defaults to landscape_4_3 if no controlnet
                 has been passed, otherwise defaults to the size of the controlnet conditioning
                 image. One of ``'square_hd'``, ``'square'``, ``'portrait_4_3'``,
-                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or a ``ImageSize``.
+                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or an ``ImageSize``.
             loras: The LoRAs to use for the image generation. You can use any number of LoRAs and
                 they will be merged together to generate the final image. Default: ``[]``.
             ip_adapter: IP-Adapter to use during inference.
@@ -579,7 +579,7 @@ class AsyncStableDiffusionV35Large(
             image_size: The size of the generated image. Defaults to landscape_4_3 if no controlnet
                 has been passed, otherwise defaults to the size of the controlnet conditioning
                 image. One of ``'square_hd'``, ``'square'``, ``'portrait_4_3'``,
-                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or a ``ImageSize``.
+                ``'portrait_16_9'``, ``'landscape_4_3'``, ``'landscape_16_9'``, or an ``ImageSize``.
             loras: The LoRAs to use for the image generation. You can use any number of LoRAs and
                 they will be merged together to generate the final image. Default: ``[]``.
             ip_adapter: IP-Adapter to use during inference.
