@@ -233,6 +233,19 @@ def _options_line(typed_dict: str) -> str:
 
 
 @functools.cache
+def runtime_exports(name: str) -> tuple[str, ...]:
+    """The ``__all__`` of the runtime's module ``name`` (e.g. ``_errors.py``), read from its
+    source: the generated package re-exports them without a second list to keep in step."""
+    source = Path(TEMPLATES_DIR, "runtime", name).read_text(encoding="utf-8")
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "__all__" for target in node.targets
+        ):
+            return tuple(ast.literal_eval(node.value))
+    raise LookupError(f"the runtime's {name} has no __all__")
+
+
+@functools.cache
 def runtime_options() -> dict[str, tuple[str, ...]]:
     """The keys of each ``...Options`` TypedDict of the runtime, in declaration order."""
     found: dict[str, tuple[str, ...]] = {}

@@ -20,32 +20,14 @@ from . import TEMPLATES_DIR
 from .builder import SHARED_MODULE
 from .commands import build_commands
 from .docs import build_site, md_cell, md_code
-from .docstrings import attribute_doc, endpoint_docs
+from .docstrings import attribute_doc, endpoint_docs, runtime_exports
 from .ir import Endpoint, Field, Package, UnionType, accepting_files, fingerprint
 from .models import ModelCode
 from .output import LINE_LENGTH
 
 RUNTIME_DIR = TEMPLATES_DIR / "runtime"
 CLI_DIR = TEMPLATES_DIR / "cli"
-ERROR_NAMES = (
-    "APIConnectionError",
-    "APIError",
-    "AuthenticationError",
-    "FalError",
-    "FieldError",
-    "MissingCredentialsError",
-    "MissingDependencyError",
-    "NotFoundError",
-    "RateLimitError",
-    "RealtimeError",
-    "RequestFailed",
-    "ResponseTooLargeError",
-    "ServerError",
-    "TimeoutError",
-    "UntrustedURLError",
-    "ValidationError",
-    "WebhookVerificationError",
-)
+ERROR_NAMES = runtime_exports("_errors.py")  # what the package re-exports of the runtime's errors
 
 
 @dataclass(frozen=True)
