@@ -34,6 +34,7 @@ from pathlib import Path
 from bench.measure import Sample, Stats, interleaved, run_command
 from bench.results import Result, mebibytes, render_table, timing
 from bench.synthetic_specs import write_specs
+from generator.fetch import write_catalog_answer
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT.parent / "shared" / "catalog"
@@ -60,17 +61,11 @@ def environment() -> dict[str, str]:
 def catalog_specs(folder: Path) -> list[str]:
     """fal's catalogue answers (../shared/catalog) as a specs folder, as ``falgen fetch`` lays
     it out; the endpoint ids, or none when the catalogue is not beside the checkout."""
-    ids = []
-    for answer in sorted(CATALOG.glob("*.json")):
-        for model in json.loads(answer.read_text(encoding="utf-8"))["models"]:
-            path = folder / f"{model['endpoint_id']}.json"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            document = model["openapi"]
-            if isinstance(document.get("info"), dict) and isinstance(model.get("metadata"), dict):
-                document["info"]["x-fal-catalog"] = model["metadata"]
-            path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", "utf-8")
-            ids.append(model["endpoint_id"])
-    return ids
+    return [
+        endpoint_id
+        for answer in sorted(CATALOG.glob("*.json"))
+        for endpoint_id in write_catalog_answer(json.loads(answer.read_bytes()), folder)
+    ]
 
 
 def sample_of(specs: Path, ids: Sequence[str], size: int) -> list[Path]:

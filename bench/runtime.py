@@ -66,10 +66,10 @@ def run(quick: bool = False) -> list[Result]:
     """Measure both clients; ``quick`` makes a handful of calls, to check that it all works."""
     rounds, calls = (1, 3) if quick else (4, 10)
     levels = (10, 20) if quick else (10, 100, 1000)
-    from generator.server import ServerConfig, server_process
+    from generator.server import ServerConfig, server_process, throwaway_certificates
 
     with tempfile.TemporaryDirectory(prefix="falgen-bench-") as folder:
-        ca, cert, key = _certificates(Path(folder))
+        ca, cert, key = throwaway_certificates(Path(folder))
         tls = {"ssl_certfile": cert, "ssl_keyfile": key}
         trusted = ssl.create_default_context(cafile=str(ca))
         timings = {"queue_delay": 0.005, "progress_steps": 1, "step_delay": 0.005}
@@ -173,19 +173,6 @@ def _throughput_results(
 def _p95(values: Sequence[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-def _certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """A throwaway CA and a certificate for 127.0.0.1 it signed: (ca, cert chain, key)."""
-    import trustme
-
-    ca = trustme.CA()
-    issued = ca.issue_cert("127.0.0.1", "localhost")
-    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
-    ca.cert_pem.write_to_path(str(paths[0]))
-    issued.private_key_and_cert_chain_pem.write_to_path(str(paths[1]))
-    issued.private_key_pem.write_to_path(str(paths[2]))
-    return paths
 
 
 def _completion_times(urls: ServerURLs, trusted: ssl.SSLContext) -> dict[str, float]:

@@ -161,7 +161,7 @@ def _page(body: bytes, *, expand: bool) -> tuple[list[Model], str | None]:
     models = answer.get("models") if isinstance(answer, dict) else None
     if not isinstance(models, list):
         raise FetchError("the catalogue's answer has no list of models")
-    entries = [_model(item, expand=expand) for item in models]
+    entries = [model_of(item, expand=expand) for item in models]
     more = answer.get("has_more") is True
     cursor = answer.get("next_cursor")
     if more and not (isinstance(cursor, str) and cursor):
@@ -169,7 +169,9 @@ def _page(body: bytes, *, expand: bool) -> tuple[list[Model], str | None]:
     return entries, cursor if more else None
 
 
-def _model(item: Any, *, expand: bool) -> Model:
+def model_of(item: Any, *, expand: bool) -> Model:
+    """One model of an answer (FetchError when it has no endpoint id): its stable metadata,
+    and (``expand``) its document or why there is none."""
     endpoint_id = item.get("endpoint_id") if isinstance(item, dict) else None
     if not isinstance(endpoint_id, str) or not endpoint_id:
         raise FetchError("the catalogue's answer has a model without an endpoint_id")

@@ -33,7 +33,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from .catalog import CATALOG_KEY, PAGE_SECONDS, Catalog, Model
+from .catalog import CATALOG_KEY, PAGE_SECONDS, Catalog, Model, model_of
 from .diff import DiffError, diff_specs
 from .errors import SpecErrors, printable
 from .ir import Problem
@@ -337,6 +337,33 @@ class Checked:
     problems: tuple[Problem, ...]
 
 
+def catalog_spec(item: Any) -> tuple[str, str]:
+    """One model of a Platform API answer expanded with ``openapi-3.0``, as ``falgen fetch``
+    writes its spec: the endpoint id, and the file's text (the document with the catalogue
+    metadata fetch keeps, in the canonical form). Where fal answered an error object instead of
+    a document, that object (which fetch refuses; the generator and the local server report it
+    as fal's). FetchError for a model without an endpoint id."""
+    model = model_of(item, expand=True)
+    if model.document is None:
+        error = item.get("openapi")
+        if not isinstance(error, dict):
+            raise FetchError(f"{model.endpoint_id}: {model.problem}")
+        return model.endpoint_id, normalise(error)
+    return model.endpoint_id, normalise(_with_metadata(model.document, model.metadata, None))
+
+
+def write_catalog_answer(answer: Any, specs_dir: Path) -> list[str]:
+    """Every model of a Platform API answer (``{"models": [...]}``, expanded) written into
+    ``specs_dir`` by :func:`catalog_spec`, each at its endpoint's place; the endpoint ids.
+    For tests and benchmarks over a stored catalogue, where no server answers."""
+    ids = []
+    for item in answer["models"]:
+        endpoint_id, text = catalog_spec(item)
+        write_atomically(spec_path(specs_dir, endpoint_id), text)
+        ids.append(endpoint_id)
+    return ids
+
+
 def validate_document(endpoint_id: str, raw: bytes, overlay: OverlayFile | None = None) -> Checked:
     """Check that ``raw``, with its overlay, is a fal queue spec the generator can use for
     ``endpoint_id`` (possibly degraded).
@@ -410,10 +437,12 @@ def add_command(
         help=help,
         description=(
             "Download endpoints' queue OpenAPI documents from fal's model catalogue (or each "
-            "endpoint's document URL when the catalogue has none), validate them with their "
-            "overlays, keep our x-falgen annotations from the spec each replaces, and write "
-            "specs/<id>.json in the canonical form. A failed download never replaces an existing "
-            "spec. Exit status: 0 when every endpoint was fetched, 1 when any failed or an "
+            "endpoint's document URL when the catalogue has none), load them with their "
+            "overlays as the generator does (flaws it works around are printed as warnings), "
+            "keep our x-falgen annotations from the spec each replaces, and write "
+            "specs/<id>.json in the canonical form. A failed download, or a document whose "
+            "endpoint cannot be built, never replaces an existing spec. Exit status: 0 when "
+            "every endpoint was fetched, 1 when any failed or an "
             "overlay no longer applies, 2 usage error."
         ),
     )

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.builder import CATALOG_KEY
+from generator.fetch import write_catalog_answer
 from generator.ir import Package
 from generator.loader import load_folder
 from generator.output import LINE_LENGTH, write_tree
@@ -34,8 +34,6 @@ from tests.helpers import ROOT
 CATALOG = ROOT.parent / "shared" / "catalog"
 IMPORT_NAME = "catalog_models"
 OPTIONS = Options(distribution="catalog-models", import_name=IMPORT_NAME)
-# What falgen fetch keeps of a model's catalogue entry (see generator.builder.CATALOG_KEY).
-CATALOG_FIELDS = ("display_name", "category", "description", "status", "tags")
 
 UNAVAILABLE = "fal's catalogue has an error object instead of the document"
 NO_INPUT = "the request body refers to an input schema the document does not define"
@@ -224,21 +222,11 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
 
 
 def explode(catalog: Path, specs: Path) -> int:
-    """The catalogue's documents as a specs folder (``<endpoint id>.json``), each with its
-    catalogue entry under ``info.x-fal-catalog`` as falgen fetch keeps it; how many."""
-    count = 0
-    for page in sorted(catalog.glob("*.json")):
-        for model in json.loads(page.read_text(encoding="utf-8"))["models"]:
-            document = model["openapi"]
-            if isinstance(document.get("info"), dict):
-                metadata = model["metadata"]
-                entry = {key: metadata[key] for key in CATALOG_FIELDS if key in metadata}
-                document["info"][CATALOG_KEY] = entry
-            path = specs / f"{model['endpoint_id']}.json"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(document), encoding="utf-8")
-            count += 1
-    return count
+    """The catalogue's documents as a specs folder, as falgen fetch writes them; how many."""
+    return sum(
+        len(write_catalog_answer(json.loads(page.read_bytes()), specs))
+        for page in sorted(catalog.glob("*.json"))
+    )
 
 
 @dataclass(frozen=True)

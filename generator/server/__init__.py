@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .app import create_app
     from .config import DEFAULT_FAULT_ROUTES, HOSTS, ROUTES, Faults, Host, Route, ServerConfig
-    from .process import server_process
+    from .process import server_process, throwaway_certificates
     from .runner import running_server
     from .stats import QUEUED_OUTCOMES, SubmitOutcome, input_digest
     from .urls import ServerURLs
@@ -41,6 +41,7 @@ _EXPORTS = {
     "running_server": "runner",
     "server_process": "process",
     "signed_message": "webhooks",
+    "throwaway_certificates": "process",
 }
 
 __all__ = [
@@ -61,6 +62,7 @@ __all__ = [
     "running_server",
     "server_process",
     "signed_message",
+    "throwaway_certificates",
 ]
 
 

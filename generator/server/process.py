@@ -88,6 +88,21 @@ def server_process(
         child.stdout.close()
 
 
+def throwaway_certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a certificate for 127.0.0.1 and localhost that it signed, written to
+    ``folder``: (CA, certificate chain, key), the PEM files a TLS server and its clients need.
+    For tests and benchmarks over TLS (trustme, of the test and bench extras)."""
+    import trustme
+
+    ca = trustme.CA()
+    issued = ca.issue_cert("127.0.0.1", "localhost")
+    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
+    ca.cert_pem.write_to_path(str(paths[0]))
+    issued.private_key_and_cert_chain_pem.write_to_path(str(paths[1]))
+    issued.private_key_pem.write_to_path(str(paths[2]))
+    return paths
+
+
 def _read_line(child: subprocess.Popen[bytes], timeout: float) -> str:
     """The child's first line of output: its base URL."""
     assert child.stdout is not None

@@ -22,10 +22,12 @@ from typing import Any
 import pytest
 
 from generator.commands import Command, argv_for, build_commands
+from generator.fetch import catalog_spec
 from generator.loader import load_spec_bytes, load_specs
 from generator.output import write_tree
 from generator.pipeline import Options, generate_tree, load_package
 from generator.server import ServerConfig, ServerURLs, running_server
+from generator.specfile import spec_path
 from tests.helpers import ROOT, sample
 from tests.hostile import Answer, fake_fal
 
@@ -58,12 +60,9 @@ class Generated:
 def first_usable(category: str, specs: Path) -> str | None:
     """The first document of ``category`` that loads and builds, written to ``specs``."""
     for model in json.loads((CATALOG / f"{category}.json").read_text(encoding="utf-8"))["models"]:
-        document = model.get("openapi")
-        if not isinstance(document, dict) or "error" in document:
-            continue
-        document = {**document, "info": {**document["info"], "x-fal-catalog": model["metadata"]}}
-        raw = json.dumps(document, indent=2).encode()
-        path = specs / f"{model['endpoint_id']}.json"
+        endpoint_id, text = catalog_spec(model)
+        raw = text.encode()
+        path = spec_path(specs, endpoint_id)
         try:
             load_spec_bytes(path.relative_to(specs).as_posix(), raw)
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -72,7 +71,7 @@ def first_usable(category: str, specs: Path) -> str | None:
         except Exception:  # this document is not (yet) usable: the next one
             path.unlink(missing_ok=True)
             continue
-        return str(model["endpoint_id"])
+        return endpoint_id
     return None
 
 

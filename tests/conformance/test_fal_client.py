@@ -40,8 +40,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from generator.loader import SpecDocument, load_specs
-from generator.server import ServerConfig, ServerURLs, running_server
-from tests.server.support import ROOT, SPECS_DIR, output_validator, tls_certificates
+from generator.server import ServerConfig, ServerURLs, running_server, throwaway_certificates
+from tests.server.support import ROOT, SPECS_DIR, output_validator
 
 pytest.importorskip("fal_client", reason="fal-client (the test extra) is not installed")
 pytest.importorskip("trustme", reason="trustme (the test extra) is not installed")
@@ -76,7 +76,7 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     specs = load_specs(SPECS_DIR)
-    ca_path, cert, key = tls_certificates(tmp_path_factory.mktemp("tls"))
+    ca_path, cert, key = throwaway_certificates(tmp_path_factory.mktemp("tls"))
     # A visible wait in the queue, so that a cancel arrives while the request waits.
     config = ServerConfig(
         accepted_keys=frozenset({KEY}), queue_delay=0.3, progress_steps=2, step_delay=0.05

@@ -23,10 +23,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from generator.server import throwaway_certificates
 from tests.e2e.conftest import KEY
 from tests.e2e.loopback import serving
 from tests.helpers import FLUX_OUTPUT
-from tests.server.support import tls_certificates
 
 LINES = ["step 1", "step 2", "step 3", "step 4"]
 # The statuses of the "new lines" stream: which of LINES each event carries.
@@ -124,7 +124,7 @@ class ScriptedQueue:
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     """A throwaway CA, and a certificate for 127.0.0.1 it signed: (ca, chain, key)."""
     pytest.importorskip("trustme")
-    return tls_certificates(tmp_path_factory.mktemp("tls"))
+    return throwaway_certificates(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(params=["http", "https"])

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.regen.support import SpecServer
+from generator.fetch import SpecFetcher
+from generator.remote import Hosts
+from tests.regen.support import Sleeps, SpecServer
 
 
 @pytest.fixture
@@ -15,6 +17,17 @@ def spec_server() -> Iterator[SpecServer]:
     """A scripted fal OpenAPI server on 127.0.0.1, stopped after the test."""
     with SpecServer().running() as server:
         yield server
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def fetcher(spec_server: SpecServer, sleeps: Sleeps) -> SpecFetcher:
+    """A fetcher of the scripted server that records its pauses instead of waiting."""
+    return SpecFetcher(Hosts(spec_server.base_url, spec_server.base_url), sleep=sleeps)
 
 
 @pytest.fixture

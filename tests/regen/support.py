@@ -60,6 +60,16 @@ def write_spec(specs_dir: Path, document: Document, endpoint_id: str = BASE_ID) 
     return path
 
 
+class Sleeps:
+    """Records the pauses a fetcher asks for instead of waiting."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
 # --------------------------------------------------------------------------------------------
 # Scripted server
 # --------------------------------------------------------------------------------------------

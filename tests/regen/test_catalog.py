@@ -23,6 +23,7 @@ from generator.remote import Hosts, RetryPolicy
 from tests.regen.support import (
     BASE_ID,
     Reply,
+    Sleeps,
     SpecServer,
     base_spec,
     catalog_model,
@@ -32,24 +33,6 @@ from tests.regen.support import (
     spec_for,
     write_spec,
 )
-
-
-class Sleeps:
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-def fetcher(spec_server: SpecServer, sleeps: Sleeps) -> SpecFetcher:
-    return SpecFetcher(Hosts(spec_server.base_url, spec_server.base_url), sleep=sleeps)
 
 
 def saved(specs_dir: Path, endpoint_id: str = BASE_ID) -> dict[str, Any]:
@@ -70,6 +53,31 @@ def run_command(argv: list[str], module: Any = fetch, **kwargs: Any) -> tuple[in
 # --------------------------------------------------------------------------------------------
 # Documents and metadata from the catalogue
 # --------------------------------------------------------------------------------------------
+
+
+def test_a_stored_answer_is_written_as_fetch_writes_it(
+    spec_server: SpecServer, fetcher: SpecFetcher, tmp_path: Path
+) -> None:
+    """write_catalog_answer (for tests and benchmarks over a stored catalogue) writes each spec
+    byte for byte as fetching the same answer does; fal's error object as it is."""
+    error = {"error": {"code": "expansion_failed", "message": "no schema"}}
+    models = [
+        catalog_model(BASE_ID, display_name="Widget", tags=["fast"], updated_at="2026-02-03"),
+        catalog_model("acme/gadget"),
+        catalog_model("acme/broken", error),
+    ]
+    spec_server.catalog = models
+    fetched, stored = tmp_path / "fetched", tmp_path / "stored"
+
+    results = refresh_specs(fetcher, fetched, [BASE_ID, "acme/gadget", "acme/broken"])
+    ids = fetch.write_catalog_answer({"models": models}, stored)
+
+    assert [result.status for result in results] == [Status.ADDED, Status.ADDED, Status.FAILED]
+    assert ids == [BASE_ID, "acme/gadget", "acme/broken"]
+    for endpoint_id in ids[:2]:
+        path = f"{endpoint_id}.json"
+        assert (stored / path).read_bytes() == (fetched / path).read_bytes()
+    assert json.loads((stored / "acme/broken.json").read_bytes()) == error
 
 
 def test_documents_come_from_the_catalogue_with_their_stable_metadata(

@@ -6,7 +6,6 @@ import argparse
 import io
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from tests.regen.support import (
     BASE_ID,
     OPENAPI_PATH,
     Reply,
+    Sleeps,
     SpecServer,
     base_spec,
     catalog_model,
@@ -29,26 +29,6 @@ from tests.regen.support import (
     spec_for,
     write_spec,
 )
-
-
-class Sleeps:
-    """Records the pauses a fetcher asks for instead of waiting."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-
-
-@pytest.fixture
-def sleeps() -> Sleeps:
-    return Sleeps()
-
-
-@pytest.fixture
-def fetcher(spec_server: SpecServer, sleeps: Sleeps) -> Iterator[SpecFetcher]:
-    yield SpecFetcher(Hosts(spec_server.base_url, spec_server.base_url), sleep=sleeps)
 
 
 def _run(argv: list[str], fetcher: SpecFetcher | None = None) -> tuple[int, str, str]:

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from jsonschema import Draft202012Validator
 
-from generator.builder import CATALOG_KEY
+from generator.fetch import write_catalog_answer
 from generator.loader import SpecDocument, load_spec_bytes
 from generator.server import ServerURLs
 
@@ -121,35 +121,11 @@ def build_spec(
 
 
 def explode_catalog(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    """Write every model of ../shared/catalog into ``folder`` as ``falgen fetch`` keeps it: its
-    document at ``<endpoint id>.json`` with the model's metadata in ``info["x-fal-catalog"]``
-    (or fal's error object where fal gave no document). The models, by category file stem."""
+    """Write every model of ../shared/catalog into ``folder`` as ``falgen fetch`` keeps it (see
+    ``write_catalog_answer``). The models, by category file stem."""
     by_category: dict[str, list[dict[str, Any]]] = {}
     for path in sorted(CATALOG_DIR.glob("*.json")):
-        models: list[dict[str, Any]] = json.loads(path.read_bytes())["models"]
-        by_category[path.stem] = models
-        for model in models:
-            document = model["openapi"]
-            if isinstance(document.get("info"), dict):
-                document = {
-                    **document,
-                    "info": {**document["info"], CATALOG_KEY: model["metadata"]},
-                }
-            target = folder / f"{model['endpoint_id']}.json"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(json.dumps(document))
+        answer = json.loads(path.read_bytes())
+        write_catalog_answer(answer, folder)
+        by_category[path.stem] = answer["models"]
     return by_category
-
-
-def tls_certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """A throwaway CA (trustme) and a certificate for 127.0.0.1 and localhost that it signed,
-    written to ``folder``: (CA, certificate chain, key), the PEM files a TLS server needs."""
-    import trustme
-
-    ca = trustme.CA()
-    issued = ca.issue_cert("127.0.0.1", "localhost")
-    paths = folder / "ca.pem", folder / "cert.pem", folder / "key.pem"
-    ca.cert_pem.write_to_path(str(paths[0]))
-    issued.private_key_and_cert_chain_pem.write_to_path(str(paths[1]))
-    issued.private_key_pem.write_to_path(str(paths[2]))
-    return paths

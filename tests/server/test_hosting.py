@@ -12,9 +12,15 @@ import httpx
 import pytest
 
 from generator.loader import SpecDocument
-from generator.server import ServerConfig, ServerURLs, running_server, server_process
+from generator.server import (
+    ServerConfig,
+    ServerURLs,
+    running_server,
+    server_process,
+    throwaway_certificates,
+)
 from generator.server.urls import root_path_to
-from tests.server.support import AUTH, FLUX, SPECS_DIR, complete, stats, tls_certificates
+from tests.server.support import AUTH, FLUX, SPECS_DIR, complete, stats
 
 
 def test_root_paths_map_to_the_root_host_and_prefixed_paths_stay() -> None:
@@ -64,7 +70,7 @@ def test_invalid_root_host_is_refused() -> None:
 def certificates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, Path]]:
     """A throwaway CA, and a certificate for 127.0.0.1/localhost it signed: (ca, cert, key)."""
     pytest.importorskip("trustme")
-    yield tls_certificates(tmp_path_factory.mktemp("tls"))
+    yield throwaway_certificates(tmp_path_factory.mktemp("tls"))
 
 
 def test_tls(specs: list[SpecDocument], certificates: tuple[Path, Path, Path]) -> None:
