@@ -21,18 +21,24 @@ if TYPE_CHECKING:
 
     from ._storage import AsyncStorage, SyncStorage
 
-# A call that follows its request over the status stream holds a connection until COMPLETED, so
-# concurrent calls use as many connections as there are calls (up to the limit). httpx keeps only
-# 20 of them open by default: with more calls than that, connections are closed as they are
-# freed and opened again, each with a TLS handshake. Keep as many alive as may be open.
+# The sync client's pool. A call that follows its request over the status stream holds a
+# connection until COMPLETED, so threads use as many connections as there are calls (up to the
+# limit). httpx keeps only 20 of them open by default: with more calls than that, connections are
+# closed as they are freed and opened again, each with a TLS handshake. Keep as many alive as may
+# be open.
 POOL_SIZE = 100
+# The async client's pool (see _pool.LanePool): one event loop, where requests are short and
+# many. Each new connection costs a TLS handshake (about 2 ms of CPU on each side), while a few
+# warm ones carry hundreds of requests a second: 13 calls follow status streams at once (see
+# _http.stream_places), calls beyond that poll until a stream place frees.
+ASYNC_POOL_SIZE = 16
 DOWNLOAD_LIMIT = "max_download_bytes"  # the setting named when a download is too large
 
 
-def pool_limits() -> httpx.Limits:
+def pool_limits(size: int) -> httpx.Limits:
     import httpx
 
-    return httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
+    return httpx.Limits(max_connections=size, max_keepalive_connections=size)
 
 
 class _ClientBase:
@@ -135,7 +141,8 @@ class SyncClient(_ClientBase):
 
                     from . import _http
 
-                    pool = httpx.Client(timeout=self.config.timeout, limits=pool_limits())
+                    limits = pool_limits(POOL_SIZE)
+                    pool = httpx.Client(timeout=self.config.timeout, limits=limits)
                     _http.limit_concurrency(pool, POOL_SIZE)
                     self._pool = pool
         return self._pool
@@ -239,10 +246,15 @@ class AsyncClient(_ClientBase):
         if self._pool is None:
             import httpx
 
-            from . import _http
+            from . import _http, _pool
 
-            pool = httpx.AsyncClient(timeout=self.config.timeout, limits=pool_limits())
-            _http.limit_concurrency(pool, POOL_SIZE)
+            size, timeout = ASYNC_POOL_SIZE, self.config.timeout
+            if _pool.environment_proxies():  # httpx's own pool: it routes through the proxy
+                pool = httpx.AsyncClient(timeout=timeout, limits=pool_limits(size))
+            else:
+                lanes = _pool.LanePool(size, _pool.default_lanes())
+                pool = httpx.AsyncClient(timeout=timeout, transport=lanes)
+            _http.limit_concurrency(pool, size)
             self._pool = pool
         return self._pool
 
