@@ -6,7 +6,6 @@ functions; the sync and async request loops only apply them.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import email.utils
@@ -20,13 +19,16 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .._version import __version__
 from . import _errors
 from ._config import ClientConfig
+
+if TYPE_CHECKING:  # imported by the async paths only: a sync client does without it
+    import asyncio
 
 USER_AGENT = f"fal-models/{__version__} python/{platform.python_version()}"
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -485,6 +487,8 @@ async def aopen_response(
             delay = retry_delay(attempt, config, idempotent=idempotent, response=response)
             if delay is None:
                 raise error_from_response(response, request_id)
+        import asyncio
+
         await asyncio.sleep(delay)
         attempt += 1
 
@@ -509,6 +513,8 @@ def limit_concurrency(http: httpx.AsyncClient | httpx.Client, limit: int) -> Non
     if isinstance(http, httpx.Client):
         _STREAM_PLACES[http] = threading.Semaphore(places)
     else:
+        import asyncio
+
         _STREAM_PLACES[http] = asyncio.Semaphore(places)
 
 
@@ -523,6 +529,8 @@ async def stream_place(http: httpx.AsyncClient, wait: float = 0.0) -> AsyncItera
         await places.acquire()  # a place is free: this returns at once
         placed = True
     elif places is not None and wait > 0:
+        import asyncio
+
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait):
                 await places.acquire()
