@@ -110,9 +110,8 @@ class _Held(httpx.AsyncByteStream):
         self._stream = stream
         self._give_back: Callable[[], None] | None = give_back
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._stream.__aiter__()  # the body's own iterator: no layer more per chunk
 
     async def aclose(self) -> None:
         try:
