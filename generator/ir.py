@@ -337,6 +337,7 @@ class Outline:
     optional: int  # how many input fields may be left out
     outputs: tuple[str, ...]  # JSON names of the output fields
     required_outputs: tuple[str, ...]  # of those, the ones every output has
+    untyped_output: bool  # the document does not describe the output (see Model.untyped)
 
 
 @dataclass(frozen=True)
@@ -380,6 +381,7 @@ class Endpoint(PicklesLazily):
             optional=len(self.input.fields) - len(required),
             outputs=tuple(f.name for f in self.output.fields),
             required_outputs=tuple(f.name for f in self.output.fields if f.required),
+            untyped_output=self.output.untyped,
         )
 
     @property
