@@ -134,12 +134,21 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"{args.out} is up to date")
         return _report(previous.problems)
 
-    from .output import compare_tree, write_tree
-    from .pipeline import generate
+    from .models import ModelWorkers
 
-    generation = generate(
-        args.specs, previous=previous, strict=args.strict, full=args.full, files=files
-    )
+    # Started first, so that they are ready when the models are (see generator.models).
+    with ModelWorkers.for_endpoints(len(files.specs)) as workers:
+        from .output import compare_tree, write_tree
+        from .pipeline import generate
+
+        generation = generate(
+            args.specs,
+            previous=previous,
+            strict=args.strict,
+            full=args.full,
+            files=files,
+            workers=workers,
+        )
     if args.check:
         diff = compare_tree(args.out, generation.files)
         if not diff.clean:

@@ -11,6 +11,7 @@ into one ``from typing import ...`` line.
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import os
 import re
@@ -84,13 +85,72 @@ _Split = tuple[_Imports, str, frozenset[str]]  # imports, class definitions, cla
 
 # Below this many endpoint modules one datamodel-code-generator call beats starting workers.
 _PARALLEL_MODULES = 64
+# The most endpoint modules one call makes: its memory grows with them (150 MiB for 500).
+_CALL_MODULES = 128
+# What datamodel-code-generator imports on its first call (a third of a second).
+_FIRST_CALL = (
+    "datamodel_code_generator.config",
+    "datamodel_code_generator.parser.jsonschema",
+    "datamodel_code_generator.model.pydantic_v2",
+)
 
 
-def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCode]:
+class ModelWorkers:
+    """Worker processes that generate models beside the caller, started before it knows which
+    models to make: each imports datamodel-code-generator while the caller loads the specs,
+    and is started while the caller's memory is small. One per core but the caller's, which
+    makes a share itself (see :func:`model_modules`). A context manager: leaving it waits for
+    the workers (their CPU time is the caller's)."""
+
+    def __init__(self, count: int | None = None) -> None:
+        self.count = max((os.cpu_count() or 1) - 1, 0) if count is None else count
+        self._pool: ProcessPoolExecutor | None = None
+        if self.count:
+            self._pool = ProcessPoolExecutor(max_workers=self.count, initializer=_start_worker)
+            self._pool.submit(int)  # starts them: each imports the library first
+
+    @classmethod
+    def for_endpoints(cls, count: int) -> ModelWorkers:
+        """Workers for a package of about ``count`` endpoints: none for a small one, whose
+        models one call here makes as quickly."""
+        return cls(None if count >= _PARALLEL_MODULES else 0)
+
+    def __enter__(self) -> ModelWorkers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+
+    def generate(self, jobs: list[_Job]) -> list[dict[str, _Split]]:
+        """The jobs' results: made in the workers and here, side by side (a single job in a
+        worker). The workers stop then (a generation makes its models at once)."""
+        assert self._pool is not None
+        ours = len(jobs) > 1
+        share = self.count + ours  # processes: every (count + 1)th job is made here
+        futures = [
+            self._pool.submit(_generate, *job)
+            for index, job in enumerate(jobs)
+            if not ours or index % share != self.count
+        ]
+        here = [_generate(*job) for job in jobs[self.count :: share]] if ours else []
+        done = [future.result() for future in futures]
+        self._pool.shutdown()
+        return done + here
+
+
+_Job = tuple[str, dict[str, str], frozenset[str], str]  # see _generate
+
+
+def model_modules(
+    package: Package, modules: Iterable[str], workers: ModelWorkers | None = None
+) -> dict[str, ModelCode]:
     """Model code for the named modules (endpoint modules and/or ``shared``).
 
-    Many modules are split over one worker process per core, each generating its share of the
-    endpoint modules together with the shared module they import.
+    Many modules are made in calls of at most ``_CALL_MODULES`` endpoint modules, each with
+    the shared module they import, over one process per core: ``workers`` (started earlier,
+    see :class:`ModelWorkers`) and this one, or new workers. Few modules are made in one call,
+    in a worker of ``workers`` if there is one (it is ready; this process may not be).
     """
     wanted = set(modules)
     if not wanted:
@@ -99,11 +159,12 @@ def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCo
     base = f"{package.import_name}._runtime.{MODEL_BASE_CLASS}"
     by_module = {endpoint.module: endpoint for endpoint in package.endpoints}
     names = sorted(wanted - {SHARED_MODULE})
-    workers = os.cpu_count() or 1
-    if workers < 2 or len(names) < _PARALLEL_MODULES:
-        workers = 1
-    jobs = []
-    for share in (names[index::workers] for index in range(workers)):
+    processes = os.cpu_count() or 1
+    if processes < 2 or len(names) < _PARALLEL_MODULES:
+        processes = 1
+    calls = max(processes, -(-len(names) // _CALL_MODULES)) if processes > 1 else 1
+    jobs: list[_Job] = []
+    for share in (names[index::calls] for index in range(calls)):
         # Endpoint modules import shared models, so the generator always sees their schemas.
         defs = _defs(DCG_SHARED_MODULE, package.shared_models, file_base)
         aliases = _attribute_names(DCG_SHARED_MODULE, package.shared_models)
@@ -112,10 +173,12 @@ def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCo
             aliases |= _attribute_names(name, by_module[name].models)
         modules = frozenset(share) | {DCG_SHARED_MODULE}
         jobs.append((json.dumps({"$defs": defs}), aliases, modules, base))
-    if len(jobs) == 1:
+    if workers is not None and workers.count:
+        results = workers.generate(jobs)
+    elif len(jobs) == 1:
         results = [_generate(*jobs[0])]
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) as pool:
+        with ProcessPoolExecutor(max_workers=processes, initializer=_ignore_interrupts) as pool:
             results = list(pool.map(_generate, *zip(*jobs, strict=True)))
     parts = {name: code for part in results for name, code in part.items()}
     result = {
@@ -166,6 +229,12 @@ def _check_classes(module: str, code: ModelCode, models: Iterable[Model]) -> Non
 def _ignore_interrupts() -> None:
     """Workers leave Ctrl-C to the main process, which stops them (and prints no traceback)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_worker() -> None:
+    _ignore_interrupts()
+    for module in _FIRST_CALL:
+        importlib.import_module(module)
 
 
 def _endpoint_imports(endpoint: Endpoint) -> _Imports:

@@ -33,7 +33,7 @@ from .manifest import (
     problems_record,
     sha256,
 )
-from .models import model_modules
+from .models import ModelWorkers, model_modules
 from .naming import EndpointNames
 from .output import MANIFEST, Tree, format_files, stamps
 from .overlay import OverlayFile
@@ -122,16 +122,18 @@ def generate(
     strict: bool | None = None,
     full: bool = False,
     files: SpecFiles | None = None,
+    workers: ModelWorkers | None = None,
 ) -> Generation:
     """Every file of the generated folder, formatted, manifest included, and the package.
 
     ``options`` default to the specs folder's settings. Endpoints keep the names ``previous``
     records (see :func:`generator.builder.endpoint_names`); unless ``full``, files ``previous``
     holds intact with unchanged inputs are taken from it instead of being generated again.
-    ``files``: the specs folder's walk, if made already (see :class:`generator.loader.SpecFiles`).
+    ``files``: the specs folder's walk, if made already (see ``loader.SpecFiles``); ``workers``:
+    processes for the models, started already (see ``models.ModelWorkers``).
     """
     try:
-        return _generate(specs_dir, options, previous, strict, full, files)
+        return _generate(specs_dir, options, previous, strict, full, files, workers)
     finally:
         gc.unfreeze()  # see _long_lived
 
@@ -160,6 +162,7 @@ def _generate(
     strict: bool | None,
     full: bool,
     files: SpecFiles | None,
+    workers: ModelWorkers | None,
 ) -> Generation:
     options = read_options(specs_dir) if options is None else options
     salt = generation_salt()
@@ -181,7 +184,8 @@ def _generate(
             ):
                 kept[unit.path] = entry["digest"]
     stale = [unit for unit in units if unit.path not in kept]
-    models = model_modules(package, {unit.models for unit in stale if unit.models is not None})
+    modules = {unit.models for unit in stale if unit.models is not None}
+    models = model_modules(package, modules, workers)
     rendered = {unit.path: unit.render(models) for unit in stale}
     unformatted = {unit.path: rendered[unit.path] for unit in stale if not unit.formatted}
     made = {**rendered, **format_files(unformatted)}

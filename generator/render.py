@@ -207,6 +207,8 @@ _SHORT_ESCAPES = {
     "\f": "\\f",
     "\r": "\\r",
 }
+# Printable ASCII but the double quote and the backslash: written as it is.
+_PLAIN = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 # YAML reads a plain (implicit) mapping key of at most 1024 characters.
 _YAML_KEY_LIMIT = 1024
 
@@ -215,6 +217,8 @@ def tomlstr(value: str) -> str:
     """A TOML basic string, which is also a YAML double-quoted scalar: printable ASCII as it
     is, every other character escaped. Characters beyond the BMP are escaped as ``\\UXXXXXXXX``:
     JSON's surrogate pairs are invalid TOML, and YAML would read them as two lone surrogates."""
+    if _PLAIN.fullmatch(value):  # most names and paths: nothing to escape
+        return f'"{value}"'
     escaped = []
     for char in value:
         code = ord(char)
