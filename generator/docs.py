@@ -682,7 +682,8 @@ def derived_summary(endpoint: Endpoint) -> str:
     else:
         send = f"up to {_count(optional, 'optional field')}" if optional else "an empty input"
     outputs = list(outline.required_outputs or outline.outputs)
-    get = "its untyped JSON output" if outline.untyped_output else _listing(outputs, _LISTED_OUTPUTS)
+    untyped = outline.untyped_output
+    get = "its untyped JSON output" if untyped else _listing(outputs, _LISTED_OUTPUTS)
     category = md_cell(endpoint.category) if endpoint.category.strip() else ""
     kind = " ".join(part for part in (article(category).capitalize(), category, "endpoint") if part)
     return f"{kind}: send {send}, get {get}."
