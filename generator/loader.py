@@ -233,6 +233,16 @@ class Loaded(Generic[DocumentT]):
 
 
 @dataclass(frozen=True)
+class SpecRead:
+    """A spec file as read: its bytes, its overlay, and the digest of both."""
+
+    raw: bytes
+    overlay: OverlayFile | None
+    overlay_errors: SpecErrors | None  # the overlay cannot be used (the spec is skipped)
+    digest: str  # see overlay.spec_digest
+
+
+@dataclass(frozen=True)
 class SpecFiles:
     """A specs folder as one walk finds it: the spec files, and the overlays beside them.
 
@@ -245,7 +255,7 @@ class SpecFiles:
     # independent order
     specs: dict[str, Path]
     overlays: frozenset[Path]  # files named as overlays, with or without a spec
-    _kept: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    _kept: dict[str, SpecRead] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def walk(cls, root: Path) -> SpecFiles:
@@ -264,21 +274,25 @@ class SpecFiles:
         found = {source: Path(folder, name) for source, folder, name in specs}
         return cls(root, found, frozenset(overlays))
 
-    def read(self, source: str) -> bytes:
-        """The spec's bytes, kept for :meth:`take` (OSError when it cannot be read)."""
+    def read(self, source: str) -> SpecRead:
+        """The spec as read, kept for :meth:`take` (OSError when it cannot be read)."""
         if source not in self._kept:
-            self._kept[source] = self.specs[source].read_bytes()
+            self._kept[source] = self._read(source)
         return self._kept[source]
 
-    def take(self, source: str) -> bytes:
-        """The spec's bytes, as :meth:`read` kept them, else read now (and not kept)."""
+    def take(self, source: str) -> SpecRead:
+        """The spec as :meth:`read` kept it, else read now (and not kept)."""
         kept = self._kept.pop(source, None)
-        return self.specs[source].read_bytes() if kept is None else kept
+        return self._read(source) if kept is None else kept
 
-    def overlay_for(self, spec: Path) -> OverlayFile | None:
-        if not self.overlays:
-            return None
-        return overlay_for(self.root, spec, self.overlays)
+    def _read(self, source: str) -> SpecRead:
+        path = self.specs[source]
+        raw = path.read_bytes()
+        try:
+            overlay = overlay_for(self.root, path, self.overlays) if self.overlays else None
+        except SpecErrors as errors:  # never current: loading reports it
+            return SpecRead(raw, None, errors, spec_digest(raw, OverlayFile("", b"unreadable")))
+        return SpecRead(raw, overlay, None, spec_digest(raw, overlay))
 
     def orphans(self) -> list[SpecError]:
         if not self.overlays:
@@ -297,16 +311,11 @@ def spec_digests(specs_dir: Path, files: SpecFiles | None = None) -> dict[str, s
     folder's walk, if made already (it keeps the specs read, see :class:`SpecFiles`)."""
     found = SpecFiles.walk(specs_dir) if files is None else files
     digests = {}
-    for source, path in found.specs.items():
+    for source in found.specs:
         try:
-            overlay = found.overlay_for(path)
-        except SpecErrors:
-            overlay = OverlayFile("", b"unreadable")  # never current: loading reports it
-        try:
-            raw = found.read(source)
+            digests[source] = found.read(source).digest
         except OSError:
             continue  # left out, as loading leaves it out (and reports it)
-        digests[source] = spec_digest(raw, overlay)
     digests.update((error.source, "orphan") for error in found.orphans())
     return digests
 
@@ -331,22 +340,19 @@ def load_folder(
     skipped: list[Problem] = []
     digests: dict[str, str] = {}
     found = SpecFiles.walk(specs_dir) if files is None else files
-    for source, path in found.specs.items():
+    for source in found.specs:
         try:
-            raw = found.take(source)
+            spec = found.take(source)
         except OSError as problem:
             error = SpecError(source, "#", f"cannot read file: {problem.strerror}")
             skipped.append(skipped_problem(error))
             continue
-        try:
-            overlay = found.overlay_for(path)
-        except SpecErrors as problem:
-            digests[source] = spec_digest(raw, OverlayFile("", b"unreadable"))
-            skipped.extend(skipped_problem(error) for error in problem.errors)
+        digests[source] = spec.digest
+        if spec.overlay_errors is not None:
+            skipped.extend(skipped_problem(error) for error in spec.overlay_errors.errors)
             continue
-        digests[source] = digest = spec_digest(raw, overlay)
         try:
-            documents.append(reader(source, raw, overlay, digest))
+            documents.append(reader(source, spec.raw, spec.overlay, spec.digest))
         except SpecErrors as problem:
             skipped.extend(skipped_problem(error) for error in problem.errors)
     for error in found.orphans():  # an overlay whose spec is not there

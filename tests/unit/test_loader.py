@@ -157,6 +157,6 @@ def test_one_walk_finds_specs_overlays_and_orphans(tmp_path: Path) -> None:
 
     assert list(files.specs) == ["a.json", "b/c/d.json", SOURCE]
     assert discover(tmp_path) == list(files.specs.values())
-    assert files.overlay_for(files.specs[SOURCE]) is not None
-    assert files.overlay_for(files.specs["a.json"]) is None
+    assert files.read(SOURCE).overlay is not None
+    assert files.read("a.json").overlay is None
     assert [error.source for error in files.orphans()] == ["fal-ai/gone.overlay.json"]
