@@ -134,10 +134,10 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"{args.out} is up to date")
         return _report(previous.problems)
 
-    from .models import ModelWorkers
+    from .workers import Workers
 
-    # Started first, so that they are ready when the models are (see generator.models).
-    with ModelWorkers.for_endpoints(len(files.specs)) as workers:
+    # Started first, so that they are ready when there is work for them (see generator.workers).
+    with Workers.for_endpoints(len(files.specs)) as workers:
         from .output import compare_tree, write_tree
         from .pipeline import generate
 

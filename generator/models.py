@@ -11,19 +11,12 @@ into one ``from typing import ...`` line.
 from __future__ import annotations
 
 import ast
-import importlib
 import json
 import os
 import re
-import signal
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-
-from datamodel_code_generator import generate
-from datamodel_code_generator.enums import DataModelType, InputFileType
-from datamodel_code_generator.format import PythonVersion
 
 from .builder import DCG_SHARED_MODULE, FILE_BASE_CLASS, MODEL_BASE_CLASS, SHARED_MODULE
 from .errors import GenerationError
@@ -39,11 +32,11 @@ from .ir import (
     walk_types,
 )
 from .naming import ascii_identifier, unique
+from .workers import PARALLEL_ENDPOINTS, Workers
 
+# datamodel-code-generator's options; the three of its own types are added where it is called
+# (it is imported there: a process whose models a worker makes never imports it).
 _OPTIONS: dict[str, Any] = {
-    "input_file_type": InputFileType.JsonSchema,
-    "output_model_type": DataModelType.PydanticV2BaseModel,
-    "target_python_version": PythonVersion.PY_311,
     "enum_field_as_literal": "all",
     "use_annotated": True,
     "field_constraints": True,
@@ -83,74 +76,20 @@ _Imports = dict[str, list[str]]  # ``from <module> import <names>``, in order
 _Split = tuple[_Imports, str, frozenset[str]]  # imports, class definitions, class names
 
 
-# Below this many endpoint modules one datamodel-code-generator call beats starting workers.
-_PARALLEL_MODULES = 64
 # The most endpoint modules one call makes: its memory grows with them (150 MiB for 500).
 _CALL_MODULES = 128
-# What datamodel-code-generator imports on its first call (a third of a second).
-_FIRST_CALL = (
-    "datamodel_code_generator.config",
-    "datamodel_code_generator.parser.jsonschema",
-    "datamodel_code_generator.model.pydantic_v2",
-)
-
-
-class ModelWorkers:
-    """Worker processes that generate models beside the caller, started before it knows which
-    models to make: each imports datamodel-code-generator while the caller loads the specs,
-    and is started while the caller's memory is small. One per core but the caller's, which
-    makes a share itself (see :func:`model_modules`). A context manager: leaving it waits for
-    the workers (their CPU time is the caller's)."""
-
-    def __init__(self, count: int | None = None) -> None:
-        self.count = max((os.cpu_count() or 1) - 1, 0) if count is None else count
-        self._pool: ProcessPoolExecutor | None = None
-        if self.count:
-            self._pool = ProcessPoolExecutor(max_workers=self.count, initializer=_start_worker)
-            self._pool.submit(int)  # starts them: each imports the library first
-
-    @classmethod
-    def for_endpoints(cls, count: int) -> ModelWorkers:
-        """Workers for a package of about ``count`` endpoints: none for a small one, whose
-        models one call here makes as quickly."""
-        return cls(None if count >= _PARALLEL_MODULES else 0)
-
-    def __enter__(self) -> ModelWorkers:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-
-    def generate(self, jobs: list[_Job]) -> list[dict[str, _Split]]:
-        """The jobs' results: made in the workers and here, side by side (a single job in a
-        worker). The workers stop then (a generation makes its models at once)."""
-        assert self._pool is not None
-        ours = len(jobs) > 1
-        share = self.count + ours  # processes: every (count + 1)th job is made here
-        futures = [
-            self._pool.submit(_generate, *job)
-            for index, job in enumerate(jobs)
-            if not ours or index % share != self.count
-        ]
-        here = [_generate(*job) for job in jobs[self.count :: share]] if ours else []
-        done = [future.result() for future in futures]
-        self._pool.shutdown()
-        return done + here
-
-
 _Job = tuple[str, dict[str, str], frozenset[str], str]  # see _generate
 
 
 def model_modules(
-    package: Package, modules: Iterable[str], workers: ModelWorkers | None = None
+    package: Package, modules: Iterable[str], workers: Workers | None = None
 ) -> dict[str, ModelCode]:
     """Model code for the named modules (endpoint modules and/or ``shared``).
 
     Many modules are made in calls of at most ``_CALL_MODULES`` endpoint modules, each with
-    the shared module they import, over one process per core: ``workers`` (started earlier,
-    see :class:`ModelWorkers`) and this one, or new workers. Few modules are made in one call,
-    in a worker of ``workers`` if there is one (it is ready; this process may not be).
+    the shared module they import, by ``workers`` (started earlier, see ``generator.workers``)
+    and this process in turns, or by workers started now. Few modules are made in one call, by
+    one of ``workers`` if there are some (it is ready; this process may not be).
     """
     wanted = set(modules)
     if not wanted:
@@ -160,9 +99,10 @@ def model_modules(
     by_module = {endpoint.module: endpoint for endpoint in package.endpoints}
     names = sorted(wanted - {SHARED_MODULE})
     processes = os.cpu_count() or 1
-    if processes < 2 or len(names) < _PARALLEL_MODULES:
+    if processes < 2 or len(names) < PARALLEL_ENDPOINTS:
         processes = 1
-    calls = max(processes, -(-len(names) // _CALL_MODULES)) if processes > 1 else 1
+    # As many calls for each process (they take turns), each of at most _CALL_MODULES.
+    calls = processes * -(-len(names) // (processes * _CALL_MODULES)) if processes > 1 else 1
     jobs: list[_Job] = []
     for share in (names[index::calls] for index in range(calls)):
         # Endpoint modules import shared models, so the generator always sees their schemas.
@@ -173,13 +113,14 @@ def model_modules(
             aliases |= _attribute_names(name, by_module[name].models)
         modules = frozenset(share) | {DCG_SHARED_MODULE}
         jobs.append((json.dumps({"$defs": defs}), aliases, modules, base))
-    if workers is not None and workers.count:
-        results = workers.generate(jobs)
-    elif len(jobs) == 1:
-        results = [_generate(*jobs[0])]
+    ready = workers is not None and workers.count > 0
+    if len(jobs) == 1:
+        results = [workers.call(_generate, jobs[0]) if workers and ready else _generate(jobs[0])]
+    elif workers is not None and ready:
+        results = workers.map(_generate, jobs)
     else:
-        with ProcessPoolExecutor(max_workers=processes, initializer=_ignore_interrupts) as pool:
-            results = list(pool.map(_generate, *zip(*jobs, strict=True)))
+        with Workers(processes - 1) as started:
+            results = started.map(_generate, jobs)
     parts = {name: code for part in results for name, code in part.items()}
     result = {
         SHARED_MODULE if name == DCG_SHARED_MODULE else name: _code(
@@ -197,13 +138,24 @@ def model_modules(
     return result
 
 
-def _generate(
-    schema: str, aliases: dict[str, str], modules: frozenset[str], base: str
-) -> dict[str, _Split]:
+def _generate(job: _Job) -> dict[str, _Split]:
     """One datamodel-code-generator run (also in a worker process): the code of ``modules``,
     every model derived from ``base`` (the runtime's, see ``_outputs.FalModel``)."""
+    schema, aliases, modules, base = job
+    from datamodel_code_generator import generate
+    from datamodel_code_generator.enums import DataModelType, InputFileType
+    from datamodel_code_generator.format import PythonVersion
+
     try:
-        generated = generate(schema, aliases=aliases, base_class=base, **_OPTIONS)
+        generated = generate(
+            schema,
+            aliases=aliases,
+            base_class=base,
+            input_file_type=InputFileType.JsonSchema,
+            output_model_type=DataModelType.PydanticV2BaseModel,
+            target_python_version=PythonVersion.PY_311,
+            **_OPTIONS,
+        )
     except Exception as problem:  # dcg raises many kinds; all mean the same to the user
         raise GenerationError(f"datamodel-code-generator failed: {problem}") from None
     if not isinstance(generated, dict):
@@ -224,17 +176,6 @@ def _check_classes(module: str, code: ModelCode, models: Iterable[Model]) -> Non
         raise GenerationError(
             f"datamodel-code-generator did not name the models of {module} as expected: {missing}"
         )
-
-
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them (and prints no traceback)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _start_worker() -> None:
-    _ignore_interrupts()
-    for module in _FIRST_CALL:
-        importlib.import_module(module)
 
 
 def _endpoint_imports(endpoint: Endpoint) -> _Imports:

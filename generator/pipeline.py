@@ -33,12 +33,13 @@ from .manifest import (
     problems_record,
     sha256,
 )
-from .models import ModelWorkers, model_modules
+from .models import model_modules
 from .naming import EndpointNames
 from .output import MANIFEST, Tree, format_files, stamps
 from .overlay import OverlayFile
 from .render import plan_package
 from .settings import Options, read_options
+from .workers import PARALLEL_ENDPOINTS, Workers
 
 
 class NothingGenerated(SpecErrors):
@@ -83,22 +84,18 @@ def _load(
     names: Mapping[str, EndpointNames],
     cache: Cache | None = None,
     files: SpecFiles | None = None,
+    workers: Workers | None = None,
 ) -> tuple[Package, dict[str, str]]:
     """The package, and the digest of every spec file as it was read. With a ``cache``, a spec
-    whose bytes this generator prepared before is not validated and prepared again."""
+    whose bytes this generator prepared before is not validated and prepared again; many
+    specs to prepare are shared with ``workers``."""
     files = SpecFiles.walk(specs_dir) if files is None else files
     if specs_dir.is_dir() and not files.specs:
         raise GenerationError(f"no spec files (*.json) in {specs_dir}: nothing to generate")
+    prepared = _prepared(files, cache, workers)
 
     def read(source: str, raw: bytes, overlay: OverlayFile | None, digest: str) -> Any:
-        found = cache.load("specs", source, digest) if cache is not None else None
-        if found is None:
-            try:
-                found = prepare_document(read_spec(source, raw, overlay))
-            except SpecErrors as failed:
-                found = failed
-            if cache is not None:
-                cache.store("specs", found, source, digest)
+        found = prepared.pop(source, None) or _prepare((source, raw, overlay))
         if isinstance(found, SpecErrors):
             raise found
         return found
@@ -114,6 +111,57 @@ def _load(
     return package, loaded.digests
 
 
+_Prepared = Any  # a prepared document (builder._Doc), or the SpecErrors that refuse the spec
+_ToPrepare = tuple[str, bytes, OverlayFile | None]  # source, bytes, overlay
+_PREPARE_CALL = 32  # specs a worker prepares in one call
+
+
+def _prepared(
+    files: SpecFiles, cache: Cache | None, workers: Workers | None
+) -> dict[str, _Prepared]:
+    """The specs prepared before, from the cache, and the others prepared now (the workers and
+    this process taking turns, when there are many) and stored there, by source. Specs that
+    cannot be read are left to loading, which reports them."""
+    found: dict[str, _Prepared] = {}
+    missing: list[tuple[_ToPrepare, str]] = []
+    for source in files.specs:
+        try:
+            spec = files.read(source)
+        except OSError:
+            continue
+        cached = cache.load("specs", source, spec.digest) if cache is not None else None
+        if cached is not None:
+            found[source] = cached
+        elif spec.overlay_errors is None:
+            missing.append(((source, spec.raw, spec.overlay), spec.digest))
+    if workers is not None and workers.count and len(missing) >= PARALLEL_ENDPOINTS:
+        calls = [
+            [item for item, _ in missing[start : start + _PREPARE_CALL]]
+            for start in range(0, len(missing), _PREPARE_CALL)
+        ]
+        made = [done for call in workers.map(_prepare_all, calls) for done in call]
+    else:
+        made = [_prepare(item) for item, _ in missing]
+    for ((source, _, _), digest), done in zip(missing, made, strict=True):
+        found[source] = done
+        if cache is not None:
+            cache.store("specs", done, source, digest)
+    return found
+
+
+def _prepare_all(items: list[_ToPrepare]) -> list[_Prepared]:
+    return [_prepare(item) for item in items]
+
+
+def _prepare(item: _ToPrepare) -> _Prepared:
+    """A spec validated and prepared (see builder.prepare_document), or why it cannot be."""
+    source, raw, overlay = item
+    try:
+        return prepare_document(read_spec(source, raw, overlay))
+    except SpecErrors as failed:
+        return failed
+
+
 def generate(
     specs_dir: Path,
     options: Options | None = None,
@@ -122,7 +170,7 @@ def generate(
     strict: bool | None = None,
     full: bool = False,
     files: SpecFiles | None = None,
-    workers: ModelWorkers | None = None,
+    workers: Workers | None = None,
 ) -> Generation:
     """Every file of the generated folder, formatted, manifest included, and the package.
 
@@ -130,7 +178,7 @@ def generate(
     records (see :func:`generator.builder.endpoint_names`); unless ``full``, files ``previous``
     holds intact with unchanged inputs are taken from it instead of being generated again.
     ``files``: the specs folder's walk, if made already (see ``loader.SpecFiles``); ``workers``:
-    processes for the models, started already (see ``models.ModelWorkers``).
+    processes started already, to share the work with (see ``generator.workers``).
     """
     try:
         return _generate(specs_dir, options, previous, strict, full, files, workers)
@@ -162,7 +210,7 @@ def _generate(
     strict: bool | None,
     full: bool,
     files: SpecFiles | None,
-    workers: ModelWorkers | None,
+    workers: Workers | None,
 ) -> Generation:
     options = read_options(specs_dir) if options is None else options
     salt = generation_salt()
@@ -171,7 +219,7 @@ def _generate(
     # Files are kept only from a tree this generator wrote (see generator.cache).
     written = cache.tree(previous.raw) if previous is not None and not full else None
     with _long_lived():
-        package, digests = _load(specs_dir, options, strict, names, cache, files)
+        package, digests = _load(specs_dir, options, strict, names, cache, files, workers)
         units = plan_package(package, cache.folder("templates"))
     kept: dict[str, str] = {}  # path -> digest
     if previous is not None and written is not None:
