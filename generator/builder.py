@@ -58,6 +58,7 @@ from .ir import (
     ModelRef,
     NoneType,
     Package,
+    PicklesLazily,
     Primitive,
     Problem,
     TupleType,
@@ -179,8 +180,11 @@ UNTYPED_OUTPUT = (
 
 
 @dataclass
-class _Doc:
+class _Doc(PicklesLazily):
     """Per-document working state."""
+
+    # Cached by spec (see generator.cache); the schemas are read only to build the endpoint.
+    _LAZY = ("schemas",)
 
     spec: SpecDocument
     schemas: dict[str, Any]  # shaped components, including hoisted inline objects
@@ -272,7 +276,6 @@ def assemble(
                 problems.append(skipped_problem(_bug_error(doc.spec.source, bug)))
                 continue
             if cache is not None:
-                found[0].fingerprint  # computed once, kept with it  # noqa: B018
                 cache.store("endpoints", found, *context)
         endpoints.append(found[0])
         problems += found[1]

@@ -5,12 +5,18 @@ edit. So nothing in it is taken as proof of anything. What the generator itself 
 here, in a folder of the user's (``FALGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/falgen``, else
 ``~/.cache/falgen``), one subfolder per generator salt (code, templates and tool versions):
 
-* ``trees/<digest>``: the digests of the manifests this generator wrote. Only a manifest found
-  here is believed about the files beside it (to skip work: ``is_up_to_date``, keeping files);
-  any other, forged or just foreign, costs one full generation, never a wrong tree.
+* ``trees/<digest>``: the manifests this generator wrote, each with the stamps of the files it
+  wrote beside it (see ``generator.output.stamps``). Only a manifest found here is believed about
+  the files beside it (to skip work: ``is_up_to_date``, keeping files); any other, forged or just
+  foreign, costs one full generation, never a wrong tree. A file whose stamp is the one recorded
+  is not read again; any other is read, and kept only if it has the manifest's digest.
 * ``specs/<digest>``: the prepared IR of one spec (keyed by its path and bytes), so that an
   unchanged spec is neither validated nor built again; read only from here, so a spec's bytes
   are always validated once by this generator before anything relies on them.
+* ``endpoints/<digest>``: the IR of one endpoint, keyed by its spec, its names and the shared
+  models it uses. Their models are unpickled only when read (see ``ir.PicklesLazily``): a
+  generation reads those of the endpoints whose files it makes.
+* ``templates/``: the compiled templates (jinja's own cache; it checks their source).
 
 Entries are pickles, like Python's own ``__pycache__``: the folder is the user's, created
 private (0700). Everything here is best effort: a cache that cannot be read or written is
@@ -24,8 +30,11 @@ import os
 import pickle
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from .output import Stamp
 
 CACHE_VARIABLE = "FALGEN_CACHE_DIR"
 # Salts kept besides the current one (other checkouts, other versions of the generator).
@@ -45,23 +54,43 @@ class Cache:
 
     def __init__(self, salt: str, root: Path | None = None) -> None:
         self.root = (cache_root() if root is None else root) / salt[:32]
+        self._folder = os.fspath(self.root)
         self._pruned = False
 
     # --- manifests this generator wrote -------------------------------------------------------
 
     def trusts(self, manifest: bytes) -> bool:
-        return (self.root / "trees" / _digest(manifest)).is_file()
+        return self.tree(manifest) is not None
 
-    def remember(self, manifest: bytes) -> None:
-        self._write(self.root / "trees" / _digest(manifest), b"")
+    def tree(self, manifest: bytes) -> dict[str, Stamp] | None:
+        """The stamps of the files written with ``manifest``, or None when this generator did
+        not write it."""
+        found = self.load("trees", _digest(manifest))
+        return found if isinstance(found, dict) else None
 
-    # --- prepared specs --------------------------------------------------------------------
+    def remember(self, manifest: bytes, stamps: Mapping[str, Stamp] | None = None) -> None:
+        """Record that this generator wrote ``manifest`` and, beside it, files of ``stamps``."""
+        self.store("trees", dict(stamps or {}), _digest(manifest))
+
+    def folder(self, kind: str) -> Path | None:
+        """A folder of this cache for files another library keeps (compiled templates), or
+        None when it cannot be made."""
+        path = self.root / kind
+        try:
+            if not self._pruned:
+                self._prune()
+            path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError:
+            return None
+        return path
+
+    # --- any object ----------------------------------------------------------------------------
 
     def load(self, kind: str, *key: str) -> Any:
         """The object stored under ``key``, or None."""
-        path = self._path(kind, key)
         try:
-            data = path.read_bytes()
+            with open(self._path(kind, key), "rb") as stream:
+                data = stream.read()
         except OSError:
             return None
         try:
@@ -74,10 +103,12 @@ class Cache:
             data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:  # not picklable: not cached
             return
-        self._write(self._path(kind, key), data)
+        self._write(Path(self._path(kind, key)), data)
 
-    def _path(self, kind: str, key: tuple[str, ...]) -> Path:
-        return self.root / kind / _digest("\0".join(key).encode("utf-8", "surrogatepass"))
+    def _path(self, kind: str, key: tuple[str, ...]) -> str:
+        # A string, not a Path: thousands are made when most specs are unchanged.
+        name = _digest("\0".join(key).encode("utf-8", "surrogatepass"))
+        return os.path.join(self._folder, kind, name)
 
     def _write(self, path: Path, data: bytes) -> None:
         try:

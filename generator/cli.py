@@ -124,18 +124,31 @@ def add_command(
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from .loader import SpecFiles
     from .manifest import Previous, is_up_to_date
 
     previous = Previous.read(args.out)
-    if not args.full and is_up_to_date(args.specs, previous, strict=args.strict):
+    files = SpecFiles.walk(args.specs)  # read once, whether up to date or not
+    if not args.full and is_up_to_date(args.specs, previous, strict=args.strict, files=files):
         assert previous is not None
         print(f"{args.out} is up to date")
         return _report(previous.problems)
 
-    from .output import compare_tree, write_tree
-    from .pipeline import generate
+    from .workers import Workers
 
-    generation = generate(args.specs, previous=previous, strict=args.strict, full=args.full)
+    # Started first, so that they are ready when there is work for them (see generator.workers).
+    with Workers.for_endpoints(len(files.specs)) as workers:
+        from .output import compare_tree, write_tree
+        from .pipeline import generate
+
+        generation = generate(
+            args.specs,
+            previous=previous,
+            strict=args.strict,
+            full=args.full,
+            files=files,
+            workers=workers,
+        )
     if args.check:
         diff = compare_tree(args.out, generation.files)
         if not diff.clean:
@@ -143,11 +156,11 @@ def _generate(args: argparse.Namespace) -> int:
             print(diff.summary(), file=sys.stderr)
             _report(generation.problems)
             return EXIT_FAILED
-        generation.remember()  # the tree on disk is the one generated: trust its manifest
+        generation.remember(args.out)  # the tree on disk is the one generated: trust its manifest
         print(f"{args.out} is up to date")
         return _report(generation.problems)
     changes = write_tree(args.out, generation.files)
-    generation.remember()
+    generation.remember(args.out)
     print(changes.report(args.out))
     return _report(generation.problems)
 

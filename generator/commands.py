@@ -9,6 +9,7 @@ loads nothing else. The value forms each ``kind`` accepts are parsed by the gene
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 import shlex
@@ -77,10 +78,21 @@ class Option:
 class Command:
     program: str  # the console script, named like the distribution
     name: str  # the subcommand, e.g. ``flux-1-schnell``
-    # Left out of the repr, which keys the command's file: its endpoint's fingerprint does.
+    # Left out of the repr: the endpoint's fingerprint keys the command's file.
     endpoint: Endpoint = dataclasses.field(repr=False)
     summary: str  # one line for the command list; may be empty
-    options: tuple[Option, ...]
+    # The shared models by class name (the endpoint's fields may refer to them).
+    shared: Mapping[str, Model] = dataclasses.field(repr=False, compare=False)
+
+    @functools.cached_property
+    def options(self) -> tuple[Option, ...]:
+        """The input fields as options; made when first asked for (the command list needs only
+        the names)."""
+        # Local class names are unique within their endpoint module only.
+        models = {(name, True): model for name, model in self.shared.items()}
+        models |= {(model.class_name, False): model for model in self.endpoint.models}
+        taken = set(RESERVED_FLAGS)
+        return tuple(_option(field, models, taken) for field in self.endpoint.input.fields)
 
     @property
     def description(self) -> str:
@@ -129,25 +141,16 @@ def command_name(endpoint: Endpoint) -> str:
 
 
 def build_commands(package: Package) -> tuple[Command, ...]:
-    shared = {(model.class_name, True): model for model in package.shared_models}
-    return tuple(_command(package.distribution, endpoint, shared) for endpoint in package.endpoints)
-
-
-def _command(
-    program: str, endpoint: Endpoint, shared_models: Mapping[tuple[str, bool], Model]
-) -> Command:
-    # Local class names are unique within their endpoint module only.
-    models = {**shared_models, **{(m.class_name, False): m for m in endpoint.models}}
-    taken = set(RESERVED_FLAGS)
-    options = []
-    for field in endpoint.input.fields:
-        options.append(_option(field, models, taken))
-    return Command(
-        program=program,
-        name=command_name(endpoint),
-        endpoint=endpoint,
-        summary=first_sentence(endpoint.summary),
-        options=tuple(options),
+    shared = {model.class_name: model for model in package.shared_models}
+    return tuple(
+        Command(
+            program=package.distribution,
+            name=command_name(endpoint),
+            endpoint=endpoint,
+            summary=first_sentence(endpoint.summary),
+            shared=shared,
+        )
+        for endpoint in package.endpoints
     )
 
 

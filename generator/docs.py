@@ -150,24 +150,16 @@ class Example:
 
 
 @dataclass(frozen=True)
-class EndpointPage:
-    # Left out of the repr, which keys the page: its endpoint's fingerprint does.
+class PageEntry:
+    """An endpoint's page as the index, the command list and the navigation link it: cheap to
+    make for every endpoint (the page itself, :class:`EndpointPage`, is made only to render)."""
+
+    # Left out of the repr: the endpoint's fingerprint keys its page.
     endpoint: Endpoint = dataclasses.field(repr=False)
     command: Command
     path: str  # relative to docs/
     title: str  # Markdown: fal's display name, or the endpoint id
     summary: str  # Markdown, never empty: fal's description, or one derived from the schemas
-    parameters: tuple[FieldDoc, ...]
-    output: tuple[FieldDoc, ...]
-    output_note: str  # Markdown: what the output is when its schema says nothing
-    example_note: str  # Markdown: why the examples are not a whole call, when they are not
-    types: tuple[TypeSection, ...]
-    examples: tuple[Example, ...]
-    queue: tuple[Example, ...]
-    webhook: tuple[Example, ...]
-    streaming: tuple[Example, ...]
-    realtime: tuple[Example, ...]
-    realtime_url: str
 
     @property
     def index_entry(self) -> str:
@@ -186,9 +178,26 @@ class EndpointPage:
 
 
 @dataclass(frozen=True)
+class EndpointPage(PageEntry):
+    """Everything an endpoint's page shows."""
+
+    parameters: tuple[FieldDoc, ...]
+    output: tuple[FieldDoc, ...]
+    output_note: str  # Markdown: what the output is when its schema says nothing
+    example_note: str  # Markdown: why the examples are not a whole call, when they are not
+    types: tuple[TypeSection, ...]
+    examples: tuple[Example, ...]
+    queue: tuple[Example, ...]
+    webhook: tuple[Example, ...]
+    streaming: tuple[Example, ...]
+    realtime: tuple[Example, ...]
+    realtime_url: str
+
+
+@dataclass(frozen=True)
 class Category:
     name: str
-    pages: tuple[EndpointPage, ...]
+    pages: tuple[PageEntry, ...]
 
 
 @dataclass(frozen=True)
@@ -207,15 +216,15 @@ class Site:
     degraded: tuple[ProblemDoc, ...]
 
     @property
-    def pages(self) -> tuple[EndpointPage, ...]:
+    def pages(self) -> tuple[PageEntry, ...]:
         return tuple(page for category in self.categories for page in category.pages)
 
 
 def build_site(package: Package, commands: tuple[Command, ...]) -> Site:
-    shared = {model.class_name: model for model in package.shared_models}
-    by_category: dict[str, list[EndpointPage]] = {}
+    """The site's index: every page's entry (see :func:`endpoint_page` for the pages)."""
+    by_category: dict[str, list[PageEntry]] = {}
     for command in commands:
-        page = _endpoint_page(package, command, shared)
+        page = page_entry(command)
         by_category.setdefault(command.endpoint.category or "other", []).append(page)
     shared_links = _Links(package.import_name, SHARED_MODULE, in_shared_page=True)
     return Site(
@@ -261,19 +270,33 @@ def anchor_of(class_name: str) -> str:
     return f"type-{class_name}"
 
 
-def _endpoint_page(package: Package, command: Command, shared: Mapping[str, Model]) -> EndpointPage:
+def page_entry(command: Command) -> PageEntry:
     endpoint = command.endpoint
-    links = _Links(package.import_name, endpoint.module)
-    local = {model.class_name: model for model in endpoint.models}
-    models = _Models(shared, local)
-    io = (endpoint.input.class_name, endpoint.output.class_name)
-    snippets = _Snippets(package, command, models, links)
-    return EndpointPage(
+    return PageEntry(
         endpoint=endpoint,
         command=command,
         path=f"{ENDPOINTS_DIR}/{endpoint.module}.md",
         title=md_cell(endpoint.display_name),
         summary=md_text(endpoint.summary) or derived_summary(endpoint),
+    )
+
+
+def endpoint_page(package: Package, entry: PageEntry) -> EndpointPage:
+    """The page of ``entry``'s endpoint. It depends on the endpoint, its command, the shared
+    models it uses and the package's names only (see ``generator.render``)."""
+    endpoint = entry.endpoint
+    links = _Links(package.import_name, endpoint.module)
+    shared = {model.class_name: model for model in package.shared_models}
+    local = {model.class_name: model for model in endpoint.models}
+    models = _Models(shared, local)
+    io = (endpoint.input.class_name, endpoint.output.class_name)
+    snippets = _Snippets(package, entry.command, models, links)
+    return EndpointPage(
+        endpoint=endpoint,
+        command=entry.command,
+        path=entry.path,
+        title=entry.title,
+        summary=entry.summary,
         parameters=_field_docs(endpoint.input, links, python_names=True),
         output=_field_docs(endpoint.output, links, python_names=False),
         output_note=_output_note(endpoint.output),
@@ -651,19 +674,16 @@ def derived_summary(endpoint: Endpoint) -> str:
     E.g. "A text-to-image endpoint: send `prompt` (and 8 optional fields), get `images`,
     `timings` and more."
     """
-    required = [f.name for f in endpoint.input.fields if f.required and not f.has_default]
-    optional = len(endpoint.input.fields) - len(required)
+    outline = endpoint.outline  # not the models: the index makes this for every endpoint
+    required, optional = list(outline.required), outline.optional
     if required:
         send = _listing(required, len(required))
         send += f" (and {_count(optional, 'optional field')})" if optional else ""
     else:
         send = f"up to {_count(optional, 'optional field')}" if optional else "an empty input"
-    outputs = [f.name for f in endpoint.output.fields if f.required] or [
-        f.name for f in endpoint.output.fields
-    ]
-    get = (
-        "its untyped JSON output" if endpoint.output.untyped else _listing(outputs, _LISTED_OUTPUTS)
-    )
+    outputs = list(outline.required_outputs or outline.outputs)
+    untyped = outline.untyped_output
+    get = "its untyped JSON output" if untyped else _listing(outputs, _LISTED_OUTPUTS)
     category = md_cell(endpoint.category) if endpoint.category.strip() else ""
     kind = " ".join(part for part in (article(category).capitalize(), category, "endpoint") if part)
     return f"{kind}: send {send}, get {get}."

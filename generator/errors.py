@@ -25,6 +25,9 @@ class SpecError(Exception):
         self.pointer = pointer
         self.message = message
 
+    def __reduce__(self) -> tuple[type[SpecError], tuple[str, str, str]]:
+        return type(self), (self.source, self.pointer, self.message)  # the cache, workers
+
 
 class SpecErrors(Exception):
     """Several spec problems found in one run, reported together."""
@@ -32,6 +35,9 @@ class SpecErrors(Exception):
     def __init__(self, errors: Sequence[SpecError]) -> None:
         self.errors = list(errors)
         super().__init__("\n".join(str(error) for error in self.errors))
+
+    def __reduce__(self) -> tuple[type[SpecErrors], tuple[list[SpecError]]]:
+        return type(self), (self.errors,)
 
 
 class GenerationError(Exception):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
 
 from .errors import printable
 
@@ -28,6 +29,50 @@ class _Missing:
 
 
 MISSING: Any = _Missing()
+
+
+class PicklesLazily:
+    """Pickled in two parts: the fields named in ``_LAZY`` go into a pickle of their own, which
+    is unpickled when one of them is first read. Objects loaded by the thousand from the local
+    cache (see ``generator.cache``), of which a generation reads little, so cost little.
+
+    Cached properties named in ``_EAGER`` (computed from lazy fields) are computed before
+    pickling, so that reading them loads nothing. Lazy fields must have no default.
+    """
+
+    _LAZY: ClassVar[tuple[str, ...]] = ()
+    _EAGER: ClassVar[tuple[str, ...]] = ()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        for name in self._EAGER:
+            getattr(self, name)
+        state = dict(self.__dict__)
+        pending = state.pop(_PENDING, None)
+        if pending is None:
+            lazy = {name: state.pop(name) for name in self._LAZY}
+            pending = pickle.dumps(lazy, protocol=pickle.HIGHEST_PROTOCOL)
+        return (_unpickle_lazily, (type(self), state, pending))
+
+    if not TYPE_CHECKING:  # mypy would take any attribute for a lazy one
+
+        def __getattr__(self, name: str) -> Any:
+            """Called only for an attribute that is not set: the lazy fields, until loaded."""
+            pending = self.__dict__.pop(_PENDING, None) if name in self._LAZY else None
+            if pending is None:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            for key, value in pickle.loads(pending).items():
+                self.__dict__.setdefault(key, value)
+            return self.__dict__[name]
+
+
+_PENDING = "_pickled_lazy_fields"
+
+
+def _unpickle_lazily(cls: type, state: dict[str, Any], pending: bytes) -> Any:
+    restored: Any = object.__new__(cls)
+    restored.__dict__.update(state)
+    restored.__dict__[_PENDING] = pending
+    return restored
 
 
 @dataclass(frozen=True)
@@ -284,7 +329,23 @@ class Problem:
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class Outline:
+    """An endpoint's input and output at a glance (what text about an endpoint without a
+    summary is made of), kept apart from its models so that reading it loads none of them."""
+
+    required: tuple[str, ...]  # JSON names of the input fields a call must give
+    optional: int  # how many input fields may be left out
+    outputs: tuple[str, ...]  # JSON names of the output fields
+    required_outputs: tuple[str, ...]  # of those, the ones every output has
+    untyped_output: bool  # the document does not describe the output (see Model.untyped)
+
+
+@dataclass(frozen=True)
+class Endpoint(PicklesLazily):
+    # The models are loaded from the local cache only for the endpoints whose files are made.
+    _LAZY = ("input", "output", "models", "example_input")
+    _EAGER = ("fingerprint", "outline")
+
     endpoint_id: str
     source: str  # spec path relative to the specs folder
     digest: str  # sha256 of the spec file
@@ -311,6 +372,17 @@ class Endpoint:
         """The endpoint's digest, computed once: its module, CLI command and docs page are all
         keyed by it."""
         return fingerprint(self)
+
+    @functools.cached_property
+    def outline(self) -> Outline:
+        required = tuple(f.name for f in self.input.fields if f.required and not f.has_default)
+        return Outline(
+            required=required,
+            optional=len(self.input.fields) - len(required),
+            outputs=tuple(f.name for f in self.output.fields),
+            required_outputs=tuple(f.name for f in self.output.fields if f.required),
+            untyped_output=self.output.untyped,
+        )
 
     @property
     def deprecated(self) -> bool:

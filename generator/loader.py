@@ -25,16 +25,25 @@ import dataclasses
 import functools
 import json
 import math
+import os
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import SpecError, SpecErrors
 from .ir import Problem
 from .naming import pascal_name
-from .overlay import OverlayFile, is_overlay, orphans, overlaid, overlay_for, spec_digest
+from .overlay import (
+    OVERLAY_SUFFIXES,
+    SPEC_SUFFIX,
+    OverlayFile,
+    orphans,
+    overlaid,
+    overlay_for,
+    spec_digest,
+)
 from .schema import NAMED_SCHEMAS as NAMED_SCHEMAS
 from .schema import SCHEMA_REF_PREFIX as SCHEMA_REF_PREFIX  # re-exported for older imports
 from .schema import VALUE_KEYWORDS as VALUE_KEYWORDS
@@ -223,37 +232,104 @@ class Loaded(Generic[DocumentT]):
         return sorted([*found, *self.skipped], key=lambda problem: problem.source)
 
 
+@dataclass(frozen=True)
+class SpecRead:
+    """A spec file as read: its bytes, its overlay, and the digest of both."""
+
+    raw: bytes
+    overlay: OverlayFile | None
+    overlay_errors: SpecErrors | None  # the overlay cannot be used (the spec is skipped)
+    digest: str  # see overlay.spec_digest
+
+
+@dataclass(frozen=True)
+class SpecFiles:
+    """A specs folder as one walk finds it: the spec files, and the overlays beside them.
+
+    A spec read to know whether anything changed (:func:`spec_digests`) is kept until it is
+    loaded, so that it is read once and what was digested is what is loaded.
+    """
+
+    root: Path
+    # source (the path relative to the root, with "/") -> file, in a stable, file-system
+    # independent order
+    specs: dict[str, Path]
+    overlays: frozenset[Path]  # files named as overlays, with or without a spec
+    _kept: dict[str, SpecRead] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def walk(cls, root: Path) -> SpecFiles:
+        """One walk of the folder (as ``rglob``: linked folders are not entered)."""
+        top = os.fspath(root)
+        specs: list[tuple[str, str, str]] = []  # (source, folder, name)
+        overlays = []
+        for folder, _, names in os.walk(top):
+            inside = folder[len(top) :].strip(os.sep).replace(os.sep, "/")
+            for name in names:
+                if name.endswith(OVERLAY_SUFFIXES):
+                    overlays.append(Path(folder, name))
+                elif name.endswith(SPEC_SUFFIX):
+                    specs.append((f"{inside}/{name}" if inside else name, folder, name))
+        specs.sort()
+        found = {source: Path(folder, name) for source, folder, name in specs}
+        return cls(root, found, frozenset(overlays))
+
+    def read(self, source: str) -> SpecRead:
+        """The spec as read, kept for :meth:`take` (OSError when it cannot be read)."""
+        if source not in self._kept:
+            self._kept[source] = self._read(source)
+        return self._kept[source]
+
+    def take(self, source: str) -> SpecRead:
+        """The spec as :meth:`read` kept it, else read now (and not kept)."""
+        kept = self._kept.pop(source, None)
+        return self._read(source) if kept is None else kept
+
+    def _read(self, source: str) -> SpecRead:
+        path = self.specs[source]
+        raw = path.read_bytes()
+        try:
+            overlay = overlay_for(self.root, path, self.overlays) if self.overlays else None
+        except SpecErrors as errors:  # never current: loading reports it
+            return SpecRead(raw, None, errors, spec_digest(raw, OverlayFile("", b"unreadable")))
+        return SpecRead(raw, overlay, None, spec_digest(raw, overlay))
+
+    def orphans(self) -> list[SpecError]:
+        if not self.overlays:
+            return []
+        return orphans(self.root, [*self.specs.values(), *self.overlays])
+
+
 def discover(specs_dir: Path) -> list[Path]:
     """All spec files under ``specs_dir`` in a stable, file-system independent order."""
-    return sorted(
-        (path for path in specs_dir.rglob("*.json") if not is_overlay(path)),
-        key=lambda path: path.relative_to(specs_dir).as_posix(),
-    )
+    return list(SpecFiles.walk(specs_dir).specs.values())
 
 
-def spec_digests(specs_dir: Path) -> dict[str, str]:
+def spec_digests(specs_dir: Path, files: SpecFiles | None = None) -> dict[str, str]:
     """What the specs load as, cheaply: each spec's digest (overlay included) by source, and
-    overlays without a spec (an error when loading) under their own name."""
+    overlays without a spec (an error when loading) under their own name. ``files``: the
+    folder's walk, if made already (it keeps the specs read, see :class:`SpecFiles`)."""
+    found = SpecFiles.walk(specs_dir) if files is None else files
     digests = {}
-    for path in discover(specs_dir):
+    for source in found.specs:
         try:
-            overlay = overlay_for(specs_dir, path)
-        except SpecErrors:
-            overlay = OverlayFile("", b"unreadable")  # never current: loading reports it
-        source = path.relative_to(specs_dir).as_posix()
-        digests[source] = spec_digest(path.read_bytes(), overlay)
-    digests.update((error.source, "orphan") for error in orphans(specs_dir))
+            digests[source] = found.read(source).digest
+        except OSError:
+            continue  # left out, as loading leaves it out (and reports it)
+    digests.update((error.source, "orphan") for error in found.orphans())
     return digests
 
 
 def load_folder(
-    specs_dir: Path, read: Callable[[str, bytes, OverlayFile | None, str], DocumentT] | None = None
+    specs_dir: Path,
+    read: Callable[[str, bytes, OverlayFile | None, str], DocumentT] | None = None,
+    files: SpecFiles | None = None,
 ) -> Loaded[DocumentT]:
     """Every spec of the folder; those that cannot be loaded are listed as skipped.
 
     ``read(source, raw, overlay, digest)`` makes a document of a file's bytes and its overlay
     (default: the :class:`SpecDocument`), raising :class:`SpecErrors` when it cannot. The
-    digests are those of :func:`spec_digests`.
+    digests are those of :func:`spec_digests`. ``files``: the folder's walk, if made already.
     """
     reader: Callable[[str, bytes, OverlayFile | None, str], Any] = read or (
         lambda source, raw, overlay, _: read_spec(source, raw, overlay)
@@ -263,26 +339,23 @@ def load_folder(
     documents: list[DocumentT] = []
     skipped: list[Problem] = []
     digests: dict[str, str] = {}
-    for path in discover(specs_dir):
-        source = path.relative_to(specs_dir).as_posix()
+    found = SpecFiles.walk(specs_dir) if files is None else files
+    for source in found.specs:
         try:
-            raw = path.read_bytes()
+            spec = found.take(source)
         except OSError as problem:
             error = SpecError(source, "#", f"cannot read file: {problem.strerror}")
             skipped.append(skipped_problem(error))
             continue
-        try:
-            overlay = overlay_for(specs_dir, path)
-        except SpecErrors as problem:
-            digests[source] = spec_digest(raw, OverlayFile("", b"unreadable"))
-            skipped.extend(skipped_problem(error) for error in problem.errors)
+        digests[source] = spec.digest
+        if spec.overlay_errors is not None:
+            skipped.extend(skipped_problem(error) for error in spec.overlay_errors.errors)
             continue
-        digests[source] = digest = spec_digest(raw, overlay)
         try:
-            documents.append(reader(source, raw, overlay, digest))
+            documents.append(reader(source, spec.raw, spec.overlay, spec.digest))
         except SpecErrors as problem:
             skipped.extend(skipped_problem(error) for error in problem.errors)
-    for error in orphans(specs_dir):  # an overlay whose spec is not there
+    for error in found.orphans():  # an overlay whose spec is not there
         digests[error.source] = "orphan"
         skipped.append(skipped_problem(error))
     seen: dict[str, str] = {}

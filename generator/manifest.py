@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from importlib import metadata
@@ -27,9 +28,9 @@ from typing import Any
 from . import TEMPLATES_DIR, __version__
 from .cache import Cache
 from .ir import Package, Problem
-from .loader import spec_digests
+from .loader import SpecFiles, spec_digests
 from .naming import EndpointNames
-from .output import MANIFEST, is_cache, read_tree
+from .output import MANIFEST, Stamp, is_cache, list_tree, stamp
 from .settings import Options, read_options
 
 GENERATOR_DIR = Path(__file__).parent
@@ -39,32 +40,49 @@ _TOOLS = ("datamodel-code-generator", "ruff", "black", "jinja2")
 
 @dataclass(frozen=True)
 class Previous:
-    """The output folder of an earlier generation: its manifest and its files."""
+    """The output folder of an earlier generation: its manifest (its files stay on disk)."""
 
+    root: Path
     manifest: dict[str, Any]
-    files: dict[str, bytes]
     raw: bytes  # the manifest's bytes (see generator.cache: is it one this generator wrote?)
 
     @classmethod
     def read(cls, root: Path) -> Previous | None:
-        """The folder's content, or None when it has no readable manifest."""
-        files = read_tree(root)
-        raw = files.pop(MANIFEST, None)
+        """The folder's manifest, or None when it has no readable manifest."""
+        path = root / MANIFEST
+        try:
+            raw = path.read_bytes() if path.is_file() else None
+        except OSError:
+            raw = None
         try:
             manifest = json.loads(raw) if raw is not None else None
         except ValueError:
             return None
         if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
             return None
-        return cls(manifest, files, raw or b"")
+        return cls(root, manifest, raw or b"")
 
-    def intact(self, path: str) -> bytes | None:
-        """The file's bytes, if they are still what the manifest says was generated."""
+    def digest(self, path: str) -> str | None:
+        """The digest the manifest records for a file."""
         entry = self.manifest["files"].get(path)
-        data = self.files.get(path)
-        if not isinstance(entry, dict) or data is None or entry.get("digest") != sha256(data):
-            return None
-        return data
+        found = entry.get("digest") if isinstance(entry, dict) else None
+        return found if isinstance(found, str) else None
+
+    def intact(self, path: str, stamps: Mapping[str, Stamp]) -> bool:
+        """Whether the file is still what the manifest says was generated: it has the stamp
+        recorded when it was written (``stamps``, see generator.cache), or the recorded digest."""
+        recorded = self.digest(path)
+        if recorded is None:
+            return False
+        expected = stamps.get(path)
+        file = os.path.join(self.root, path)  # a string: thousands are checked
+        if expected is not None and stamp(file) == expected:
+            return True
+        try:
+            with open(file, "rb") as stream:
+                return sha256(stream.read()) == recorded
+        except OSError:
+            return False
 
     @property
     def problems(self) -> tuple[Problem, ...]:
@@ -91,35 +109,44 @@ class Previous:
             and isinstance(entry.get("class"), str)
         }
 
-    def is_current(self, salt: str, options: Options, specs: Mapping[str, str]) -> bool:
-        """Whether this output is exactly what generating now would write."""
+    def is_current(
+        self, salt: str, options: Options, specs: Mapping[str, str], stamps: Mapping[str, Stamp]
+    ) -> bool:
+        """Whether this output is exactly what generating now would write (``stamps``: those
+        of the files written with this manifest)."""
         recorded = self.manifest["files"]
         return (
             self.manifest.get("salt") == salt
             and self.manifest.get("options") == options_record(options)
             and self.manifest.get("specs") == dict(specs)
-            and set(recorded) == set(self.files)
-            and all(self.intact(path) is not None for path in recorded)
+            and set(recorded) | {MANIFEST} == set(list_tree(self.root))
+            and all(self.intact(path, stamps) for path in recorded)
         )
 
 
 def is_up_to_date(
-    specs_dir: Path, previous: Previous | None, *, strict: bool | None = None
+    specs_dir: Path,
+    previous: Previous | None,
+    *,
+    strict: bool | None = None,
+    files: SpecFiles | None = None,
 ) -> bool:
     """The fast path: nothing to do when the inputs and the output are what the manifest says
     (with ``strict``, default the ``strict`` setting, also no spec problem).
 
-    Reads the spec files but does not parse them.
+    Reads the spec files (``files``: the specs folder's walk, which keeps them for generating)
+    but does not parse them, and of the output only the files changed since they were written.
     """
     if previous is None:
         return False
     salt = generation_salt()
-    if not Cache(salt).trusts(previous.raw):  # a manifest this generator did not write
+    stamps = Cache(salt).tree(previous.raw)
+    if stamps is None:  # a manifest this generator did not write
         return False
     options = read_options(specs_dir)
     if (options.strict if strict is None else strict) and previous.problems:
         return False
-    return previous.is_current(salt, options, spec_digests(specs_dir))
+    return previous.is_current(salt, options, spec_digests(specs_dir, files), stamps)
 
 
 def generation_salt() -> str:

@@ -14,15 +14,9 @@ import ast
 import json
 import os
 import re
-import signal
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-
-from datamodel_code_generator import generate
-from datamodel_code_generator.enums import DataModelType, InputFileType
-from datamodel_code_generator.format import PythonVersion
 
 from .builder import DCG_SHARED_MODULE, FILE_BASE_CLASS, MODEL_BASE_CLASS, SHARED_MODULE
 from .errors import GenerationError
@@ -38,11 +32,11 @@ from .ir import (
     walk_types,
 )
 from .naming import ascii_identifier, unique
+from .workers import PARALLEL_ENDPOINTS, Workers
 
+# datamodel-code-generator's options; the three of its own types are added where it is called
+# (it is imported there: a process whose models a worker makes never imports it).
 _OPTIONS: dict[str, Any] = {
-    "input_file_type": InputFileType.JsonSchema,
-    "output_model_type": DataModelType.PydanticV2BaseModel,
-    "target_python_version": PythonVersion.PY_311,
     "enum_field_as_literal": "all",
     "use_annotated": True,
     "field_constraints": True,
@@ -82,15 +76,20 @@ _Imports = dict[str, list[str]]  # ``from <module> import <names>``, in order
 _Split = tuple[_Imports, str, frozenset[str]]  # imports, class definitions, class names
 
 
-# Below this many endpoint modules one datamodel-code-generator call beats starting workers.
-_PARALLEL_MODULES = 64
+# The most endpoint modules one call makes: its memory grows with them (150 MiB for 500).
+_CALL_MODULES = 128
+_Job = tuple[str, dict[str, str], frozenset[str], str]  # see _generate
 
 
-def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCode]:
+def model_modules(
+    package: Package, modules: Iterable[str], workers: Workers | None = None
+) -> dict[str, ModelCode]:
     """Model code for the named modules (endpoint modules and/or ``shared``).
 
-    Many modules are split over one worker process per core, each generating its share of the
-    endpoint modules together with the shared module they import.
+    Many modules are made in calls of at most ``_CALL_MODULES`` endpoint modules, each with
+    the shared module they import, by ``workers`` (started earlier, see ``generator.workers``)
+    and this process in turns, or by workers started now. Few modules are made in one call, by
+    one of ``workers`` if there are some (it is ready; this process may not be).
     """
     wanted = set(modules)
     if not wanted:
@@ -99,11 +98,13 @@ def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCo
     base = f"{package.import_name}._runtime.{MODEL_BASE_CLASS}"
     by_module = {endpoint.module: endpoint for endpoint in package.endpoints}
     names = sorted(wanted - {SHARED_MODULE})
-    workers = os.cpu_count() or 1
-    if workers < 2 or len(names) < _PARALLEL_MODULES:
-        workers = 1
-    jobs = []
-    for share in (names[index::workers] for index in range(workers)):
+    processes = os.cpu_count() or 1
+    if processes < 2 or len(names) < PARALLEL_ENDPOINTS:
+        processes = 1
+    # As many calls for each process (they take turns), each of at most _CALL_MODULES.
+    calls = processes * -(-len(names) // (processes * _CALL_MODULES)) if processes > 1 else 1
+    jobs: list[_Job] = []
+    for share in (names[index::calls] for index in range(calls)):
         # Endpoint modules import shared models, so the generator always sees their schemas.
         defs = _defs(DCG_SHARED_MODULE, package.shared_models, file_base)
         aliases = _attribute_names(DCG_SHARED_MODULE, package.shared_models)
@@ -112,11 +113,14 @@ def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCo
             aliases |= _attribute_names(name, by_module[name].models)
         modules = frozenset(share) | {DCG_SHARED_MODULE}
         jobs.append((json.dumps({"$defs": defs}), aliases, modules, base))
+    ready = workers is not None and workers.count > 0
     if len(jobs) == 1:
-        results = [_generate(*jobs[0])]
+        results = [workers.call(_generate, jobs[0]) if workers and ready else _generate(jobs[0])]
+    elif workers is not None and ready:
+        results = workers.map(_generate, jobs)
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_ignore_interrupts) as pool:
-            results = list(pool.map(_generate, *zip(*jobs, strict=True)))
+        with Workers(processes - 1) as started:
+            results = started.map(_generate, jobs)
     parts = {name: code for part in results for name, code in part.items()}
     result = {
         SHARED_MODULE if name == DCG_SHARED_MODULE else name: _code(
@@ -134,13 +138,24 @@ def model_modules(package: Package, modules: Iterable[str]) -> dict[str, ModelCo
     return result
 
 
-def _generate(
-    schema: str, aliases: dict[str, str], modules: frozenset[str], base: str
-) -> dict[str, _Split]:
+def _generate(job: _Job) -> dict[str, _Split]:
     """One datamodel-code-generator run (also in a worker process): the code of ``modules``,
     every model derived from ``base`` (the runtime's, see ``_outputs.FalModel``)."""
+    schema, aliases, modules, base = job
+    from datamodel_code_generator import generate
+    from datamodel_code_generator.enums import DataModelType, InputFileType
+    from datamodel_code_generator.format import PythonVersion
+
     try:
-        generated = generate(schema, aliases=aliases, base_class=base, **_OPTIONS)
+        generated = generate(
+            schema,
+            aliases=aliases,
+            base_class=base,
+            input_file_type=InputFileType.JsonSchema,
+            output_model_type=DataModelType.PydanticV2BaseModel,
+            target_python_version=PythonVersion.PY_311,
+            **_OPTIONS,
+        )
     except Exception as problem:  # dcg raises many kinds; all mean the same to the user
         raise GenerationError(f"datamodel-code-generator failed: {problem}") from None
     if not isinstance(generated, dict):
@@ -161,11 +176,6 @@ def _check_classes(module: str, code: ModelCode, models: Iterable[Model]) -> Non
         raise GenerationError(
             f"datamodel-code-generator did not name the models of {module} as expected: {missing}"
         )
-
-
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the main process, which stops them (and prints no traceback)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _endpoint_imports(endpoint: Endpoint) -> _Imports:

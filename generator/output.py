@@ -13,7 +13,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,13 +125,28 @@ def _ruff_format(folder: Path, names: list[str]) -> None:
 
 def read_tree(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` (caches excluded), keyed by posix relative path."""
-    if not root.is_dir():
-        return {}
-    return {
-        path.relative_to(root).as_posix(): path.read_bytes()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and not is_cache(path.relative_to(root))
-    }
+    return {name: (root / name).read_bytes() for name in list_tree(root)}
+
+
+def list_tree(root: Path) -> list[str]:
+    """The posix relative paths of the files under ``root`` (caches excluded), sorted; as
+    ``rglob``, folders that are links are not entered."""
+    found: list[str] = []
+    pending = [(os.fspath(root), "")]
+    while pending:
+        folder, inside = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name in _CACHES:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((entry.path, f"{inside}{entry.name}/"))
+            elif entry.is_file():
+                found.append(inside + entry.name)
+    return sorted(found)
 
 
 def is_cache(relative: Path) -> bool:
@@ -140,6 +155,80 @@ def is_cache(relative: Path) -> bool:
 
 
 _CACHES = frozenset({"__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache"})
+
+
+class Tree(Mapping[str, str]):
+    """The files of a generated tree by relative path: texts made now, and files kept as they
+    are in the folder of an earlier generation (verified there, read only when asked for:
+    writing the tree over that folder links them instead)."""
+
+    def __init__(self, files: Mapping[str, str | None], folder: Path | None = None) -> None:
+        """``files``: each file's text, or None for one kept from ``folder``."""
+        self._files = dict(files)
+        self.folder = folder
+        self.kept = frozenset(name for name, text in self._files.items() if text is None)
+        if self.kept and folder is None:
+            raise ValueError("kept files need the folder they are kept in")
+
+    def __getitem__(self, name: str) -> str:
+        text = self._files[name]
+        if text is None:
+            assert self.folder is not None
+            return (self.folder / name).read_bytes().decode("utf-8")
+        return text
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        return len(self._files)
+
+    def kept_in(self, root: Path) -> frozenset[str]:
+        """The files kept as they are in ``root``."""
+        return self.kept if self.folder == root else frozenset()
+
+
+# A regular file's device, inode, size, modification and change times (ns).
+Stamp = tuple[int, int, int, int, int]
+
+
+def stamp(path: str | Path) -> Stamp | None:
+    """What the file system says of a regular file (None for anything else). Writing the file
+    changes its stamp: its change time (ctime) is set by the file system's clock, and no call
+    sets it back. (Like git's index, falgen's cache keeps the stamps of the files it wrote.)"""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        return None
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+
+
+def stamps(root: Path, names: Iterable[str]) -> dict[str, Stamp]:
+    """The stamps of files under ``root``, but of those changed in the file system clock's
+    current tick: a later change in the same tick would leave their stamp as it is."""
+    try:
+        now = _file_system_time(root)
+    except OSError:  # no place to ask the clock: nothing is stamped (files are read instead)
+        return {}
+    found = {}
+    folder = os.fspath(root)
+    for name in names:
+        current = stamp(os.path.join(folder, name))
+        if current is not None and current[4] < now:
+            found[name] = current
+    return found
+
+
+def _file_system_time(root: Path) -> int:
+    """The time of the clock that stamps ``root``'s files (of a file made beside it)."""
+    fd, path = tempfile.mkstemp(dir=root.parent, prefix=f".{root.name}.falgen-clock-")
+    try:
+        return os.fstat(fd).st_ctime_ns
+    finally:
+        os.close(fd)
+        os.unlink(path)
 
 
 @dataclass(frozen=True)
@@ -173,14 +262,21 @@ def write_tree(root: Path, files: Mapping[str, str]) -> TreeChanges:
     # mkdtemp makes the folder private (0700); the output is an ordinary folder of the user's.
     staging.chmod(0o777 & ~_umask())
     backup = staging.with_name(staging.name + "-old")
-    old = set(_files_under(root))
+    old = set(list_tree(root)) if root.is_dir() else set()
+    kept = files.kept_in(root) if isinstance(files, Tree) else frozenset()
     added: list[str] = []
     changed: list[str] = []
+    folders: set[str] = set()
+    into, current = os.fspath(staging), os.fspath(root)  # strings: thousands of paths
     try:
-        for name, text in files.items():
-            path = staging / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not _write_or_link(path, text.encode("utf-8"), root / name):
+        for name in files:
+            path = os.path.join(into, name)
+            if (folder := os.path.dirname(path)) not in folders:
+                os.makedirs(folder, exist_ok=True)
+                folders.add(folder)
+            if name in kept:
+                _keep(path, os.path.join(current, name))
+            elif not _write_or_link(path, files[name].encode("utf-8"), os.path.join(current, name)):
                 (changed if name in old else added).append(name)
         if root.exists():
             root.rename(backup)
@@ -202,36 +298,39 @@ def _umask() -> int:
     return mask
 
 
-def _files_under(root: Path) -> list[str]:
-    if not root.is_dir():
-        return []
-    return [
-        path.relative_to(root).as_posix()
-        for path in root.rglob("*")
-        if path.is_file() and not is_cache(path.relative_to(root))
-    ]
-
-
-def _write_or_link(path: Path, data: bytes, current: Path) -> bool:
+def _write_or_link(path: str, data: bytes, current: str) -> bool:
     """Write ``data`` to ``path``, or hard-link the current file when it holds the same bytes
     (ten times faster than writing; most files are unchanged on a regeneration). A current file
     that is linked from elsewhere too is not linked again: it would tie the new tree to it.
     Whether the current file held these bytes."""
     same = False
     try:
-        found = current.lstat()
-        same = (
-            stat.S_ISREG(found.st_mode)
-            and found.st_size == len(data)
-            and current.read_bytes() == data
-        )
+        found = os.lstat(current)
+        if stat.S_ISREG(found.st_mode) and found.st_size == len(data):
+            with open(current, "rb") as stream:
+                same = stream.read() == data
         if same and found.st_nlink == 1:
             os.link(current, path)
             return True
     except OSError:  # no such file, or no hard links on this file system: write it
         pass
-    path.write_bytes(data)
+    with open(path, "wb") as stream:
+        stream.write(data)
     return same
+
+
+def _keep(path: str, current: str) -> None:
+    """Put the current file, known to hold the right bytes, at ``path`` (linked, as
+    :func:`_write_or_link` does, unless it is linked from elsewhere too)."""
+    try:
+        found = os.lstat(current)
+        if stat.S_ISREG(found.st_mode) and found.st_nlink == 1:
+            os.link(current, path)
+            return
+    except OSError:
+        pass
+    with open(current, "rb") as source, open(path, "wb") as target:
+        shutil.copyfileobj(source, target)
 
 
 def _check_owned(root: Path) -> None:
@@ -273,14 +372,17 @@ class TreeDiff:
 
 def compare_tree(root: Path, files: Mapping[str, str]) -> TreeDiff:
     """What differs between the folder on disk and the tree that would be generated."""
-    current = read_tree(root)
-    expected = {name: text.encode("utf-8") for name, text in files.items()}
-    added = sorted(set(expected) - set(current))
-    removed = sorted(set(current) - set(expected))
-    changed = sorted(n for n in set(expected) & set(current) if expected[n] != current[n])
+    current = set(list_tree(root)) if root.is_dir() else set()
+    kept = files.kept_in(root) if isinstance(files, Tree) else frozenset()
+    added = sorted(set(files) - current)
+    removed = sorted(current - set(files))
+    changed = []
     details: list[str] = []
-    for name in changed:
-        details += _unified(name, current[name], expected[name])
+    for name in sorted(current & set(files) - kept):
+        old, new = (root / name).read_bytes(), files[name].encode("utf-8")
+        if old != new:
+            changed.append(name)
+            details += _unified(name, old, new)
     return TreeDiff(added, removed, changed, details)
 
 

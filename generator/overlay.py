@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
-from collections.abc import Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,11 +106,14 @@ class Applied:
 # --------------------------------------------------------------------------------------------
 
 
-def overlay_for(specs_dir: Path, spec: Path) -> OverlayFile | None:
-    """The overlay beside spec file ``spec``, if there is one; SpecErrors if it is unreadable."""
+def overlay_for(
+    specs_dir: Path, spec: Path, listed: Container[Path] | None = None
+) -> OverlayFile | None:
+    """The overlay beside spec file ``spec``, if there is one; SpecErrors if it is unreadable.
+    ``listed``: the folder's files, when a walk listed them already (no look-up for the others)."""
     stem = spec.name.removesuffix(SPEC_SUFFIX)
     found = [spec.with_name(stem + suffix) for suffix in OVERLAY_SUFFIXES]
-    found = [path for path in found if path.is_file()]
+    found = [path for path in found if (listed is None or path in listed) and path.is_file()]
     if not found:
         return None
     names = [path.relative_to(specs_dir).as_posix() for path in found]
@@ -134,14 +137,17 @@ def _read(path: Path, source: str) -> bytes:
     return raw
 
 
-def orphans(specs_dir: Path) -> list[SpecError]:
-    """Overlays with no spec beside them: reported, since they would otherwise do nothing."""
+def orphans(specs_dir: Path, listed: Iterable[Path] | None = None) -> list[SpecError]:
+    """Overlays with no spec beside them: reported, since they would otherwise do nothing.
+    ``listed``: the folder's files, when a walk listed them already."""
+    files = set(specs_dir.rglob("*") if listed is None else listed)
     errors = []
-    for path in sorted(specs_dir.rglob("*")):
-        if is_overlay(path) and path.is_file():
+    for path in sorted(path for path in files if is_overlay(path)):
+        if path.is_file():
             name = path.name
             stem = next(name.removesuffix(s) for s in OVERLAY_SUFFIXES if name.endswith(s))
-            if not path.with_name(stem + SPEC_SUFFIX).is_file():
+            spec = path.with_name(stem + SPEC_SUFFIX)
+            if spec not in files or not spec.is_file():
                 source = path.relative_to(specs_dir).as_posix()
                 errors.append(SpecError(source, "#", f"no spec {stem}{SPEC_SUFFIX} beside it"))
     return errors

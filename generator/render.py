@@ -19,7 +19,7 @@ import jinja2
 from . import TEMPLATES_DIR
 from .builder import SHARED_MODULE
 from .commands import build_commands
-from .docs import build_site, md_cell, md_code
+from .docs import PageEntry, build_site, endpoint_page, md_cell, md_code
 from .docstrings import attribute_doc, endpoint_docs, runtime_exports
 from .ir import Endpoint, Field, Package, UnionType, accepting_files, fingerprint
 from .models import ModelCode
@@ -47,27 +47,62 @@ class Unit:
     formatted: bool = False  # already as black writes it (the runtime's own source files)
 
 
-def plan_package(package: Package) -> list[Unit]:
+def plan_package(package: Package, compiled: Path | None = None) -> list[Unit]:
     """Every file of the generated package (relative path, unformatted text to come).
 
-    Files of one endpoint are keyed by their template context, so that they are rendered only
-    when that context changed; files about the whole package are rendered at once (cheap) and
-    keyed by their text, so that only formatting them is saved.
+    An endpoint's files (module, command, docs page) are keyed by what they depend on: the
+    endpoint's fingerprint, the shared models it uses and the package's names. Nothing of them
+    is built (no command options, no page) unless the file is rendered, so a generation that
+    keeps most endpoints does work for the changed ones only. Files about the whole package are
+    rendered at once (cheap) and keyed by their text, so that only formatting them is saved.
+    ``compiled``: a folder where compiled templates are kept between runs.
     """
-    env = _environment()
+    env = _environment(compiled)
     root = package.import_name
-    shared = {model.class_name: model for model in package.shared_models}
+    shared_keys = {model.class_name: fingerprint(model) for model in package.shared_models}
+
+    def endpoint_key(endpoint: Endpoint) -> str:
+        """What an endpoint's files depend on besides their template."""
+        used = [shared_keys[name] for name in endpoint.shared_models]
+        return fingerprint(root, package.distribution, endpoint.fingerprint, used)
 
     def template(
-        path: str, name: str, *, models: str | None = None, key: object = (), **context: Any
+        path: str,
+        name: str,
+        context: Callable[[], dict[str, Any]],
+        *,
+        key: str,
+        models: str | None = None,
     ) -> Unit:
         def render(code: Mapping[str, ModelCode]) -> str:
             extra = {"models": code.get(models, _NO_MODELS)} if models is not None else {}
-            return env.get_template(name).render(**context, **extra)
+            return env.get_template(name).render(**context(), **extra)
 
-        # An endpoint is keyed by its fingerprint, computed once for its three files.
-        keyed = {k: v.fingerprint if isinstance(v, Endpoint) else v for k, v in context.items()}
-        return Unit(path, fingerprint(name, keyed, key), render, models)
+        return Unit(path, fingerprint(name, key), render, models)
+
+    def endpoint_units(page: PageEntry) -> list[Unit]:
+        endpoint, key = page.endpoint, endpoint_key(page.endpoint)
+        return [
+            template(
+                f"{root}/endpoints/{endpoint.module}.py",
+                "package/endpoint.py.j2",
+                lambda: {"endpoint": endpoint},
+                key=key,
+                models=endpoint.module,
+            ),
+            template(
+                f"{root}/cli/commands/{endpoint.module}.py",
+                "cli/command.py.j2",
+                lambda: {"command": page.command},
+                key=key,
+            ),
+            template(
+                f"docs/{page.path}",
+                "docs/endpoint.md.j2",
+                lambda: {"page": endpoint_page(package, page), "import_name": root},
+                key=key,
+            ),
+        ]
 
     def text(path: str, content: str, *, formatted: bool = False) -> Unit:
         return Unit(path, fingerprint(content), lambda _: content, formatted=formatted)
@@ -93,8 +128,9 @@ def plan_package(package: Package) -> list[Unit]:
         template(
             f"{root}/endpoints/{SHARED_MODULE}.py",
             "package/shared.py.j2",
+            lambda: {},
+            key=fingerprint(root, list(shared_keys.values())),
             models=SHARED_MODULE,
-            key=(root, package.shared_models),
         ),
         *(static(f"{root}/_runtime/{p.name}", p) for p in sorted(RUNTIME_DIR.glob("*.py"))),
         *(static(f"{root}/cli/{p.name}", p) for p in sorted(CLI_DIR.glob("*.py"))),
@@ -106,36 +142,8 @@ def plan_package(package: Package) -> list[Unit]:
     ]
     if package.changelog:
         units.append(text("CHANGELOG.md", package.changelog))
-    for endpoint in package.endpoints:
-        units.append(
-            template(
-                f"{root}/endpoints/{endpoint.module}.py",
-                "package/endpoint.py.j2",
-                models=endpoint.module,
-                # The models code depends on the shared models too, and names the runtime.
-                key=(root, [shared[name] for name in endpoint.shared_models]),
-                endpoint=endpoint,
-            )
-        )
-    units += [
-        template(
-            f"{root}/cli/commands/{c.endpoint.module}.py",
-            "cli/command.py.j2",
-            key=c.endpoint.fingerprint,  # not in the command's repr
-            command=c,
-        )
-        for c in commands
-    ]
-    units += [
-        template(
-            f"docs/{page.path}",
-            "docs/endpoint.md.j2",
-            key=page.endpoint.fingerprint,  # not in the page's repr
-            page=page,
-            import_name=root,
-        )
-        for page in site.pages
-    ]
+    for page in site.pages:
+        units += endpoint_units(page)
     return units
 
 
@@ -147,11 +155,13 @@ def _read(path: Path) -> str:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def _environment(compiled: Path | None = None) -> jinja2.Environment:
     """One environment per process: each template is compiled once (and again when its file
-    changes, as the loader checks)."""
+    changes, as the loader checks), or loaded compiled from ``compiled`` (jinja checks that the
+    source is the same)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -197,6 +207,8 @@ _SHORT_ESCAPES = {
     "\f": "\\f",
     "\r": "\\r",
 }
+# Printable ASCII but the double quote and the backslash: written as it is.
+_PLAIN = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
 # YAML reads a plain (implicit) mapping key of at most 1024 characters.
 _YAML_KEY_LIMIT = 1024
 
@@ -205,6 +217,8 @@ def tomlstr(value: str) -> str:
     """A TOML basic string, which is also a YAML double-quoted scalar: printable ASCII as it
     is, every other character escaped. Characters beyond the BMP are escaped as ``\\UXXXXXXXX``:
     JSON's surrogate pairs are invalid TOML, and YAML would read them as two lone surrogates."""
+    if _PLAIN.fullmatch(value):  # most names and paths: nothing to escape
+        return f'"{value}"'
     escaped = []
     for char in value:
         code = ord(char)

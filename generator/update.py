@@ -157,7 +157,7 @@ def run(
             if bump is not None:
                 write_options(specs_dir, options)
             write_tree(args.out, files)
-            generation.remember()  # the tree on disk is the one generated: trust its manifest
+            generation.remember(args.out)  # the tree on disk is the one generated: trust it
             print(f"generated {len(files)} files in {args.out}", file=out)
     return EXIT_OK
 

@@ -12,7 +12,6 @@ import pytest
 
 from generator.cli import main
 from generator.output import MANIFEST, compare_tree, write_tree
-from generator.pipeline import generate_tree
 from tests.helpers import GENERATED, ROOT, SPECS
 
 
@@ -127,13 +126,21 @@ def test_refuses_to_replace_a_folder_it_did_not_generate(tmp_path: Path) -> None
 
 
 def test_models_generated_in_worker_processes_are_the_same(
-    generated_files: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    generated_files: dict[str, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from generator import models
+    """Specs prepared and models made over worker processes give the same tree."""
+    from generator import models, pipeline, workers
+    from generator.cache import CACHE_VARIABLE
 
-    monkeypatch.setattr(models, "_PARALLEL_MODULES", 1)  # 13 endpoints over the workers
+    monkeypatch.setenv(CACHE_VARIABLE, str(tmp_path))  # nothing prepared before
+
+    for module in (models, pipeline):
+        monkeypatch.setattr(module, "PARALLEL_ENDPOINTS", 1)  # 13 endpoints over the workers
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 3)
     monkeypatch.setattr(models.os, "cpu_count", lambda: 3)
-    assert generate_tree(SPECS) == generated_files
+    with workers.Workers() as started:
+        assert started.count == 2
+        assert pipeline.generate(SPECS, workers=started).files == generated_files
 
 
 def test_runtime_sources_are_kept_formatted() -> None:

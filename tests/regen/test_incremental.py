@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
-from generator import TEMPLATES_DIR, pipeline
+from generator import TEMPLATES_DIR, pipeline, render
 from generator.cli import main
+from generator.commands import Command
+from generator.docs import EndpointPage, PageEntry
+from generator.ir import Package
 from generator.output import MANIFEST, compare_tree, read_tree
 from generator.pipeline import generate_tree
 from tests.helpers import make_spec, write_spec
@@ -196,6 +199,46 @@ def test_a_changed_spec_renders_and_formats_only_what_depends_on_it(
         "fal_models/cli/commands/model_1.py",
         "fal_models/endpoints/model_1.py",
     ]
+    assert compare_tree(out, generate_tree(specs)).clean
+
+
+def test_an_unchanged_endpoint_is_neither_rebuilt_nor_read(
+    project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its files are kept: its docs page and command options are not made, and its models
+    are not even unpickled from the local cache (see ir.PicklesLazily)."""
+    specs, out = project
+    pages: list[str] = []
+    commands: list[Command] = []
+    generations: list[pipeline.Generation] = []
+    page, planned, generate = render.endpoint_page, render.build_commands, pipeline.generate
+
+    def recording_page(package: Package, entry: PageEntry) -> EndpointPage:
+        pages.append(entry.endpoint.endpoint_id)
+        return page(package, entry)
+
+    def recording_commands(package: Package) -> tuple[Command, ...]:
+        built = planned(package)
+        commands.extend(built)
+        return built
+
+    def recording_generate(*args: Any, **kwargs: Any) -> pipeline.Generation:
+        generations.append(generate(*args, **kwargs))
+        return generations[-1]
+
+    monkeypatch.setattr(render, "endpoint_page", recording_page)
+    monkeypatch.setattr(render, "build_commands", recording_commands)
+    monkeypatch.setattr(pipeline, "generate", recording_generate)
+    edit_description(random.Random(0), specs, out)  # one of the three specs
+    assert main(["generate", "--specs", str(specs), "--out", str(out)]) == 0
+
+    (changed,) = pages
+    (generation,) = generations
+    unchanged = [e for e in generation.package.endpoints if e.endpoint_id != changed]
+    assert len(unchanged) == 2
+    assert all("models" not in vars(endpoint) for endpoint in unchanged)
+    # The command of the changed endpoint has its options made (cached), no other.
+    assert [c.endpoint.endpoint_id for c in commands if "options" in vars(c)] == [changed]
     assert compare_tree(out, generate_tree(specs)).clean
 
 

@@ -3,7 +3,10 @@ survives the local cache (pickling) unchanged."""
 
 from __future__ import annotations
 
+import copy
 import pickle
+
+import pytest
 
 from generator.ir import (
     MISSING,
@@ -25,6 +28,8 @@ from generator.ir import (
     fingerprint,
     walk_types,
 )
+from generator.pipeline import load_package
+from tests.helpers import SPECS
 
 STR = Primitive("str")
 
@@ -67,3 +72,32 @@ def test_the_ir_survives_pickling() -> None:
     copied = pickle.loads(pickle.dumps(field))
     assert copied == field and copied.default is MISSING and not copied.has_default
     assert fingerprint(copied) == fingerprint(field) != fingerprint(field, "other")
+
+
+def test_a_pickled_endpoint_loads_its_models_when_first_read() -> None:
+    """The local cache holds every endpoint; a generation reads the models of few of them."""
+    (endpoint, *_) = load_package(SPECS).endpoints
+    restored = pickle.loads(pickle.dumps(endpoint))
+
+    # What the package-wide files read is there without the models.
+    assert restored.fingerprint == endpoint.fingerprint
+    assert restored.outline == endpoint.outline
+    assert restored.module == endpoint.module
+    assert "models" not in vars(restored)
+    # Pickled again before they were read, the models travel along.
+    again = copy.deepcopy(pickle.loads(pickle.dumps(restored)))
+    assert "models" not in vars(restored)
+
+    assert restored.models == endpoint.models and "models" in vars(restored)
+    assert restored == endpoint and repr(restored) == repr(endpoint) and again == endpoint
+    assert fingerprint(restored) == endpoint.fingerprint
+    with pytest.raises(AttributeError, match="no attribute 'modles'"):
+        restored.modles  # noqa: B018
+
+
+def test_an_outline_is_what_the_input_and_output_say() -> None:
+    (endpoint,) = [e for e in load_package(SPECS).endpoints if e.module == "flux_1_schnell"]
+    required = [f.name for f in endpoint.input.fields if f.required and not f.has_default]
+    assert endpoint.outline.required == tuple(required) == ("prompt",)
+    assert endpoint.outline.optional == len(endpoint.input.fields) - 1
+    assert endpoint.outline.outputs == tuple(f.name for f in endpoint.output.fields)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from generator.errors import SpecErrors
-from generator.loader import load_folder, read_spec
+from generator.loader import SpecFiles, discover, load_folder, read_spec, spec_digests
 from tests.helpers import make_spec, write_spec
 
 SOURCE = "fal-ai/demo.json"
@@ -128,3 +128,35 @@ def test_a_folder_lists_what_it_skipped_and_every_digest(tmp_path: Path) -> None
         "in double quotes; endpoint skipped"
     ]
     assert sorted(loaded.digests) == ["fal-ai/bad.json", SOURCE]
+
+
+def test_a_spec_digested_is_the_spec_loaded(tmp_path: Path) -> None:
+    """Deciding whether anything changed and loading read each spec once: a spec changed in
+    between is loaded as it was digested, never with the digest of other bytes."""
+    write_spec(tmp_path, spec({"prompt": {"type": "string"}}))
+    files = SpecFiles.walk(tmp_path)
+    digests = spec_digests(tmp_path, files)
+    write_spec(tmp_path, spec({"seed": {"type": "integer"}}))
+
+    loaded = load_folder(tmp_path, files=files)
+
+    assert loaded.digests == digests
+    assert list(loaded.documents[0].schemas["DemoInput"]["properties"]) == ["prompt"]
+    assert load_folder(tmp_path, files=files).digests != digests  # read again: handed over once
+
+
+def test_one_walk_finds_specs_overlays_and_orphans(tmp_path: Path) -> None:
+    write_spec(tmp_path, spec({"prompt": {"type": "string"}}))
+    (tmp_path / "fal-ai" / "demo.overlay.yaml").write_text("overlay: 1.0.0\n")
+    (tmp_path / "fal-ai" / "gone.overlay.json").write_text("{}")
+    (tmp_path / "b" / "c").mkdir(parents=True)
+    (tmp_path / "b" / "c" / "d.json").write_text("{}")
+    (tmp_path / "a.json").write_text("{}")
+
+    files = SpecFiles.walk(tmp_path)
+
+    assert list(files.specs) == ["a.json", "b/c/d.json", SOURCE]
+    assert discover(tmp_path) == list(files.specs.values())
+    assert files.read(SOURCE).overlay is not None
+    assert files.read("a.json").overlay is None
+    assert [error.source for error in files.orphans()] == ["fal-ai/gone.overlay.json"]

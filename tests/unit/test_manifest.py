@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,7 @@ from generator import builder, pipeline
 from generator.cache import Cache
 from generator.cli import EXIT_SKIPPED, main
 from generator.manifest import Previous, generation_salt, is_up_to_date
-from generator.output import MANIFEST, read_tree
+from generator.output import MANIFEST, read_tree, stamps
 from tests.helpers import make_spec, write_spec
 
 MODULE = "fal_models/endpoints/one.py"
@@ -175,3 +177,40 @@ def test_tool_caches_among_the_templates_do_not_change_the_salt() -> None:
         stray.unlink()
         if not any(stray.parent.iterdir()):
             stray.parent.rmdir()
+
+
+def test_a_file_rewritten_with_its_size_and_time_is_still_caught(
+    project: tuple[Path, Path],
+) -> None:
+    """Files whose stamp (see generator.output.stamp) is the recorded one are not read again:
+    a change that keeps the size and puts the modification time back is still a change."""
+    specs, out = project
+    path = out / MODULE
+    before = path.stat()
+    clean = path.read_bytes()
+    path.write_bytes(clean.replace(b"class", b"klass", 1))  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    assert not is_up_to_date(specs, Previous.read(out))
+    assert main(["generate", "--specs", str(specs), "--out", str(out)]) == 0
+    assert path.read_bytes() == clean
+
+
+def test_a_stamped_file_is_not_read_again(
+    project: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, out = project
+    previous = Previous.read(out)
+    assert previous is not None
+    time.sleep(0.1)  # past the file system clock's tick of the last change
+    stamped = stamps(out, [MODULE])
+    assert previous.intact(MODULE, stamped)
+
+    def unread(data: bytes) -> str:
+        raise AssertionError("a file with its recorded stamp is not read")
+
+    monkeypatch.setattr("generator.manifest.sha256", unread)
+    assert previous.intact(MODULE, stamped)
+    (out / MODULE).write_bytes((out / MODULE).read_bytes())  # the same bytes, written again
+    with pytest.raises(AssertionError, match="not read"):
+        previous.intact(MODULE, stamped)

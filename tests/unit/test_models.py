@@ -10,10 +10,13 @@ from pathlib import Path
 import pydantic
 import pytest
 
+from generator import models
 from generator.builder import SHARED_MODULE, build_package
 from generator.loader import read_spec
 from generator.models import model_modules
-from tests.helpers import make_spec, write_spec
+from generator.pipeline import load_package
+from generator.workers import Workers
+from tests.helpers import SPECS, make_spec, write_spec
 
 IMAGE = {
     "type": "object",
@@ -80,3 +83,21 @@ def test_patterns_are_python_regular_expressions(tmp_path: Path) -> None:
         sys.path.remove(str(tmp_path / "out"))
         for name in [name for name in sys.modules if name.startswith("re_models")]:
             del sys.modules[name]
+
+
+def test_workers_and_calls_of_any_size_make_the_same_models(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Models are made in one call, or split over calls and over this process and workers
+    started beforehand (see generator.workers): the code is the same."""
+    package = load_package(SPECS)
+    modules = {endpoint.module for endpoint in package.endpoints} | {SHARED_MODULE}
+    alone = model_modules(package, modules)
+
+    with Workers(1) as workers:  # one job: in the worker
+        assert model_modules(package, modules, workers) == alone
+    monkeypatch.setattr(models, "PARALLEL_ENDPOINTS", 2)
+    monkeypatch.setattr(models, "_CALL_MODULES", 3)
+    with Workers(1) as workers:  # calls of 3 modules, here and in the worker
+        assert model_modules(package, modules, workers) == alone
+    assert model_modules(package, modules) == alone  # calls of 3 modules, in new workers
