@@ -16,6 +16,7 @@ from tests.helpers import FLUX_OUTPUT
 from tests.runtime.conftest import KEY
 
 URL = "https://queue.test/x"
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 class Counting:
@@ -131,16 +132,17 @@ async def test_the_clients_own_pool_is_gated_and_a_given_one_is_not(
 ) -> None:
     from fal_models import AsyncFalClient
     from fal_models._runtime import _http
-    from fal_models._runtime._client import ASYNC_POOL_SIZE
+    from fal_models._runtime._client import POOL_SIZE
     from fal_models._runtime._pool import LanePool
 
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+    for name in PROXY_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
     async with AsyncFalClient(key=KEY) as own:
         lanes = own.http._transport
-        assert isinstance(lanes, LanePool) and lanes.size == ASYNC_POOL_SIZE
+        assert isinstance(lanes, LanePool) and lanes.size == POOL_SIZE
         places = _http._STREAM_PLACES[own.http]
-        assert places._value == _http.stream_places(ASYNC_POOL_SIZE)
+        assert places._value == _http.stream_places(POOL_SIZE)
         assert _http._STREAM_PLACES[own.with_options(timeout=5).http] is places  # shared
     given = httpx.AsyncClient()
     async with AsyncFalClient(key=KEY, http_client=given) as client:
@@ -149,22 +151,32 @@ async def test_the_clients_own_pool_is_gated_and_a_given_one_is_not(
 
 
 @pytest.mark.anyio
-async def test_with_a_proxy_in_the_environment_the_pool_is_httpxs_own(
+async def test_with_a_proxy_in_the_environment_requests_go_through_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """httpx routes through the environment's proxy only in its own pool: then that one."""
-    from fal_models import AsyncFalClient
+    """httpx routes through the environment's proxy only in its own pool: the client then uses
+    that one, still with its stream places."""
+    from fal_models import APIConnectionError, AsyncFalClient
     from fal_models._runtime import _http
-    from fal_models._runtime._pool import LanePool
 
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.test:3128")
-    async with AsyncFalClient(key=KEY) as client:
-        assert not isinstance(client.http._transport, LanePool)
-        proxied = client.http._transport_for_url(httpx.URL("https://queue.fal.run/x"))
-        assert (
-            isinstance(proxied, httpx.AsyncHTTPTransport) and proxied is not client.http._transport
-        )
+    asked: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        asked.append(await reader.readline())  # the tunnel is refused: the call fails
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    options = {"key": KEY, "queue_url": "https://queue.test", "max_retries": 0}
+    async with server, AsyncFalClient(**options) as client:
+        with pytest.raises(APIConnectionError):
+            await client._send("GET", URL, idempotent=True)
         assert client.http in _http._STREAM_PLACES
+    assert asked and asked[0].startswith(b"CONNECT queue.test:443 ")
 
 
 class HeldStreams:

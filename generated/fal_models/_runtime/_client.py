@@ -21,24 +21,21 @@ if TYPE_CHECKING:
 
     from ._storage import AsyncStorage, SyncStorage
 
-# The sync client's pool. A call that follows its request over the status stream holds a
-# connection until COMPLETED, so threads use as many connections as there are calls (up to the
-# limit). httpx keeps only 20 of them open by default: with more calls than that, connections are
-# closed as they are freed and opened again, each with a TLS handshake. Keep as many alive as may
-# be open.
+# Connections per client, as in httpx's and fal-client's defaults: over a real network a pool
+# carries about size / round-trip requests a second, so a smaller one (cheaper on loopback, where
+# the TLS handshakes are what costs) would hold back many concurrent calls. A call that follows
+# its request over the status stream holds a connection until COMPLETED (see
+# _http.stream_places). httpx keeps only 20 connections alive by default: with more calls than
+# that, connections would be closed as they are freed and opened again, each with a TLS
+# handshake. Keep as many alive as may be open.
 POOL_SIZE = 100
-# The async client's pool (see _pool.LanePool): one event loop, where requests are short and
-# many. Each new connection costs a TLS handshake (about 2 ms of CPU on each side), while a few
-# warm ones carry hundreds of requests a second: 13 calls follow status streams at once (see
-# _http.stream_places), calls beyond that poll until a stream place frees.
-ASYNC_POOL_SIZE = 16
 DOWNLOAD_LIMIT = "max_download_bytes"  # the setting named when a download is too large
 
 
-def pool_limits(size: int) -> httpx.Limits:
+def pool_limits() -> httpx.Limits:
     import httpx
 
-    return httpx.Limits(max_connections=size, max_keepalive_connections=size)
+    return httpx.Limits(max_connections=POOL_SIZE, max_keepalive_connections=POOL_SIZE)
 
 
 class _ClientBase:
@@ -141,8 +138,7 @@ class SyncClient(_ClientBase):
 
                     from . import _http
 
-                    limits = pool_limits(POOL_SIZE)
-                    pool = httpx.Client(timeout=self.config.timeout, limits=limits)
+                    pool = httpx.Client(timeout=self.config.timeout, limits=pool_limits())
                     _http.limit_concurrency(pool, POOL_SIZE)
                     self._pool = pool
         return self._pool
@@ -248,13 +244,13 @@ class AsyncClient(_ClientBase):
 
             from . import _http, _pool
 
-            size, timeout = ASYNC_POOL_SIZE, self.config.timeout
+            timeout = self.config.timeout
             if _pool.environment_proxies():  # httpx's own pool: it routes through the proxy
-                pool = httpx.AsyncClient(timeout=timeout, limits=pool_limits(size))
+                pool = httpx.AsyncClient(timeout=timeout, limits=pool_limits())
             else:
-                lanes = _pool.LanePool(size, _pool.default_lanes())
+                lanes = _pool.LanePool(POOL_SIZE, _pool.default_lanes())
                 pool = httpx.AsyncClient(timeout=timeout, transport=lanes)
-            _http.limit_concurrency(pool, size)
+            _http.limit_concurrency(pool, POOL_SIZE)
             self._pool = pool
         return self._pool
 
