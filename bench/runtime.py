@@ -5,9 +5,10 @@ theirs...), each client in a fresh child process, the server in another:
 
 - **completion latency**: from the moment the server marks a request COMPLETED (it records
   ``time.monotonic()``, a system-wide clock) to the moment the caller's ``subscribe`` returns
-  the result. Calls are made one at a time; the server holds each request until a random moment
-  50-250 ms after submission, so that a polling client meets completions at every phase of its
-  polling beat. Two rows: each client as it comes (ours follows the status stream, fal-client
+  the result. Calls are made one at a time; the server holds each request until a moment
+  50-250 ms after submission, spread evenly over that range in each round (new moments every
+  round, the same for both clients), so that a polling client meets completions at every phase
+  of its polling beat. Two rows: each client as it comes (ours follows the status stream, fal-client
   polls every 0.1 s), and polling against polling (ours with the status stream turned off,
   polling at fal-client's interval): the second compares like with like.
 - **throughput**: completed requests per second of N concurrent async subscribes, at 10, 100
@@ -76,9 +77,9 @@ def run(quick: bool = False) -> list[Result]:
         latencies: dict[str, list[float]] = {mode: [] for mode in LATENCY_MODES}
         held = ServerConfig(root_host="queue", hold=True, **timings)
         with server_process(SPECS, held, **tls) as urls:
-            for _ in range(rounds):
+            for round_ in range(rounds):  # each round its own hold times, the same for all
                 for mode in LATENCY_MODES:
-                    report = _worker(mode, calls, urls.base, ca, urls.admin_token)
+                    report = _worker(mode, calls, urls.base, ca, urls.admin_token, seed=round_)
                     completed = _completion_times(urls, trusted)
                     latencies[mode] += [
                         returned - completed[request_id]
@@ -186,9 +187,12 @@ def _completion_times(urls: ServerURLs, trusted: ssl.SSLContext) -> dict[str, fl
     }
 
 
-def _worker(mode: str, count: int, base: str, ca: Path, admin_token: str = "") -> dict[str, Any]:
+def _worker(
+    mode: str, count: int, base: str, ca: Path, admin_token: str = "", seed: int = 0
+) -> dict[str, Any]:
     """Run one client's measurement (``mode``: "CLIENT HOW") in a fresh interpreter (the latency
-    runs release held requests with the server's ``admin_token``)."""
+    runs release held requests with the server's ``admin_token``, after hold times drawn with
+    ``seed``)."""
     host = base.removeprefix("https://")
     env = {
         **{name: value for name, value in os.environ.items() if not name.startswith("FAL_")},
@@ -202,6 +206,7 @@ def _worker(mode: str, count: int, base: str, ca: Path, admin_token: str = "") -
         ),
     }
     command = [sys.executable, "-m", "bench.runtime", "--worker", mode, str(count), base]
+    command += ["--seed", str(seed)]
     done = subprocess.run(
         command, env=env, cwd=ROOT, capture_output=True, text=True, timeout=WORKER_TIMEOUT
     )
@@ -251,9 +256,22 @@ class _Official:
         await http.aclose()
 
 
-async def _latency(client: _Ours | _Official, count: int, base: str) -> dict[str, Any]:
+def hold_times(count: int, seed: int) -> list[float]:
+    """``count`` hold times spread evenly over HOLD_RANGE, one at a random point of each of
+    ``count`` equal slices, shuffled: a polling client meets completions at every phase of its
+    beat in every round, rather than at the few phases a handful of random draws would give."""
+    rng = random.Random(seed)
+    low, high = HOLD_RANGE
+    times = [low + (high - low) * (index + rng.random()) / count for index in range(count)]
+    rng.shuffle(times)
+    return times
+
+
+async def _latency(
+    client: _Ours | _Official, count: int, base: str, seed: int = 0
+) -> dict[str, Any]:
     returned: dict[str, float] = {}
-    rng = random.Random(0)
+    holds = iter(hold_times(count, seed))
     token = {"Authorization": f"Bearer {os.environ[ADMIN_TOKEN_VARIABLE]}"}
     async with httpx.AsyncClient(timeout=30, headers=token) as admin:
 
@@ -264,7 +282,7 @@ async def _latency(client: _Ours | _Official, count: int, base: str) -> dict[str
         releases: dict[str, asyncio.Future[None]] = {}
 
         def enqueued(request_id: str) -> None:
-            delay = rng.uniform(*HOLD_RANGE)
+            delay = next(holds)
             releases[request_id] = asyncio.ensure_future(release(request_id, delay))
 
         for index in range(count):
@@ -297,13 +315,13 @@ async def _throughput(client: _Ours | _Official, count: int) -> dict[str, Any]:
     }
 
 
-async def _work(mode: str, count: int, base: str) -> dict[str, Any]:
+async def _work(mode: str, count: int, base: str, seed: int = 0) -> dict[str, Any]:
     name, how = mode.split()
     client = _Official() if name == "fal-client" else _Ours(poll=how == "poll")
     try:
         if how == "throughput":
             return await _throughput(client, count)
-        return await _latency(client, count, base)
+        return await _latency(client, count, base, seed)
     finally:
         await client.aclose()
 
@@ -312,10 +330,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.runtime", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few calls: does it all work?")
     parser.add_argument("--worker", nargs=3, metavar=("MODE", "COUNT", "BASE"))
+    parser.add_argument("--seed", type=int, default=0, help="of a latency worker's hold times")
     args = parser.parse_args(argv)
     if args.worker:
         mode, count, base = args.worker
-        print(json.dumps(asyncio.run(_work(mode, int(count), base))))
+        print(json.dumps(asyncio.run(_work(mode, int(count), base, args.seed))))
         return 0
     print(render_table(run(quick=args.quick)))
     return 0

@@ -58,18 +58,25 @@ client.flux_1_schnell.submit(prompt="a lighthouse")
 THEIR_FIRST_USE = "import fal_client; fal_client.SyncClient(key='k')"
 
 
-def python(code: str, root: Path | None) -> Sample:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
+def environment(root: Path | None) -> dict[str, str]:
+    """This process's environment for a child interpreter with ``root`` on its path. Bytecode
+    caches are written and used, as for an installed package (pip compiles what it installs):
+    with PYTHONDONTWRITEBYTECODE set, every run would compile our package afresh, while
+    fal-client's came compiled with its installation."""
+    dropped = ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     if root is not None:
         env["PYTHONPATH"] = str(root)
-    return run_command([sys.executable, "-c", code], env=env)
+    return env
+
+
+def python(code: str, root: Path | None) -> Sample:
+    return run_command([sys.executable, "-c", code], env=environment(root))
 
 
 def script(arguments: Sequence[str], root: Path) -> Sample:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
-    env["PYTHONPATH"] = str(root)
     code = f"from fal_models.cli import main; raise SystemExit(main({list(arguments)!r}))"
-    return run_command([sys.executable, "-c", code], env=env)
+    return run_command([sys.executable, "-c", code], env=environment(root))
 
 
 def run(quick: bool = False) -> list[Result]:
@@ -162,11 +169,13 @@ def _package(count: int) -> Path:
 
 def _first_command(root: Path) -> str:
     """The first CLI command of the package at ``root`` (from its command table)."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONSTARTUP")}
-    env["PYTHONPATH"] = str(root)
     code = "from fal_models.cli.commands import COMMANDS; print(next(iter(COMMANDS)))"
     done = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        env=environment(root),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout.strip()
 

@@ -31,8 +31,10 @@ class FalModel(pydantic.BaseModel):
     (``parse_output``), where required fields the reply leaves out stay unset."""
 
     # Patterns are Python regular expressions, as the generator checked them (the default
-    # engine rejects look-arounds, and the module would not import).
-    model_config = pydantic.ConfigDict(regex_engine="python-re")
+    # engine rejects look-arounds, and the module would not import). Validators are built when
+    # first used, not when the module is imported: a call builds its endpoint's input model,
+    # and its output model while the request runs (see prepare).
+    model_config = pydantic.ConfigDict(regex_engine="python-re", defer_build=True)
 
     @pydantic.model_validator(mode="wrap")
     @classmethod
@@ -75,6 +77,13 @@ def _without_missing(
         extra = {}
     constructed = model.model_construct(_fields_set=set(values), **values, **extra)
     return constructed
+
+
+def prepare(model: type[pydantic.BaseModel]) -> None:
+    """Build ``model``'s validator now rather than when it first validates (models build on
+    first use, see FalModel), e.g. while a request runs, so that its result is not kept waiting.
+    A model that cannot be built raises when it validates, as it would have."""
+    model.model_rebuild(raise_errors=False)
 
 
 def parse_output(model: type[OutT], data: Any, request_id: str | None = None) -> OutT:

@@ -23,7 +23,7 @@ import pydantic
 
 from . import _errors
 from ._config import ClientConfig
-from ._outputs import parse_output
+from ._outputs import parse_output, prepare
 
 if TYPE_CHECKING:  # httpx and asyncio are imported when first used (see _client)
     import asyncio
@@ -408,6 +408,7 @@ class SyncRequestHandle(Generic[OutT]):
         )
 
     def _wait(self, follow: Follow, logs: bool, on_update: Callback | None = None) -> OutT:
+        prepare(self._output_model)
         with contextlib.closing(self._follow(follow, logs)) as statuses:
             for status in statuses:
                 if on_update is not None:
@@ -545,6 +546,7 @@ class AsyncRequestHandle(Generic[OutT]):
         )
 
     async def _wait(self, follow: Follow, logs: bool, on_update: Callback | None = None) -> OutT:
+        prepare(self._output_model)
         async with contextlib.aclosing(self._follow(follow, logs)) as statuses:
             async for status in statuses:
                 if on_update is not None:

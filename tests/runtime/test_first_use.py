@@ -56,3 +56,28 @@ def test_the_pool_is_made_once_when_first_needed() -> None:
     assert len({id(pool) for pool in pools}) == 1 and pools[0] is client.http
     client.close()
     assert client.http.is_closed
+
+
+FIRST_REQUEST = """
+import json, sys
+import httpx
+from fal_models import FalClient
+
+def queue(request):
+    return httpx.Response(200, json={"request_id": "r"})
+
+client = FalClient(key="k", http_client=httpx.Client(transport=httpx.MockTransport(queue)))
+client.flux_1_schnell.submit(prompt="a lighthouse")
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] == "asyncio")))
+"""
+
+
+def test_a_sync_clients_first_request_loads_no_asyncio() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_REQUEST],
+        env={"PYTHONPATH": str(GENERATED)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(done.stdout) == []

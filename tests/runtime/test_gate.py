@@ -1,5 +1,6 @@
-"""The async client's own pool lets only as many requests through as it has connections; the
-others wait in the gate (not in httpcore's pool, whose bookkeeping grows with the queue)."""
+"""The async client's own pool (lanes of one connection) lets only as many requests through as
+it has lanes, the others wait for one; status streams leave a fifth of a pool to the other
+requests."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.helpers import FLUX_OUTPUT
 from tests.runtime.conftest import KEY
 
 URL = "https://queue.test/x"
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 class Counting:
@@ -42,8 +44,9 @@ class Counting:
 def gated(handler: Counting, limit: int, **options: Any) -> Any:
     from fal_models import AsyncFalClient
     from fal_models._runtime import _http
+    from fal_models._runtime._pool import LanePool
 
-    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    http = httpx.AsyncClient(transport=LanePool(limit, lambda: httpx.MockTransport(handler)))
     _http.limit_concurrency(http, limit)
     return AsyncFalClient(key=KEY, queue_url="https://queue.test", http_client=http, **options)
 
@@ -89,7 +92,7 @@ async def test_places_are_given_back_after_errors_and_cancellation() -> None:
     client = gated(handler, 2, max_retries=0)
     doomed = [asyncio.ensure_future(client._send("GET", URL, idempotent=True)) for _ in range(4)]
     await settle()
-    for task in doomed:  # two inside the transport, two waiting at the gate
+    for task in doomed:  # two inside the transport, two waiting for a lane
         task.cancel()
     await asyncio.gather(*doomed, return_exceptions=True)
     handler.release.set()
@@ -124,19 +127,56 @@ async def test_waiting_longer_than_the_pool_timeout_is_a_pool_timeout_and_retrie
 
 
 @pytest.mark.anyio
-async def test_the_clients_own_pool_is_gated_and_a_given_one_is_not() -> None:
+async def test_the_clients_own_pool_is_gated_and_a_given_one_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from fal_models import AsyncFalClient
     from fal_models._runtime import _http
     from fal_models._runtime._client import POOL_SIZE
+    from fal_models._runtime._pool import LanePool
 
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
     async with AsyncFalClient(key=KEY) as own:
-        gate = _http._GATES[own.http]
-        assert gate.requests._value == POOL_SIZE
-        assert _http._GATES[own.with_options(timeout=5).http] is gate  # the pool is shared
+        lanes = own.http._transport
+        assert isinstance(lanes, LanePool) and lanes.size == POOL_SIZE
+        places = _http._STREAM_PLACES[own.http]
+        assert places._value == _http.stream_places(POOL_SIZE)
+        assert _http._STREAM_PLACES[own.with_options(timeout=5).http] is places  # shared
     given = httpx.AsyncClient()
     async with AsyncFalClient(key=KEY, http_client=given) as client:
-        assert client.http not in _http._GATES  # the caller sized that pool
+        assert client.http not in _http._STREAM_PLACES  # the caller sized that pool
     await given.aclose()
+
+
+@pytest.mark.anyio
+async def test_with_a_proxy_in_the_environment_requests_go_through_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """httpx routes through the environment's proxy only in its own pool: the client then uses
+    that one, still with its stream places."""
+    from fal_models import APIConnectionError, AsyncFalClient
+    from fal_models._runtime import _http
+
+    asked: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        asked.append(await reader.readline())  # the tunnel is refused: the call fails
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    options = {"key": KEY, "queue_url": "https://queue.test", "max_retries": 0}
+    async with server, AsyncFalClient(**options) as client:
+        with pytest.raises(APIConnectionError):
+            await client._send("GET", URL, idempotent=True)
+        assert client.http in _http._STREAM_PLACES
+    assert asked and asked[0].startswith(b"CONNECT queue.test:443 ")
 
 
 class HeldStreams:

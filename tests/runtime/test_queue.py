@@ -350,3 +350,28 @@ def test_streaming_endpoints_ask_for_an_event_stream() -> None:
     with FalClient(key=KEY, run_url="https://run.test", http_client=http) as client:
         outputs = list(client.hidream_i1_full.stream(prompt="p"))
     assert len(outputs) == 1 and accept == ["text/event-stream"]
+
+
+def test_the_output_model_is_built_while_the_request_runs() -> None:
+    """Models build their validators when first used: a call builds its output model's while
+    it waits, so that the result, when it comes, is not kept waiting for it."""
+    from fal_models._runtime import FalModel
+    from fal_models._runtime._queue import RequestURLs, SyncRequestHandle
+
+    class Output(FalModel):
+        seed: int
+
+    assert not Output.__pydantic_complete__  # not built when defined
+    built_by_then: list[bool] = []
+
+    class Watching(FakeQueue):
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/status"):
+                built_by_then.append(Output.__pydantic_complete__)
+            return super().__call__(request)
+
+    with client_for(Watching([], [QUEUED, DONE]), stream_status=False) as client:
+        urls = RequestURLs.for_app(QUEUE, "fal-ai/flux-1", "r-1")
+        output = SyncRequestHandle(client, urls, Output).result()
+    assert output.seed == 1
+    assert built_by_then == [True, True]

@@ -21,10 +21,13 @@ if TYPE_CHECKING:
 
     from ._storage import AsyncStorage, SyncStorage
 
-# A call that follows its request over the status stream holds a connection until COMPLETED, so
-# concurrent calls use as many connections as there are calls (up to the limit). httpx keeps only
-# 20 of them open by default: with more calls than that, connections are closed as they are
-# freed and opened again, each with a TLS handshake. Keep as many alive as may be open.
+# Connections per client, as in httpx's and fal-client's defaults: over a real network a pool
+# carries about size / round-trip requests a second, so a smaller one (cheaper on loopback, where
+# the TLS handshakes are what costs) would hold back many concurrent calls. A call that follows
+# its request over the status stream holds a connection until COMPLETED (see
+# _http.stream_places). httpx keeps only 20 connections alive by default: with more calls than
+# that, connections would be closed as they are freed and opened again, each with a TLS
+# handshake. Keep as many alive as may be open.
 POOL_SIZE = 100
 DOWNLOAD_LIMIT = "max_download_bytes"  # the setting named when a download is too large
 
@@ -239,9 +242,14 @@ class AsyncClient(_ClientBase):
         if self._pool is None:
             import httpx
 
-            from . import _http
+            from . import _http, _pool
 
-            pool = httpx.AsyncClient(timeout=self.config.timeout, limits=pool_limits())
+            timeout = self.config.timeout
+            if _pool.environment_proxies():  # httpx's own pool: it routes through the proxy
+                pool = httpx.AsyncClient(timeout=timeout, limits=pool_limits())
+            else:
+                lanes = _pool.LanePool(POOL_SIZE, _pool.default_lanes())
+                pool = httpx.AsyncClient(timeout=timeout, transport=lanes)
             _http.limit_concurrency(pool, POOL_SIZE)
             self._pool = pool
         return self._pool

@@ -6,7 +6,6 @@ functions; the sync and async request loops only apply them.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import email.utils
@@ -20,13 +19,16 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from .._version import __version__
 from . import _errors
 from ._config import ClientConfig
+
+if TYPE_CHECKING:  # imported by the async paths only: a sync client does without it
+    import asyncio
 
 USER_AGENT = f"fal-models/{__version__} python/{platform.python_version()}"
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -455,65 +457,46 @@ async def aopen_response(
     """The async twin of :func:`open_response`."""
     if max_retries is not None:
         config = dataclasses.replace(config, max_retries=max_retries)
-    gate = _GATES.get(http)
     attempt = 0
     while True:
         response: httpx.Response | None = None
-        admitted = False  # through the gate: held while the connection is in use
         try:
-            try:
-                if gate is not None:
-                    await _admit(gate.requests, kwargs.get("timeout", http.timeout))
-                    admitted = True
-                request = http.build_request(method, url, **kwargs)
-                guard(config, request)
-                response = await http.send(request, stream=True, follow_redirects=follow_redirects)
-                if not (stream and response.is_success):
-                    streamed = response
-                    try:
-                        response = await aread_reply(streamed, config, request_id)
-                    finally:
-                        await streamed.aclose()
-            except httpx.TransportError as error:
-                if response is not None:
-                    await response.aclose()
-                delay = retry_delay(attempt, config, idempotent=idempotent, error=error)
-                if delay is None:
-                    raise connection_error(method, url, error) from error
-            else:
-                if response.is_success:
-                    try:
-                        yield response
-                    finally:
-                        await response.aclose()
-                    return
+            request = http.build_request(method, url, **kwargs)
+            guard(config, request)
+            response = await http.send(request, stream=True, follow_redirects=follow_redirects)
+            if not (stream and response.is_success):
+                streamed = response
+                try:
+                    response = await aread_reply(streamed, config, request_id)
+                finally:
+                    await streamed.aclose()
+        except httpx.TransportError as error:
+            if response is not None:
                 await response.aclose()
-                delay = retry_delay(attempt, config, idempotent=idempotent, response=response)
-                if delay is None:
-                    raise error_from_response(response, request_id)
-        finally:
-            if gate is not None and admitted:
-                gate.requests.release()
+            delay = retry_delay(attempt, config, idempotent=idempotent, error=error)
+            if delay is None:
+                raise connection_error(method, url, error) from error
+        else:
+            if response.is_success:
+                try:
+                    yield response
+                finally:
+                    await response.aclose()
+                return
+            await response.aclose()
+            delay = retry_delay(attempt, config, idempotent=idempotent, response=response)
+            if delay is None:
+                raise error_from_response(response, request_id)
+        import asyncio
+
         await asyncio.sleep(delay)
         attempt += 1
 
 
-@dataclasses.dataclass(frozen=True)
-class _Gate:
-    """Places in a pool the client created. Requests beyond its size wait here, not in
-    httpcore's pool, whose bookkeeping scans every waiting request whenever a connection is
-    taken or given back (with a thousand concurrent calls, more CPU than the calls). Status
-    streams hold a connection until COMPLETED: they may take all but a fifth of the pool, so
-    that submissions, polls and results always find one (calls beyond that poll meanwhile).
-    """
-
-    requests: asyncio.Semaphore
-    streams: asyncio.Semaphore
-
-
-_GATES: weakref.WeakKeyDictionary[httpx.AsyncClient, _Gate] = weakref.WeakKeyDictionary()
-# The sync client's threads wait in httpcore's pool; only its status streams are counted.
-_STREAM_PLACES: weakref.WeakKeyDictionary[httpx.Client, threading.Semaphore] = (
+# Status streams hold a connection until COMPLETED: they may take all but a fifth of a pool the
+# client created, so that submissions, polls and results always find one (calls beyond that
+# poll meanwhile). Requests beyond the pool's size wait in the pool (see _pool for the async one).
+_STREAM_PLACES: weakref.WeakKeyDictionary[httpx.AsyncClient | httpx.Client, Any] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -524,12 +507,15 @@ def stream_places(pool_size: int) -> int:
 
 
 def limit_concurrency(http: httpx.AsyncClient | httpx.Client, limit: int) -> None:
-    """Let at most ``limit`` requests (async) and ``stream_places(limit)`` status streams through
-    ``http`` at once: the size of its pool."""
+    """Let at most ``stream_places(limit)`` status streams through ``http`` (a pool of ``limit``
+    connections) at once."""
+    places = stream_places(limit)
     if isinstance(http, httpx.Client):
-        _STREAM_PLACES[http] = threading.Semaphore(stream_places(limit))
+        _STREAM_PLACES[http] = threading.Semaphore(places)
     else:
-        _GATES[http] = _Gate(asyncio.Semaphore(limit), asyncio.Semaphore(stream_places(limit)))
+        import asyncio
+
+        _STREAM_PLACES[http] = asyncio.Semaphore(places)
 
 
 @contextlib.asynccontextmanager
@@ -537,27 +523,29 @@ async def stream_place(http: httpx.AsyncClient, wait: float = 0.0) -> AsyncItera
     """Whether a status stream may be opened, waiting ``wait`` seconds at most for a place; the
     place is held until the block exits. When none was free the caller polls instead. Pools
     the client did not create are not counted."""
-    gate = _GATES.get(http)
-    placed = gate is None
-    if gate is not None and not gate.streams.locked():
-        await gate.streams.acquire()  # a place is free: this returns at once
+    places: asyncio.Semaphore | None = _STREAM_PLACES.get(http)
+    placed = places is None
+    if places is not None and not places.locked():
+        await places.acquire()  # a place is free: this returns at once
         placed = True
-    elif gate is not None and wait > 0:
+    elif places is not None and wait > 0:
+        import asyncio
+
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wait):
-                await gate.streams.acquire()
+                await places.acquire()
             placed = True
     try:
         yield placed
     finally:
-        if gate is not None and placed:
-            gate.streams.release()
+        if places is not None and placed:
+            places.release()
 
 
 @contextlib.contextmanager
 def sync_stream_place(http: httpx.Client, wait: float = 0.0) -> Iterator[bool]:
     """The sync twin of :func:`stream_place`."""
-    places = _STREAM_PLACES.get(http)
+    places: threading.Semaphore | None = _STREAM_PLACES.get(http)
     placed = places is None
     if places is not None:
         placed = places.acquire(timeout=wait) if wait > 0 else places.acquire(blocking=False)
@@ -566,16 +554,6 @@ def sync_stream_place(http: httpx.Client, wait: float = 0.0) -> Iterator[bool]:
     finally:
         if places is not None and placed:
             places.release()
-
-
-async def _admit(gate: asyncio.Semaphore, timeout: Any) -> None:
-    """Wait for ``gate`` within the pool timeout, as httpx waits for a connection; a wait
-    that times out is the same ``httpx.PoolTimeout``."""
-    try:
-        async with asyncio.timeout(httpx.Timeout(timeout).pool):
-            await gate.acquire()
-    except TimeoutError:
-        raise httpx.PoolTimeout("timed out waiting for a free connection") from None
 
 
 def send(
