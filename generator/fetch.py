@@ -39,6 +39,7 @@ from .errors import SpecErrors, printable
 from .ir import Problem
 from .loader import MAX_SPEC_BYTES, discover, parse_json, read_spec
 from .overlay import Applied, OverlayFile, apply_overlay, overlay_for, parse_overlay
+from .reading import read_inside
 from .remote import (
     OPENAPI_PATH,
     RUN_SECONDS,
@@ -278,7 +279,7 @@ def _store(specs_dir: Path, path: Path, endpoint_id: str, fetched: Fetched) -> F
     previous: dict[str, Any] | None = None
     document = fetched.document
     if path.exists():
-        raw = path.read_bytes()
+        raw = read_inside(specs_dir, path, MAX_SPEC_BYTES)
         previous_text = raw.decode("utf-8", errors="replace")
         try:
             previous = parse_json(str(path), raw)

@@ -44,6 +44,7 @@ from .overlay import (
     overlay_for,
     spec_digest,
 )
+from .reading import read_inside
 from .schema import NAMED_SCHEMAS as NAMED_SCHEMAS
 from .schema import SCHEMA_REF_PREFIX as SCHEMA_REF_PREFIX  # re-exported for older imports
 from .schema import VALUE_KEYWORDS as VALUE_KEYWORDS
@@ -287,7 +288,7 @@ class SpecFiles:
 
     def _read(self, source: str) -> SpecRead:
         path = self.specs[source]
-        raw = path.read_bytes()
+        raw = read_inside(self.root, path, MAX_SPEC_BYTES)
         try:
             overlay = overlay_for(self.root, path, self.overlays) if self.overlays else None
         except SpecErrors as errors:  # never current: loading reports it
@@ -469,7 +470,7 @@ def parse_json(source: str, raw: bytes) -> dict[str, Any]:
     :data:`MAX_DEPTH` levels deep, an object at the top."""
     if len(raw) > MAX_SPEC_BYTES:
         raise SpecErrors(
-            [SpecError(source, "#", f"document is {len(raw)} bytes; the limit is {MAX_SPEC_BYTES}")]
+            [SpecError(source, "#", f"document is larger than the limit of {MAX_SPEC_BYTES} bytes")]
         )
     try:
         text = raw.decode("utf-8-sig")

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import SpecError, SpecErrors
+from .reading import read_inside
 from .schema import json_pointer
 
 OVERLAY_SUFFIXES = (".overlay.yaml", ".overlay.yml", ".overlay.json")
@@ -121,13 +122,12 @@ def overlay_for(
         raise SpecErrors(
             [SpecError(names[1], "#", f"{names[0]} is an overlay for the same spec: keep one")]
         )
-    return OverlayFile(names[0], _read(found[0], names[0]))
+    return OverlayFile(names[0], _read(specs_dir, found[0], names[0]))
 
 
-def _read(path: Path, source: str) -> bytes:
+def _read(specs_dir: Path, path: Path, source: str) -> bytes:
     try:
-        with path.open("rb") as stream:
-            raw = stream.read(MAX_OVERLAY_BYTES + 1)
+        raw = read_inside(specs_dir, path, MAX_OVERLAY_BYTES)
     except OSError as problem:
         raise SpecErrors(
             [SpecError(source, "#", f"cannot read file: {problem.strerror}")]

@@ -420,7 +420,7 @@ MALFORMED: dict[str, tuple[bytes, str]] = {
     # huge documents
     "over the size limit": (
         b'{"openapi": "' + b"x" * MAX_SPEC_BYTES + b'"}',
-        f"#: document is {MAX_SPEC_BYTES + 15} bytes; the limit is {MAX_SPEC_BYTES}",
+        f"#: document is larger than the limit of {MAX_SPEC_BYTES} bytes",
     ),
     "schemas nested too deeply": (
         nested(DEEP, "}", MAX_DEPTH),
@@ -552,3 +552,45 @@ def test_a_malformed_spec_is_degraded_or_skipped(
         {"degraded"} if degraded else {"skipped"}
     )
     assert str(package.problems[0]).startswith(f"{SOURCE}: {expected}")
+
+
+def test_links_out_of_the_specs_folder_are_not_followed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A spec or overlay that links to a file outside the folder is skipped, never read (its
+    text would reach messages and docs); links inside the folder are followed."""
+    from generator.diff.sources import load_folder as diff_folder
+
+    elsewhere = tmp_path / "elsewhere"
+    secret = write_spec(
+        elsewhere, make_spec("fal-ai/secret-7f3a9c", {"prompt": {"type": "string"}})
+    )
+    overlay = elsewhere / "overlay.yaml"
+    overlay.write_text("overlay: 1.0.0\ninfo: {title: x, version: '1'}\nactions: []\n")
+    specs = tmp_path / "specs"
+    write_spec(specs, good())
+    (specs / "fal-ai" / "leak.json").symlink_to(secret)
+    stored = specs / "store" / "inner.data"  # not a spec file name: found through the link only
+    stored.parent.mkdir()
+    stored.write_text(json.dumps(make_spec("fal-ai/inner", {"seed": {"type": "integer"}})))
+    (specs / "fal-ai" / "inner.json").symlink_to(Path("..", "store", "inner.data"))
+    (specs / "fal-ai" / "demo.overlay.yaml").symlink_to(overlay)
+    (specs / "linked").symlink_to(elsewhere, target_is_directory=True)  # not entered
+    out = tmp_path / "generated"
+
+    assert main(["generate", "--specs", str(specs), "--out", str(out)]) == EXIT_SKIPPED
+
+    err = capsys.readouterr().err
+    refused = "a link to outside the specs folder; not followed; endpoint skipped"
+    assert f"skipped: fal-ai/leak.json: #: cannot read file: {refused}" in err
+    assert f"skipped: fal-ai/demo.overlay.yaml: #: cannot read file: {refused}" in err
+    manifest = json.loads((out / ".falgen-manifest.json").read_text())
+    problems = {problem["source"] for problem in manifest["problems"]}
+    assert problems == {"fal-ai/leak.json", "fal-ai/demo.overlay.yaml"}
+    endpoints = sorted(path.name for path in (out / "fal_models" / "endpoints").glob("[!_]*.py"))
+    assert endpoints == ["inner.py"]  # demo: its overlay is refused; leak: refused
+    assert not [
+        path for path in out.rglob("*") if path.is_file() and b"7f3a9c" in path.read_bytes()
+    ]
+    with pytest.raises(SpecErrors, match="leak.json: #: cannot read file: a link to outside"):
+        diff_folder(specs)

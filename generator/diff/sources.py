@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError, SpecErrors
-from ..loader import discover, parse_json, read_spec
-from ..overlay import OVERLAY_SUFFIXES, SPEC_SUFFIX, OverlayFile, is_overlay, orphans, overlay_for
+from ..loader import MAX_SPEC_BYTES, SpecFiles, parse_json, read_spec
+from ..overlay import OVERLAY_SUFFIXES, SPEC_SUFFIX, OverlayFile, is_overlay, overlay_for
 from .changes import DiffError
 from .resolve import as_dict
 
@@ -58,17 +58,20 @@ class _Entry:
 def _folder_entries(specs_dir: Path) -> list[_Entry]:
     if not specs_dir.is_dir():
         raise SpecErrors([SpecError(str(specs_dir), "#", "specs folder does not exist")])
+    files = SpecFiles.walk(specs_dir)
     entries = []
     errors = []
-    for path in discover(specs_dir):
-        source = path.relative_to(specs_dir).as_posix()
+    for source, path in files.specs.items():
         try:
-            overlay = overlay_for(specs_dir, path)
-        except SpecErrors as problem:
-            errors.extend(problem.errors)
+            spec = files.take(source)
+        except OSError as problem:
+            errors.append(SpecError(source, "#", f"cannot read file: {problem.strerror}"))
             continue
-        entries.append(_Entry(source, str(path), _read(path), overlay))
-    errors.extend(orphans(specs_dir))
+        if spec.overlay_errors is not None:
+            errors.extend(spec.overlay_errors.errors)
+            continue
+        entries.append(_Entry(source, str(path), spec.raw, spec.overlay))
+    errors.extend(files.orphans())
     if errors:
         raise SpecErrors(
             [SpecError(f"{specs_dir}/{e.source}", e.pointer, e.message) for e in errors]
@@ -171,7 +174,8 @@ def _declared_endpoint_id(display: str, document: dict[str, Any]) -> str:
 
 def _read(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        with path.open("rb") as stream:
+            return stream.read(MAX_SPEC_BYTES + 1)  # a larger one is refused by parse_json
     except OSError as problem:
         raise SpecErrors(
             [SpecError(str(path), "#", f"cannot read file: {problem.strerror}")]
