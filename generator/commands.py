@@ -175,7 +175,7 @@ def _option(field: Field, models: Mapping[tuple[str, bool], Model], taken: set[s
         flag=flag,
         kind=kind,
         repeat=repeat,
-        required=field.required and not field.has_default,
+        required=not field.optional,
         choices=choices,
         dimensions=dimensions,
         metavar=metavar,

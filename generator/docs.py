@@ -332,7 +332,7 @@ def _field_docs(model: Model, links: _Links, *, python_names: bool) -> tuple[Fie
 
 def _field_doc(item: Field, links: _Links, *, python_names: bool) -> FieldDoc:
     term = [md_code(item.name), type_markdown(item.type, links)]
-    if item.required and not item.has_default:
+    if not item.optional:
         term.append("**required**")
     details = [md_text(item.description)] if item.description.strip() else []
     if values := allowed_values(item.type):

@@ -192,7 +192,7 @@ def _fill(text: str, first: str, rest: str) -> str:
 def field_facts(field: Field) -> list[str]:
     """Short sentences about what a field accepts, beyond its description and annotation."""
     facts = []
-    if field.required and not field.has_default:
+    if not field.optional:
         facts.append("Required.")
     if allowed := _allowed(field):
         facts.append(allowed)

@@ -375,7 +375,7 @@ class Endpoint(PicklesLazily):
 
     @functools.cached_property
     def outline(self) -> Outline:
-        required = tuple(f.name for f in self.input.fields if f.required and not f.has_default)
+        required = tuple(f.name for f in self.input.fields if not f.optional)
         return Outline(
             required=required,
             optional=len(self.input.fields) - len(required),
@@ -395,7 +395,7 @@ class Endpoint(PicklesLazily):
         return tuple(
             field.name
             for field in self.input.fields
-            if field.required and not field.has_default and field.name not in self.example_input
+            if not field.optional and field.name not in self.example_input
         )
 
     @property
