@@ -19,7 +19,7 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 
@@ -29,6 +29,8 @@ from ._config import ClientConfig
 
 if TYPE_CHECKING:  # imported by the async paths only: a sync client does without it
     import asyncio
+
+    from httpx_sse import EventSource
 
 USER_AGENT = f"fal-models/{__version__} python/{platform.python_version()}"
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -345,6 +347,49 @@ async def alimited(
         if size > limit:
             raise too_large(response, limit, setting)
         yield chunk
+
+
+# An empty line ends a server-sent event (lines end with CRLF, LF or CR).
+_EVENT_ENDS = ("\r\n\r\n", "\n\n", "\r\r")
+
+
+def event_source(response: httpx.Response, config: ClientConfig) -> EventSource:
+    """httpx_sse's reader of the events of ``response``, refusing more than
+    ``config.max_response_bytes`` of text without an event ending: the reader keeps an event's
+    text until it ends, so a server that never ends one would fill the memory."""
+    from httpx_sse import EventSource
+
+    # EventSource reads a response's headers and text only.
+    return EventSource(cast("httpx.Response", _EventStreamText(response, config)))
+
+
+class _EventStreamText:
+    """``response`` as :func:`event_source` reads it: headers, and text counted as it comes."""
+
+    def __init__(self, response: httpx.Response, config: ClientConfig) -> None:
+        self.headers = response.headers
+        self._response = response
+        self._limit = config.max_response_bytes
+        self._pending = 0  # characters since the last event ended
+        self._tail = ""  # the end of the text so far, where an event's end may have begun
+
+    def iter_text(self) -> Iterator[str]:
+        for text in self._response.iter_text():
+            self._count(text)
+            yield text
+
+    async def aiter_text(self) -> AsyncIterator[str]:
+        async for text in self._response.aiter_text():
+            self._count(text)
+            yield text
+
+    def _count(self, text: str) -> None:
+        joined = self._tail + text
+        ends = [joined.rfind(end) + len(end) for end in _EVENT_ENDS if end in joined]
+        self._pending = len(joined) - max(ends) if ends else self._pending + len(text)
+        self._tail = joined[-3:]
+        if self._pending > self._limit:
+            raise too_large(self._response, self._limit, "max_response_bytes")
 
 
 def _reply(response: httpx.Response, content: bytes, request_id: str | None) -> Reply:

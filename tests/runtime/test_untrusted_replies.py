@@ -188,6 +188,49 @@ def test_an_endless_reply_without_a_length_stops_at_the_limit() -> None:
     assert body.taken <= 6
 
 
+def event_stream(body: httpx.SyncByteStream) -> httpx.Client:
+    headers = {"content-type": "text/event-stream"}
+    return httpx.Client(
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, headers=headers, stream=body))
+    )
+
+
+def test_an_event_that_never_ends_stops_at_the_limit() -> None:
+    """An event's text is kept until an empty line ends it: a stream of data lines that never
+    ends one is refused at max_response_bytes, on the run stream and on the status stream."""
+    from fal_models import ResponseTooLargeError
+    from fal_models._runtime._queue import MAX_STREAM_RECONNECTS
+
+    body = Chunks(b"data: " + b"x" * 998 + b"\n", 1_000_000)  # 1 GB in one event
+    with client_for("https://queue.fal.run", http_client=event_stream(body)) as client:
+        limited = client.with_options(max_response_bytes=50_000)
+        with pytest.raises(ResponseTooLargeError, match="max_response_bytes"):
+            list(limited.hidream_i1_full.stream(prompt="p"))
+        assert body.taken <= 60
+        body.taken = 0
+        with pytest.raises(ResponseTooLargeError, match="max_response_bytes"):
+            list(limited.flux_1_schnell.handle("r").iter_events())
+        assert body.taken <= 60 * (MAX_STREAM_RECONNECTS + 1)  # a broken stream is reopened
+
+
+def test_events_that_end_may_flow_past_the_limit() -> None:
+    """The limit is per event: a long stream of small events goes through."""
+    event = b'data: {"status": "IN_QUEUE", "queue_position": 1}\r\n\r\n: keep-alive\n\n'
+    done = b'data: {"status": "COMPLETED"}\n\n'
+    body = Chunks(event * 100, 50)  # 350 kB of events
+
+    class Ending(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            yield from body
+            yield done
+
+    with client_for("https://queue.fal.run", http_client=event_stream(Ending())) as client:
+        statuses = list(
+            client.with_options(max_response_bytes=10_000).flux_1_schnell.handle("r").iter_events()
+        )
+    assert len(statuses) == 5001 and statuses[-1].status == "COMPLETED"
+
+
 def test_a_compressed_bomb_is_measured_after_decompression() -> None:
     from fal_models import ResponseTooLargeError
 

@@ -327,7 +327,9 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
 
     def _stream(self, arguments: Mapping[str, Any], options: Mapping[str, Any]) -> Iterator[OutT]:
         import httpx
-        from httpx_sse import EventSource, SSEError
+        from httpx_sse import SSEError
+
+        from ._http import event_source
 
         options = given_options(options, _RUN_OPTIONS)
         config = self._client.config
@@ -341,7 +343,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
         ) as response:
             require_event_stream(response)
             try:
-                for event in EventSource(response).iter_sse():
+                for event in event_source(response, config).iter_sse():
                     output = stream_event(self.output_model, event.event, event.data)
                     if output is not None:
                         yield output
@@ -430,7 +432,9 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
         self, arguments: Mapping[str, Any], options: Mapping[str, Any]
     ) -> AsyncIterator[OutT]:
         import httpx
-        from httpx_sse import EventSource, SSEError
+        from httpx_sse import SSEError
+
+        from ._http import event_source
 
         options = given_options(options, _RUN_OPTIONS)
         config = self._client.config
@@ -444,7 +448,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
         ) as response:
             require_event_stream(response)
             try:
-                async for event in EventSource(response).aiter_sse():
+                async for event in event_source(response, config).aiter_sse():
                     output = stream_event(self.output_model, event.event, event.data)
                     if output is not None:
                         yield output

@@ -463,7 +463,7 @@ class SyncRequestHandle(Generic[OutT]):
             delay = follow.poll_delay(polled_at)
 
     def _stream(self, follow: Follow, logs: bool) -> Iterator[Queued | InProgress | Completed]:
-        from httpx_sse import EventSource
+        from ._http import event_source
 
         with self._client._open(
             "GET",
@@ -480,7 +480,7 @@ class SyncRequestHandle(Generic[OutT]):
             # Events (and keep-alive comments) restart the read timeout: the deadline is ours.
             with SocketShutdown(response, follow.remaining()) as deadline:
                 try:
-                    for event in EventSource(response).iter_sse():
+                    for event in event_source(response, self._client.config).iter_sse():
                         status = status_from_event(event.data)
                         if status is not None:
                             yield lines.add(status)
@@ -608,7 +608,7 @@ class AsyncRequestHandle(Generic[OutT]):
     async def _stream(
         self, follow: Follow, logs: bool
     ) -> AsyncIterator[Queued | InProgress | Completed]:
-        from httpx_sse import EventSource
+        from ._http import event_source
 
         async with self._client._open(
             "GET",
@@ -622,7 +622,7 @@ class AsyncRequestHandle(Generic[OutT]):
             if not is_event_stream(response):
                 return
             lines = LogLines()
-            events = EventSource(response).aiter_sse()
+            events = event_source(response, self._client.config).aiter_sse()
             # Events (and keep-alive comments) restart the read timeout: the deadline is ours.
             async with ResponseClose(response, follow.remaining()) as deadline:
                 try:
