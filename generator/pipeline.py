@@ -234,6 +234,8 @@ def _generate(
     stale = [unit for unit in units if unit.path not in kept]
     modules = {unit.models for unit in stale if unit.models is not None}
     models = model_modules(package, modules, workers)
+    if workers is not None:
+        workers.stop()  # the models were their last work: free their memory before formatting
     rendered = {unit.path: unit.render(models) for unit in stale}
     unformatted = {unit.path: rendered[unit.path] for unit in stale if not unit.formatted}
     made = {**rendered, **format_files(unformatted)}

@@ -50,8 +50,13 @@ class Workers:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop the workers (waiting for them) and free their memory; later work is done here."""
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
+            self._pool, self.count = None, 0
 
     def call(self, function: Callable[..., Result], *args: Any) -> Result:
         """``function(*args)`` in a worker."""
