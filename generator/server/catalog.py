@@ -17,8 +17,7 @@ from typing import Any
 
 from generator.builder import unpublished
 from generator.errors import SpecError, SpecErrors
-from generator.loader import SpecDocument, discover, read_spec
-from generator.overlay import overlay_for
+from generator.loader import SpecDocument, SpecFiles, read_spec
 
 from .schemas import SchemaSet
 
@@ -111,13 +110,17 @@ def load_served_specs(folder: Path) -> LoadedSpecs:
     if not folder.is_dir():
         raise SpecErrors([SpecError(str(folder), "#", "specs folder does not exist")])
     loaded = LoadedSpecs([], [])
-    for path in discover(folder):
-        source = path.relative_to(folder).as_posix()
+    files = SpecFiles.walk(folder)  # links out of the folder are not followed (see reading.py)
+    for source in files.specs:
+        raw = b""
         try:
-            raw = path.read_bytes()
+            spec = files.take(source)
+            raw = spec.raw
+            if spec.overlay_errors is not None:
+                raise spec.overlay_errors
             # As the generator loads it: with its overlay, repaired where it can be (see the
             # loader); a degraded endpoint is still served.
-            loaded.documents.append(read_spec(source, raw, overlay_for(folder, path)))
+            loaded.documents.append(read_spec(source, raw, spec.overlay))
         except SpecErrors as problems:
             document = _listable(raw)
             info = document.get("info") if document is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -57,6 +58,7 @@ class RealCatalogue:
     by_category: dict[str, list[dict[str, Any]]]
     loaded: LoadedSpecs
     urls: ServerURLs
+    folder: Path
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +70,7 @@ def real_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCat
     loaded = load_served_specs(folder)
     config = ServerConfig(queue_delay=0, progress_steps=0, step_delay=0)
     with running_server(loaded.documents, config, unavailable=loaded.unavailable) as urls:
-        yield RealCatalogue(by_category, loaded, urls)
+        yield RealCatalogue(by_category, loaded, urls, folder)
 
 
 @pytest.fixture(scope="session")

@@ -320,3 +320,23 @@ def test_serving_a_folder_with_broken_specs_keeps_the_good_ones(tmp_path: Path) 
     (broken,) = loaded.unavailable
     assert broken.endpoint_id == "owner/broken" and broken.document is None
     assert broken.problem.startswith("owner/broken.json: #")
+
+
+def test_a_spec_linked_from_outside_the_folder_is_not_served(tmp_path: Path) -> None:
+    """The server reads its folder as the generator does (see generator/reading.py)."""
+    outside = tmp_path / "elsewhere.json"
+    outside.write_bytes(
+        (SPECS_DIR / "fal-ai" / "flux-1" / "schnell.json")
+        .read_bytes()
+        .replace(b"fal-ai/flux-1/schnell", b"owner/linked")
+    )
+    folder = tmp_path / "specs"
+    (folder / "owner").mkdir(parents=True)
+    (folder / "owner" / "linked.json").symlink_to(outside)
+
+    loaded = load_served_specs(folder)
+
+    assert loaded.documents == []
+    (linked,) = loaded.unavailable
+    assert linked.endpoint_id == "owner/linked" and linked.document is None
+    assert "a link to outside the specs folder" in linked.problem
