@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .schema import json_pointer as json_pointer  # errors are located by JSON pointers
-
 
 def printable(text: str) -> str:
     """``text`` with every non-printable character (line breaks, controls, bidirectional

@@ -34,7 +34,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import SpecError, SpecErrors
 from .ir import Problem
-from .naming import pascal_name
+from .naming import pascal_name, unique
 from .overlay import (
     OVERLAY_SUFFIXES,
     SPEC_SUFFIX,
@@ -45,12 +45,7 @@ from .overlay import (
     spec_digest,
 )
 from .reading import read_inside
-from .schema import NAMED_SCHEMAS as NAMED_SCHEMAS
-from .schema import SCHEMA_REF_PREFIX as SCHEMA_REF_PREFIX  # re-exported for older imports
-from .schema import VALUE_KEYWORDS as VALUE_KEYWORDS
-from .schema import iter_refs as iter_refs
-from .schema import json_pointer
-from .schema import ref_target as ref_target
+from .schema import SCHEMA_REF_PREFIX, iter_nodes, iter_refs, json_pointer, ref_target
 
 MAX_SPEC_BYTES = 8 * 1024 * 1024
 # Levels of objects and arrays: fal's documents use about a dozen. A fixed limit, not the
@@ -747,8 +742,9 @@ class _Repairs:
             return input_schema, output_schema, False
         # The result is still a JSON object; its fields are not known.
         self.degraded(problem[0], f"{problem[1]}; the output is untyped")
-        name = output_schema or _free_name(
-            pascal_name(endpoint_id.split("/", 1)[-1]) + "Output", self.document
+        name = output_schema or unique(
+            pascal_name(endpoint_id.split("/", 1)[-1]) + "Output",
+            set(self.document["components"]["schemas"]),
         )
         self._replace(["components", "schemas", name], {"type": "object"})
         return input_schema, name, True
@@ -780,22 +776,16 @@ class _Repairs:
 
 def _positional_items(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], Any]]:
     """Schemas whose ``items`` is an object keyed ``"0"``, ``"1"``... (and their paths)."""
-    if isinstance(node, dict):
-        items = node.get("items")
+    for where, schema in iter_nodes(node, path):
+        items = schema.get("items")
         if (
             isinstance(items, dict)
             and items
             and all(key.isdigit() for key in items)
             and sorted(int(key) for key in items) == list(range(len(items)))
-            and "prefixItems" not in node
+            and "prefixItems" not in schema
         ):
-            yield path, items
-        for key, value in node.items():
-            if key not in VALUE_KEYWORDS:
-                yield from _positional_items(value, [*path, key])
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from _positional_items(value, [*path, index])
+            yield where, items
 
 
 def _schema_node(path: Sequence[str | int]) -> list[str | int]:
@@ -848,12 +838,3 @@ def _first_cycle(schemas: dict[str, Any]) -> tuple[list[str | int], list[str]] |
         if name not in state and (cycle := visit(name, [name])):
             return cycle
     return None
-
-
-def _free_name(name: str, document: dict[str, Any]) -> str:
-    schemas = document["components"]["schemas"]
-    candidate, counter = name, 1
-    while candidate in schemas:
-        counter += 1
-        candidate = f"{name}{counter}"
-    return candidate

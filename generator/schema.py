@@ -58,18 +58,28 @@ def single_all_of(node: dict[str, Any]) -> Any | None:
     return None
 
 
-def iter_refs(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
-    """Every ``$ref`` string in ``node`` with the path where it occurs."""
+def iter_nodes(
+    node: Any, path: list[str | int]
+) -> Iterator[tuple[list[str | int], dict[str, Any]]]:
+    """Every object in ``node`` with its path, depth first, leaving out values (``default``,
+    ``enum``, ``examples``...), whatever they hold: the nodes a schema rule may apply to. In a
+    map of names (``properties``...) every entry is a schema, whatever its name."""
     if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str):
-            yield [*path, "$ref"], ref
+        yield path, node
         for key, value in node.items():
             if key in NAMED_SCHEMAS and isinstance(value, dict):
                 for name, schema in value.items():
-                    yield from iter_refs(schema, [*path, key, name])
+                    yield from iter_nodes(schema, [*path, key, name])
             elif key not in VALUE_KEYWORDS:
-                yield from iter_refs(value, [*path, key])
+                yield from iter_nodes(value, [*path, key])
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from iter_refs(value, [*path, index])
+            yield from iter_nodes(value, [*path, index])
+
+
+def iter_refs(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int], str]]:
+    """Every ``$ref`` string in ``node`` with the path where it occurs."""
+    for where, found in iter_nodes(node, path):
+        ref = found.get("$ref")
+        if isinstance(ref, str):
+            yield [*where, "$ref"], ref

@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from .errors import SpecError, SpecErrors, json_pointer
+from .errors import SpecError, SpecErrors
+from .schema import json_pointer
 from .specfile import write_atomically
 
 SETTINGS_FILE = "falgen.toml"

@@ -13,7 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.protocols import Validator
 
-from generator.loader import SCHEMA_REF_PREFIX, ref_target
+from generator.schema import SCHEMA_REF_PREFIX, ref_target
 
 JSON = Any
 

@@ -107,6 +107,18 @@ def test_positional_items_are_a_tuple() -> None:
     ]
 
 
+@pytest.mark.parametrize("name", ["default", "enum", "examples"])
+def test_a_property_named_like_a_keyword_is_a_schema_all_the_same(name: str) -> None:
+    """In ``properties`` every entry is a schema, whatever its name (see schema.iter_nodes)."""
+    document = spec({name: {"type": "array", "items": {"0": {"type": "number"}, "1": {}}}})
+    node = read(document).schemas["DemoInput"]["properties"][name]
+    assert node == {"type": "array", "prefixItems": [{"type": "number"}, {}]}
+    assert problems(document) == [
+        f"#/components/schemas/DemoInput/properties/{name}/items: 'items' is an object keyed "
+        "by positions; read as a tuple"
+    ]
+
+
 def test_a_cycle_is_cut_where_it_closes() -> None:
     node = {"type": "object", "properties": {"next": {"$ref": "#/components/schemas/Node"}}}
     document = spec({"node": {"$ref": "#/components/schemas/Node"}}, Node=node)
