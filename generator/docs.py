@@ -262,8 +262,8 @@ class _Links:
         return f"#{anchor}"
 
     def import_line(self, ref: ModelRef) -> str:
-        module = SHARED_MODULE if ref.shared else self.module
-        return f"from {self.import_name}.endpoints.{module} import {ref.class_name}"
+        # Endpoint modules re-export the shared models they use (the shared module is private).
+        return f"from {self.import_name}.endpoints.{self.module} import {ref.class_name}"
 
 
 def anchor_of(class_name: str) -> str:

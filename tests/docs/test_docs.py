@@ -370,3 +370,18 @@ def test_the_package_readme_links_only_to_its_own_files() -> None:
     for target in re.findall(r"\]\(([^)\s]*)\)", readme):
         assert (GENERATED / target).is_file(), target
     assert not re.search(r"https?://", readme)
+
+
+def test_examples_import_shared_models_from_the_endpoint_module() -> None:
+    """The shared module is private: an endpoint module re-exports the shared models it uses,
+    and that is where a page's example imports them from."""
+    from generator.docs import _Links
+    from generator.ir import ModelRef
+
+    links = _Links("fal_models", "flux_1_schnell")
+    assert links.import_line(ModelRef("ImageSize", shared=True)) == (
+        "from fal_models.endpoints.flux_1_schnell import ImageSize"
+    )
+    assert links.import_line(ModelRef("Flux1SchnellInput", shared=False)) == (
+        "from fal_models.endpoints.flux_1_schnell import Flux1SchnellInput"
+    )
