@@ -15,6 +15,7 @@ version and a changelog that do not say so.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -22,9 +23,10 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from .diff import changelog_entry, diff_specs, load_folder, render_text, use_color
+from .diff import changelog_entry, diff_specs, load_file, render_text, use_color
+from .errors import SpecErrors
 from .fetch import (
     SpecFetcher,
     Status,
@@ -113,7 +115,7 @@ def run(
         print(f"no specs in {specs_dir} to update", file=out)
         return EXIT_OK
 
-    before = load_folder(specs_dir) if specs_dir.is_dir() else {}
+    before = _loaded(specs_dir, ids)
     options = read_options(specs_dir)
     with tempfile.TemporaryDirectory(prefix="falgen-update-") as scratch:
         staged = Path(scratch) / "specs"
@@ -131,7 +133,7 @@ def run(
                 file=out,
             )
             return EXIT_FAILED
-        report = diff_specs(before, load_folder(staged))
+        report = diff_specs(before, _loaded(staged, ids))
         out.write("\n" + render_text(report, color=use_color(out)))
         bump = report.semver_bump()
         if bump is not None:
@@ -160,6 +162,20 @@ def run(
             generation.remember(args.out)  # the tree on disk is the one generated: trust it
             print(f"generated {len(files)} files in {args.out}", file=out)
     return EXIT_OK
+
+
+def _loaded(specs_dir: Path, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The specs of ``ids`` in ``specs_dir`` as the diff compares them. Only the refreshed
+    endpoints can change; one that is not there or cannot be loaded counts as absent, so that
+    a broken spec elsewhere (which generation skips) does not stop an update."""
+    found: dict[str, dict[str, Any]] = {}
+    for endpoint_id in ids:
+        path = spec_path(specs_dir, endpoint_id)
+        if path.is_file():
+            with contextlib.suppress(SpecErrors):
+                loaded_id, document = load_file(path)
+                found[loaded_id] = document
+    return found
 
 
 def _endpoint_ids(specs_dir: Path, requested: Sequence[str], *, adding: bool) -> list[str]:

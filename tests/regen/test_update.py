@@ -328,3 +328,20 @@ def test_an_unpublished_endpoint_does_not_block_the_others(
     assert spec_on_disk(specs, OTHER_ID) == kept
     assert version(specs) == "0.5.0"
     assert_generated_from(specs, out)
+
+
+def test_a_broken_spec_elsewhere_does_not_stop_an_update(
+    spec_server: SpecServer, project: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Generation skips a spec it cannot build; so does the update's diff, which compares only
+    the endpoints it refreshed."""
+    specs, out = project
+    (specs / "acme" / "broken.json").write_text('{"openapi": "3.0.4"}', encoding="utf-8")
+    spec_server.script(BASE_ID, Reply.json(edited(add_field)))
+
+    assert update(spec_server, specs, out, BASE_ID) == 0
+
+    printed = capsys.readouterr().out
+    assert "acme-models 0.4.2 -> 0.5.0 (minor)" in printed
+    assert version(specs) == "0.5.0"
+    assert "acme/broken" not in changelog(specs)
