@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from bench.results import Result, render_table
+from generator.server.cli import ADMIN_TOKEN_VARIABLE  # how a worker learns the admin token
 
 if TYPE_CHECKING:
     from generator.server import ServerURLs
@@ -57,7 +58,6 @@ CLIENTS = ("fal-models", "fal-client")
 ARGUMENTS: dict[str, Any] = {"image_size": {"width": 64, "height": 64}}
 HOLD_RANGE = (0.05, 0.25)  # seconds between submission and release, in the latency runs
 WORKER_TIMEOUT = 600.0
-ADMIN_TOKEN_VARIABLE = "FALGEN_ADMIN_TOKEN"  # how a worker learns the server's admin token
 
 
 FAL_CLIENT_POLL_INTERVAL = 0.1  # seconds: fal-client's default between status polls

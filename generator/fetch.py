@@ -42,6 +42,7 @@ from .overlay import Applied, OverlayFile, apply_overlay, overlay_for, parse_ove
 from .reading import read_inside
 from .remote import (
     OPENAPI_PATH,
+    READ_TIMEOUT,
     RUN_SECONDS,
     Deadline,
     FetchError,
@@ -122,7 +123,7 @@ class SpecFetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
-        read_timeout: float = 30.0,
+        read_timeout: float = READ_TIMEOUT,
         document_seconds: float = DOCUMENT_SECONDS,
         run_seconds: float = RUN_SECONDS,
     ) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
-from collections.abc import Container, Iterable, Iterator
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,10 +137,10 @@ def _read(specs_dir: Path, path: Path, source: str) -> bytes:
     return raw
 
 
-def orphans(specs_dir: Path, listed: Iterable[Path] | None = None) -> list[SpecError]:
+def orphans(specs_dir: Path, listed: Iterable[Path]) -> list[SpecError]:
     """Overlays with no spec beside them: reported, since they would otherwise do nothing.
-    ``listed``: the folder's files, when a walk listed them already."""
-    files = set(specs_dir.rglob("*") if listed is None else listed)
+    ``listed``: the folder's files, as a walk listed them (see ``loader.SpecFiles``)."""
+    files = set(listed)
     errors = []
     for path in sorted(path for path in files if is_overlay(path)):
         if path.is_file():
@@ -395,11 +395,3 @@ def overlaid(spec: str, document: dict[str, Any], file: OverlayFile) -> dict[str
     if errors:
         raise SpecErrors(errors)
     return applied.document
-
-
-def describe_effects(applied: Applied) -> Iterator[str]:
-    """One line per action: what it targets and how many places it changed."""
-    for effect in applied.effects:
-        verb = "removes" if effect.action.remove else "updates"
-        count = len(effect.locations)
-        yield f"{effect.action.target}: {verb} {count} place{'s' if count != 1 else ''}"
