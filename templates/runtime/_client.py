@@ -139,7 +139,7 @@ class SyncClient(_ClientBase):
                     from . import _http
 
                     pool = httpx.Client(timeout=self.config.timeout, limits=pool_limits())
-                    _http.limit_concurrency(pool, POOL_SIZE)
+                    _http.reserve_stream_places(pool, POOL_SIZE)
                     self._pool = pool
         return self._pool
 
@@ -172,10 +172,10 @@ class SyncClient(_ClientBase):
     def _open(
         self, method: str, url: str, *, idempotent: bool, **kwargs: Any
     ) -> contextlib.AbstractContextManager[httpx.Response]:
-        """Like ``_send`` but the body is left unread, for Server-Sent Events."""
+        """Like ``_send`` but the body is left unread, for Server-Sent Events (asked for)."""
         from . import _http
 
-        extra = kwargs.pop("headers", None)
+        extra = {**kwargs.pop("headers", {}), **_http.EVENT_STREAM}
         return _http.open_response(
             self.http,
             self.config,
@@ -250,7 +250,7 @@ class AsyncClient(_ClientBase):
             else:
                 lanes = _pool.LanePool(POOL_SIZE, _pool.default_lanes())
                 pool = httpx.AsyncClient(timeout=timeout, transport=lanes)
-            _http.limit_concurrency(pool, POOL_SIZE)
+            _http.reserve_stream_places(pool, POOL_SIZE)
             self._pool = pool
         return self._pool
 
@@ -269,10 +269,10 @@ class AsyncClient(_ClientBase):
     def _open(
         self, method: str, url: str, *, idempotent: bool, **kwargs: Any
     ) -> contextlib.AbstractAsyncContextManager[httpx.Response]:
-        """Like ``_send`` but the body is left unread, for Server-Sent Events."""
+        """Like ``_send`` but the body is left unread, for Server-Sent Events (asked for)."""
         from . import _http
 
-        extra = kwargs.pop("headers", None)
+        extra = {**kwargs.pop("headers", {}), **_http.EVENT_STREAM}
         return _http.aopen_response(
             self.http,
             self.config,

@@ -21,7 +21,6 @@ from . import _errors
 from ._outputs import parse_output, partial_output
 from ._queue import (
     CANCEL_TIMEOUT,
-    EVENT_STREAM,
     AsyncRequestHandle,
     Completed,
     Follow,
@@ -338,7 +337,7 @@ class SyncEndpoint(_EndpointBase[InT, OutT]):
             self._stream_url(config.run_url),
             idempotent=False,
             json=self._payload(arguments),
-            headers={**request_headers(options), **EVENT_STREAM},
+            headers=request_headers(options),
             timeout=run_timeout(config.timeout, options),
         ) as response:
             require_event_stream(response)
@@ -443,7 +442,7 @@ class AsyncEndpoint(_EndpointBase[InT, OutT]):
             self._stream_url(config.run_url),
             idempotent=False,
             json=await self._payload(arguments),
-            headers={**request_headers(options), **EVENT_STREAM},
+            headers=request_headers(options),
             timeout=run_timeout(config.timeout, options),
         ) as response:
             require_event_stream(response)

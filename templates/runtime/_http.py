@@ -349,6 +349,7 @@ async def alimited(
         yield chunk
 
 
+EVENT_STREAM = {"Accept": "text/event-stream"}  # what a request for server-sent events sends
 # An empty line ends a server-sent event (lines end with CRLF, LF or CR).
 _EVENT_ENDS = ("\r\n\r\n", "\n\n", "\r\r")
 
@@ -359,7 +360,8 @@ def event_source(response: httpx.Response, config: ClientConfig) -> EventSource:
     text until it ends, so a server that never ends one would fill the memory."""
     from httpx_sse import EventSource
 
-    # EventSource reads a response's headers and text only.
+    # EventSource (httpx-sse >= 0.4.2, as the package requires) reads a response's headers and
+    # text only; earlier versions read lines.
     return EventSource(cast("httpx.Response", _EventStreamText(response, config)))
 
 
@@ -551,7 +553,7 @@ def stream_places(pool_size: int) -> int:
     return max(1, pool_size - max(1, pool_size // 5))
 
 
-def limit_concurrency(http: httpx.AsyncClient | httpx.Client, limit: int) -> None:
+def reserve_stream_places(http: httpx.AsyncClient | httpx.Client, limit: int) -> None:
     """Let at most ``stream_places(limit)`` status streams through ``http`` (a pool of ``limit``
     connections) at once."""
     places = stream_places(limit)

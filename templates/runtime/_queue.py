@@ -145,7 +145,6 @@ MAX_POLL_INTERVAL = 2.0  # seconds: the slowest polling gets
 POLL_SLOWDOWN = 0.1
 MAX_STREAM_RECONNECTS = 5  # then poll: a stream that keeps ending early is not worth reopening
 # fal's status stream and streaming endpoints answer with Server-Sent Events.
-EVENT_STREAM = {"Accept": "text/event-stream"}
 # A timed-out call's cancellation is tried once, for this many seconds at most.
 CANCEL_TIMEOUT = 5.0
 # fal ends a status stream right after COMPLETED. Reading it to its end returns the connection to
@@ -471,7 +470,6 @@ class SyncRequestHandle(Generic[OutT]):
             idempotent=True,
             request_id=self.request_id,
             params=status_params(logs),
-            headers=EVENT_STREAM,
             timeout=follow.request_timeout(),
         ) as response:
             if not is_event_stream(response):
@@ -616,7 +614,6 @@ class AsyncRequestHandle(Generic[OutT]):
             idempotent=True,
             request_id=self.request_id,
             params=status_params(logs),
-            headers=EVENT_STREAM,
             timeout=follow.request_timeout(),
         ) as response:
             if not is_event_stream(response):

@@ -47,7 +47,7 @@ def gated(handler: Counting, limit: int, **options: Any) -> Any:
     from fal_models._runtime._pool import LanePool
 
     http = httpx.AsyncClient(transport=LanePool(limit, lambda: httpx.MockTransport(handler)))
-    _http.limit_concurrency(http, limit)
+    _http.reserve_stream_places(http, limit)
     return AsyncFalClient(key=KEY, queue_url="https://queue.test", http_client=http, **options)
 
 
@@ -219,7 +219,7 @@ async def test_status_streams_leave_a_fifth_of_the_pool_and_the_others_poll() ->
 
     server = HeldStreams()
     http = httpx.AsyncClient(transport=httpx.MockTransport(server))
-    _http.limit_concurrency(http, 5)  # four stream places
+    _http.reserve_stream_places(http, 5)  # four stream places
     config = ClientConfig(key=KEY, queue_url="https://queue.test", poll_interval=0.001)
     client = AsyncFalClient(config=config, http_client=http)
     calls = [
@@ -277,7 +277,7 @@ async def test_a_call_takes_a_stream_place_as_soon_as_one_frees() -> None:
 
     server = HeldUntilReleased()
     http = httpx.AsyncClient(transport=httpx.MockTransport(server))
-    _http.limit_concurrency(http, 2)  # one stream place
+    _http.reserve_stream_places(http, 2)  # one stream place
     config = ClientConfig(key=KEY, queue_url="https://queue.test", poll_interval=5.0)
     client = AsyncFalClient(config=config, http_client=http)
     first = asyncio.ensure_future(client.flux_1_schnell.handle("r-1").result())
@@ -334,7 +334,7 @@ def test_the_sync_clients_status_streams_leave_a_fifth_of_its_pool() -> None:
         return httpx.Response(200, json=FLUX_OUTPUT)
 
     http = httpx.Client(transport=httpx.MockTransport(handler))
-    _http.limit_concurrency(http, 5)  # four stream places
+    _http.reserve_stream_places(http, 5)  # four stream places
     config = ClientConfig(key=KEY, queue_url="https://queue.test", poll_interval=0.01)
     with FalClient(config=config, http_client=http) as client, ThreadPoolExecutor(7) as threads:
         calls = [threads.submit(client.flux_1_schnell.handle(f"r-{n}").result) for n in range(7)]

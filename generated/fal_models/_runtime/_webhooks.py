@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import heapq
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -79,15 +80,22 @@ class WebhookReplayGuard:
 
     def __init__(self) -> None:
         self._until: dict[str, float] = {}  # request id -> when it may be forgotten
+        # (until, request id), soonest first: what to forget is found without a scan. An entry
+        # whose id was forgotten or remembered again meanwhile no longer matches and is skipped.
+        self._expiries: list[tuple[float, str]] = []
         self._lock = threading.Lock()
 
     def first_time(self, request_id: str, until: float, now: float) -> bool:
         """Remember ``request_id`` until ``until``; False when it is already remembered."""
         with self._lock:
-            self._until = {key: end for key, end in self._until.items() if end > now}
+            while self._expiries and self._expiries[0][0] <= now:
+                end, expired = heapq.heappop(self._expiries)
+                if self._until.get(expired) == end:
+                    del self._until[expired]
             if request_id in self._until:
                 return False
             self._until[request_id] = until
+            heapq.heappush(self._expiries, (until, request_id))
             return True
 
     def forget(self, request_id: str) -> None:
