@@ -32,7 +32,7 @@ from .ir import (
     TypeExpr,
     UnionType,
 )
-from .naming import unique
+from .naming import prose, unique
 
 Kind = Literal["str", "int", "float", "bool", "choice", "file", "object", "json"]
 QUEUE_COMMANDS = ("status", "result", "cancel")  # commands of the CLI itself
@@ -102,14 +102,13 @@ class Command:
         where = f"Endpoint: {endpoint.endpoint_id}" + (
             f" ({endpoint.category})." if endpoint.category else "."
         )
-        named = endpoint.display_name and endpoint.display_name != endpoint.endpoint_id
         return "\n\n".join(
             part
             for part in (
                 f"Deprecated: {endpoint.deprecation}; it may stop working."
                 if endpoint.deprecated
                 else "",
-                f"{endpoint.display_name}." if named else "",
+                f"{endpoint.own_name}." if endpoint.own_name else "",
                 *re.split(r"\n\s*\n", endpoint.summary.strip()),
                 where,
             )
@@ -120,10 +119,7 @@ class Command:
     def help_line(self) -> str:
         """The command's line in ``fal-models --help``: deprecation, display name, summary."""
         endpoint = self.endpoint
-        named = endpoint.display_name and endpoint.display_name != endpoint.endpoint_id
-        line = ": ".join(
-            part for part in (endpoint.display_name if named else "", self.summary) if part
-        )
+        line = ": ".join(part for part in (endpoint.own_name, self.summary) if part)
         return f"[deprecated] {line}".strip() if endpoint.deprecated else line
 
     @property
@@ -155,7 +151,7 @@ def build_commands(package: Package) -> tuple[Command, ...]:
 
 
 def first_sentence(text: str) -> str:
-    paragraph = " ".join(re.split(r"\n\s*\n", text.strip())[0].split())
+    paragraph = next(iter(prose(text)), "")
     match = re.match(r"(.+?[.!?])(\s|$)", paragraph)
     return match.group(1) if match else paragraph
 

@@ -34,7 +34,7 @@ from .ir import (
     TypeExpr,
     UnionType,
 )
-from .naming import article, is_safe_identifier
+from .naming import article, is_safe_identifier, prose
 
 SHARED_PAGE = "shared-types.md"
 ENDPOINTS_DIR = "endpoints"
@@ -88,11 +88,8 @@ def md_cell(text: str) -> str:
 
 def md_text(text: str) -> str:
     """Prose paragraphs, escaped; a line cannot start a heading, list or quote."""
-    paragraphs = [" ".join(block.split()) for block in re.split(r"\n\s*\n", text.strip())]
     return "\n\n".join(
-        re.sub(r"^([#>+=-]|\d+[.)])", r"\\\1", md_inline(paragraph))
-        for paragraph in paragraphs
-        if paragraph
+        re.sub(r"^([#>+=-]|\d+[.)])", r"\\\1", md_inline(paragraph)) for paragraph in prose(text)
     )
 
 
@@ -165,7 +162,7 @@ class PageEntry:
     def index_entry(self) -> str:
         """The page's cell in the catalogue index: display name (linked) and endpoint id."""
         endpoint_id = md_code(self.endpoint.endpoint_id)
-        if self.endpoint.display_name == self.endpoint.endpoint_id:
+        if not self.endpoint.own_name:
             return f"[{endpoint_id}]({self.path})"
         return f"[{self.title}]({self.path})<br>{endpoint_id}"
 

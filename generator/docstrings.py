@@ -20,7 +20,7 @@ from . import TEMPLATES_DIR
 from .commands import first_sentence
 from .docs import allowed_values
 from .ir import Endpoint, Field, ListType, LiteralType, NoneType, UnionType
-from .naming import article
+from .naming import article, prose
 from .output import LINE_LENGTH
 
 # Methods sit in a class: their docstrings are indented by 8, argument lines by 4 more.
@@ -56,12 +56,6 @@ _METHODS: dict[Method, tuple[str, str]] = {
 }
 
 
-def prose(text: str) -> list[str]:
-    """Spec prose as paragraphs, each on one line: dedented, inner whitespace collapsed."""
-    blocks = re.split(r"\n\s*\n", textwrap.dedent(text).strip())
-    return [" ".join(block.split()) for block in blocks if block.strip()]
-
-
 def paragraphs(text: str, width: int) -> list[str]:
     """Spec prose as paragraphs wrapped to ``width``."""
     return [textwrap.fill(block, width=width, break_long_words=False) for block in prose(text)]
@@ -69,10 +63,9 @@ def paragraphs(text: str, width: int) -> list[str]:
 
 def heading(endpoint: Endpoint) -> str:
     """Who the endpoint is: ``FLUX.1 [schnell] (fal-ai/flux-1/schnell, text-to-image)``."""
-    name = " ".join(endpoint.display_name.split())
     about = ", ".join(part for part in (endpoint.endpoint_id, endpoint.category) if part)
-    if name and name != endpoint.endpoint_id:
-        return f"{name} ({about})"
+    if endpoint.own_name:
+        return f"{endpoint.own_name} ({about})"
     return f"{endpoint.endpoint_id} ({endpoint.category})" if endpoint.category else about
 
 

@@ -389,6 +389,12 @@ class Endpoint(PicklesLazily):
         return bool(self.deprecation)
 
     @property
+    def own_name(self) -> str:
+        """The display name, on one line, when it is more than the endpoint id; else ""."""
+        name = " ".join(self.display_name.split())
+        return "" if name == self.endpoint_id else name
+
+    @property
     def example_missing(self) -> tuple[str, ...]:
         """JSON names of the required input fields (without a default) that ``example_input``
         leaves out: the published example, less the values that contradict their schema."""

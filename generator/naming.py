@@ -91,3 +91,8 @@ class EndpointNames:
 
     module: str
     class_name: str
+
+
+def prose(text: str) -> list[str]:
+    """Spec prose as paragraphs (split at blank lines), each on one line."""
+    return [" ".join(block.split()) for block in re.split(r"\n\s*\n", text) if block.strip()]

@@ -28,6 +28,23 @@ from .output import LINE_LENGTH
 RUNTIME_DIR = TEMPLATES_DIR / "runtime"
 CLI_DIR = TEMPLATES_DIR / "cli"
 ERROR_NAMES = runtime_exports("_errors.py")  # what the package re-exports of the runtime's errors
+# What the package re-exports of the rest of the runtime: what users name in their own code.
+RUNTIME_NAMES = (
+    "ClientConfig",
+    "Completed",
+    "FileModel",
+    "InProgress",
+    "Log",
+    "NOT_GIVEN",
+    "NotGiven",
+    "Queued",
+    "WebhookPayload",
+    "WebhookReplayGuard",
+    "fetch_jwks",
+    "verify_webhook",
+)
+if missing := set(RUNTIME_NAMES) - set(runtime_exports("__init__.py")):  # a rename in the runtime
+    raise ImportError(f"the runtime no longer exports {sorted(missing)}")
 
 
 @dataclass(frozen=True)
@@ -119,7 +136,12 @@ def plan_package(package: Package, compiled: Path | None = None) -> list[Unit]:
     units = [
         whole("pyproject.toml", "package/pyproject.toml.j2"),
         whole("README.md", "package/README.md.j2"),
-        whole(f"{root}/__init__.py", "package/init.py.j2", errors=ERROR_NAMES),
+        whole(
+            f"{root}/__init__.py",
+            "package/init.py.j2",
+            errors=ERROR_NAMES,
+            runtime_names=RUNTIME_NAMES,
+        ),
         whole(f"{root}/_version.py", "package/version.py.j2"),
         whole(f"{root}/_client.py", "package/client.py.j2"),
         text(f"{root}/py.typed", ""),
