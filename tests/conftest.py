@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +29,12 @@ def generated_files() -> dict[str, str]:
     from generator.pipeline import generate_tree
 
     return generate_tree(SPECS)
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """A throwaway CA, and a certificate for 127.0.0.1/localhost it signed: (ca, cert, key)."""
+    pytest.importorskip("trustme")
+    from generator.server import throwaway_certificates
+
+    return throwaway_certificates(tmp_path_factory.mktemp("tls"))

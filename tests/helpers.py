@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
 GENERATED = ROOT / "generated"
 REALSPECS = ROOT.parent / "shared" / "realspecs"
+CATALOG = ROOT.parent / "shared" / "catalog"  # fal's catalogue answers, by category
 # A valid output of fal-ai/flux-1/schnell, for fake servers.
 FLUX_OUTPUT = {
     "images": [{"url": "https://cdn.test/a.png", "width": 8, "height": 8}],
@@ -169,3 +170,16 @@ def calling(endpoint: Any) -> contextlib.AbstractContextManager[object]:
         message = f"{endpoint.endpoint_id} is deprecated: {endpoint.deprecation}"
         return pytest.warns(DeprecationWarning, match=f"^{re.escape(message)}$")
     return contextlib.nullcontext()
+
+
+def explode_catalog(folder: Path) -> dict[str, list[dict[str, Any]]]:
+    """Write every model of ``CATALOG`` into ``folder`` as ``falgen fetch`` keeps it (see
+    ``write_catalog_answer``). The models, by category (the answer file's stem)."""
+    from generator.fetch import write_catalog_answer
+
+    by_category: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted(CATALOG.glob("*.json")):
+        answer = json.loads(path.read_bytes())
+        write_catalog_answer(answer, folder)
+        by_category[path.stem] = answer["models"]
+    return by_category

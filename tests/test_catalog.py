@@ -10,7 +10,6 @@ Skipped when the catalogue is not there.
 from __future__ import annotations
 
 import importlib
-import json
 import random
 import subprocess
 import sys
@@ -20,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from generator.fetch import write_catalog_answer
 from generator.ir import Package
 from generator.loader import load_folder
 from generator.output import LINE_LENGTH, write_tree
@@ -29,9 +27,8 @@ from generator.server.catalog import Catalog
 from generator.server.files import FileStore
 from generator.server.synthetic_outputs import OutputRequest, Synthesizer
 from generator.settings import Options
-from tests.helpers import ROOT
+from tests.helpers import CATALOG, explode_catalog
 
-CATALOG = ROOT.parent / "shared" / "catalog"
 IMPORT_NAME = "catalog_models"
 OPTIONS = Options(distribution="catalog-models", import_name=IMPORT_NAME)
 
@@ -221,14 +218,6 @@ EXPECTED: dict[str, dict[tuple[str, str], str]] = {
 }
 
 
-def explode(catalog: Path, specs: Path) -> int:
-    """The catalogue's documents as a specs folder, as falgen fetch writes them; how many."""
-    return sum(
-        len(write_catalog_answer(json.loads(page.read_bytes()), specs))
-        for page in sorted(catalog.glob("*.json"))
-    )
-
-
 @dataclass(frozen=True)
 class Generated:
     specs: Path
@@ -242,7 +231,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
     if not CATALOG.is_dir() or not any(CATALOG.glob("*.json")):
         pytest.skip(f"no catalogue: {CATALOG} holds no *.json file")
     root = tmp_path_factory.mktemp("catalog")
-    count = explode(CATALOG, root / "specs")
+    count = sum(map(len, explode_catalog(root / "specs").values()))
     generation = generate(root / "specs", OPTIONS)
     write_tree(root / "out", generation.files)
     sys.path.insert(0, str(root / "out"))

@@ -28,10 +28,9 @@ from generator.output import write_tree
 from generator.pipeline import Options, generate_tree, load_package
 from generator.server import ServerConfig, ServerURLs, running_server
 from generator.specfile import spec_path
-from tests.helpers import ROOT, sample
+from tests.helpers import CATALOG, sample
 from tests.hostile import Answer, fake_fal
 
-CATALOG = ROOT.parent / "shared" / "catalog"
 CATEGORIES = ("llm", "text-to-audio", "text-to-speech", "text-to-video", "image-to-3d", "training")
 OPTIONS = Options(distribution="catalog-models", import_name="catalog_models")
 KEY = "catalog-cli-key-51d0"

@@ -40,7 +40,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from generator.loader import SpecDocument, load_specs
-from generator.server import ServerConfig, ServerURLs, running_server, throwaway_certificates
+from generator.server import ServerConfig, ServerURLs, running_server
 from tests.server.support import ROOT, SPECS_DIR, output_validator
 
 pytest.importorskip("fal_client", reason="fal-client (the test extra) is not installed")
@@ -74,9 +74,9 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(certificates: tuple[Path, Path, Path]) -> Iterator[Served]:
     specs = load_specs(SPECS_DIR)
-    ca_path, cert, key = throwaway_certificates(tmp_path_factory.mktemp("tls"))
+    ca_path, cert, key = certificates
     # A visible wait in the queue, so that a cancel arrives while the request waits.
     config = ServerConfig(
         accepted_keys=frozenset({KEY}), queue_delay=0.3, progress_steps=2, step_delay=0.05

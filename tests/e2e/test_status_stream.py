@@ -23,7 +23,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from generator.server import throwaway_certificates
 from tests.e2e.conftest import KEY
 from tests.e2e.loopback import serving
 from tests.helpers import FLUX_OUTPUT
@@ -118,13 +117,6 @@ class ScriptedQueue:
         if request.path_params["rid"] not in self.completed:
             return JSONResponse({"detail": "Request is still in progress"}, status_code=400)
         return JSONResponse(FLUX_OUTPUT)
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
-    """A throwaway CA, and a certificate for 127.0.0.1 it signed: (ca, chain, key)."""
-    pytest.importorskip("trustme")
-    return throwaway_certificates(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture(params=["http", "https"])

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.helpers import CATALOG
+
 FIXTURES = Path(__file__).parent / "fixtures"
 # fal's catalogue as the Platform API answered it, one file per category (read in place).
-SHARED_CATALOG = Path(__file__).resolve().parents[3] / "shared" / "catalog"
 BASE_ID = "acme/widget"
 OPENAPI_PATH = "/api/openapi/queue/openapi.json"
 CATALOG_PATH = "/v1/models"
@@ -102,11 +103,11 @@ def shared_catalog() -> list[dict[str, Any]]:
     """Every model of ``../shared/catalog`` (the test is skipped when it is absent)."""
     import pytest
 
-    if not SHARED_CATALOG.is_dir():
-        pytest.skip(f"{SHARED_CATALOG} is not there")
+    if not CATALOG.is_dir():
+        pytest.skip(f"{CATALOG} is not there")
     return [
         model
-        for path in sorted(SHARED_CATALOG.glob("*.json"))
+        for path in sorted(CATALOG.glob("*.json"))
         for model in json.loads(path.read_text(encoding="utf-8"))["models"]
     ]
 

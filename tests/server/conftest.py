@@ -14,13 +14,12 @@ import pytest
 from generator.loader import SpecDocument, load_spec_bytes
 from generator.server import ServerConfig, ServerURLs, running_server
 from generator.server.catalog import LoadedSpecs, load_served_specs
+from tests.helpers import CATALOG, explode_catalog
 from tests.server.support import (
     AUTH,
-    CATALOG_DIR,
     KEY,
     REAL_SPECS_DIR,
     SPECS_DIR,
-    explode_catalog,
 )
 
 
@@ -63,8 +62,8 @@ class RealCatalogue:
 
 @pytest.fixture(scope="session")
 def real_catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCatalogue]:
-    if not CATALOG_DIR.is_dir():
-        pytest.skip(f"{CATALOG_DIR} not found: fal's catalogue is not available")
+    if not CATALOG.is_dir():
+        pytest.skip(f"{CATALOG} not found: fal's catalogue is not available")
     folder = tmp_path_factory.mktemp("catalog-specs")
     by_category = explode_catalog(folder)
     loaded = load_served_specs(folder)

@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 from jsonschema import Draft202012Validator
 
-from generator.fetch import write_catalog_answer
 from generator.loader import SpecDocument, load_spec_bytes
 from generator.server import ServerURLs
 
@@ -19,7 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SPECS_DIR = ROOT / "specs"
 REAL_SPECS_DIR = ROOT.parent / "shared" / "realspecs"
 # fal's catalogue as the Platform API answers it, one file per category (see its README).
-CATALOG_DIR = ROOT.parent / "shared" / "catalog"
 KEY = "test-key-id:test-key-secret"
 AUTH = {"Authorization": f"Key {KEY}"}
 FLUX = "fal-ai/flux-1/schnell"
@@ -118,14 +116,3 @@ def build_spec(
         },
     }
     return load_spec_bytes(endpoint_id + ".json", json.dumps(document).encode())
-
-
-def explode_catalog(folder: Path) -> dict[str, list[dict[str, Any]]]:
-    """Write every model of ../shared/catalog into ``folder`` as ``falgen fetch`` keeps it (see
-    ``write_catalog_answer``). The models, by category file stem."""
-    by_category: dict[str, list[dict[str, Any]]] = {}
-    for path in sorted(CATALOG_DIR.glob("*.json")):
-        answer = json.loads(path.read_bytes())
-        write_catalog_answer(answer, folder)
-        by_category[path.stem] = answer["models"]
-    return by_category

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +16,6 @@ from generator.server import (
     ServerURLs,
     running_server,
     server_process,
-    throwaway_certificates,
 )
 from generator.server.urls import root_path_to
 from tests.server.support import AUTH, FLUX, SPECS_DIR, complete, stats
@@ -64,13 +62,6 @@ def test_without_root_host_root_paths_are_not_found(
 def test_invalid_root_host_is_refused() -> None:
     with pytest.raises(ValueError, match="root_host"):
         ServerConfig(root_host="cdn-ish")  # type: ignore[arg-type]
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path, Path]]:
-    """A throwaway CA, and a certificate for 127.0.0.1/localhost it signed: (ca, cert, key)."""
-    pytest.importorskip("trustme")
-    yield throwaway_certificates(tmp_path_factory.mktemp("tls"))
 
 
 def test_tls(specs: list[SpecDocument], certificates: tuple[Path, Path, Path]) -> None:

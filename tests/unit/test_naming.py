@@ -24,7 +24,7 @@ from generator.naming import (
 )
 from generator.pipeline import load_package
 from generator.settings import Options
-from tests.helpers import ROOT, make_spec, write_spec
+from tests.helpers import CATALOG, explode_catalog, make_spec, write_spec
 
 
 def test_snake_and_pascal_names() -> None:
@@ -149,16 +149,12 @@ def test_adding_endpoints_to_a_package_never_renames_anything(tmp_path: Path) ->
     assert {key: new[key] for key in old} == old
 
 
-CATALOG = ROOT.parent / "shared" / "catalog"
-
-
 def test_adding_catalogue_endpoints_never_renames_anything(tmp_path: Path) -> None:
-    from tests.test_catalog import explode
 
     if not CATALOG.is_dir() or not any(CATALOG.glob("*.json")):
         pytest.skip(f"no catalogue: {CATALOG} holds no *.json file")
     every = tmp_path / "every"
-    explode(CATALOG, every)
+    explode_catalog(every)
     sources = sorted(path.relative_to(every) for path in every.rglob("*.json"))
     subset = tmp_path / "subset"
     for source in sources[::3]:
