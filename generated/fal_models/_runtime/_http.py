@@ -15,6 +15,7 @@ import json
 import logging
 import platform
 import random
+import socket
 import threading
 import time
 import weakref
@@ -617,3 +618,78 @@ async def asend(
     """The async twin of :func:`send`."""
     async with aopen_response(http, config, method, url, **kwargs) as response:
         return response
+
+
+class SocketShutdown:
+    """Ends a read of a streamed response at the deadline, wherever the stream is: its socket is
+    shut down from a timer thread (closing it would not wake a read blocked on it). ``fired``
+    tells whether it did. Transports without a socket (mocks) are left to their read timeout.
+    """
+
+    def __init__(self, response: httpx.Response, delay: float | None) -> None:
+        stream = response.extensions.get("network_stream")
+        self._socket = None
+        if stream is not None and delay is not None:
+            self._socket = stream.get_extra_info("socket")
+        self._lock = threading.Lock()
+        self._reading = True
+        self.fired = False
+        self._timer: threading.Timer | None = None
+        if isinstance(self._socket, socket.socket):
+            self._timer = threading.Timer(delay or 0.0, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._reading and isinstance(self._socket, socket.socket):
+                self.fired = True
+                # The plain socket's shutdown: a TLS socket's own would drop its TLS state
+                # under the reading thread.
+                with contextlib.suppress(OSError):
+                    socket.socket.shutdown(self._socket, socket.SHUT_RDWR)
+
+    def __enter__(self) -> SocketShutdown:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:  # after this, a late timer leaves the (reusable) connection alone
+            self._reading = False
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+class ResponseClose:
+    """Closes a streamed response after ``delay`` seconds from a task of its own, which ends a
+    pending read; ``fired`` tells whether it did. A read is ended this way rather than
+    cancelled: a cancellation that lands while httpcore releases the connection loses the
+    connection to the pool for good (and with all of them lost, every call waits forever).
+    """
+
+    def __init__(self, response: httpx.Response, delay: float | None) -> None:
+        import asyncio
+
+        self._response = response
+        self._loop = asyncio.get_running_loop()
+        # A strong reference to the closing task: the loop keeps only weak ones.
+        self._closing: list[asyncio.Task[None]] = []
+        self._timer = None if delay is None else self._loop.call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        self._closing.append(self._loop.create_task(self._response.aclose()))
+
+    @property
+    def fired(self) -> bool:
+        return bool(self._closing)
+
+    async def __aenter__(self) -> ResponseClose:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._closing:
+            import asyncio
+
+            # Even when we are cancelled, let the close finish.
+            await asyncio.shield(self._closing[0])
