@@ -77,8 +77,10 @@ from .naming import (
     words,
 )
 from .schema import (
+    CATALOG_KEY,
     NAMED_SCHEMAS,
     VALUE_KEYWORDS,
+    deprecation,
     iter_refs,
     json_pointer,
     ref_target,
@@ -91,31 +93,6 @@ from .settings import Options
 SHARED_MODULE = "_shared"
 # Its name for datamodel-code-generator, which drops a leading underscore from module names.
 DCG_SHARED_MODULE = "shared"
-# ``info[CATALOG_KEY]``: the endpoint's entry in fal's model catalogue (Platform API
-# ``metadata``: display_name, category, description, status, tags...), as falgen fetch keeps it.
-CATALOG_KEY = "x-fal-catalog"
-# ``info[UNPUBLISHED_KEY]: true``: fal publishes the endpoint no longer (its catalogue does not
-# list it, its document URL answers 404) and the spec is the last one known. Ours, not fal's: a
-# document fetched from fal drops it (see generator.specfile).
-UNPUBLISHED_KEY = "x-falgen-unpublished"
-
-
-def unpublished(info: Mapping[str, Any]) -> bool:
-    """Whether a document's ``info`` says fal publishes the endpoint no longer."""
-    return info.get(UNPUBLISHED_KEY) is True
-
-
-def deprecation(info: Mapping[str, Any]) -> str:
-    """Why the endpoint of a document's ``info`` is deprecated, "" when it is not: the one rule
-    for the generated warnings and docs and for the diff."""
-    if unpublished(info):
-        return "fal no longer publishes it"
-    catalog = info.get(CATALOG_KEY)
-    if isinstance(catalog, Mapping) and catalog.get("status") == "deprecated":
-        return "fal lists it as deprecated"
-    return ""
-
-
 # Keyword names the generated client methods use for their own options (see the runtime's
 # SubscribeOptions/SubmitOptions); spec fields with these names get another keyword.
 OPTION_NAMES = (

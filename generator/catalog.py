@@ -18,7 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from .builder import CATALOG_KEY as CATALOG_KEY  # where falgen keeps the metadata
 from .errors import printable
 from .remote import (
     DEFAULT_CATALOG_URL,

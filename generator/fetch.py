@@ -33,7 +33,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from .catalog import CATALOG_KEY, PAGE_SECONDS, Catalog, Model, model_of
+from .catalog import PAGE_SECONDS, Catalog, Model, model_of
 from .diff import DiffError, diff_specs
 from .errors import SpecErrors, printable
 from .ir import Problem
@@ -54,6 +54,7 @@ from .remote import (
     add_base_url,
     resolve_hosts,
 )
+from .schema import CATALOG_KEY
 from .specfile import (
     InvalidEndpointId,
     carry_over_extensions,
@@ -310,7 +311,7 @@ def _store(specs_dir: Path, path: Path, endpoint_id: str, fetched: Fetched) -> F
     write_atomically(path, text)
     if previous_text is None:
         return FetchResult(endpoint_id, Status.ADDED, path, "", tuple(warnings), problems)
-    impact = _impact(endpoint_id, previous_text, text, overlay)
+    impact = _impact(endpoint_id, previous_text, checked.document, overlay)
     return FetchResult(endpoint_id, Status.UPDATED, path, impact, tuple(warnings), problems)
 
 
@@ -332,11 +333,12 @@ def _with_metadata(
 
 @dataclass(frozen=True)
 class Checked:
-    """A usable document: what its overlay did (None without one), and the flaws the generator
-    works around (its ``degraded`` problems)."""
+    """A usable document: what its overlay did (None without one), the flaws the generator
+    works around (its ``degraded`` problems), and the document as it loads."""
 
     applied: Applied | None
     problems: tuple[Problem, ...]
+    document: dict[str, Any]
 
 
 def catalog_spec(item: Any) -> tuple[str, str]:
@@ -388,20 +390,20 @@ def validate_document(endpoint_id: str, raw: bytes, overlay: OverlayFile | None 
             unmatched = "; ".join(str(e) for e in applied.unmatched_errors(source))
             message += f"\n    (overlay: {unmatched})"
         raise FetchError(message) from None
-    return Checked(applied, spec.problems)
+    return Checked(applied, spec.problems, spec.document)
 
 
-def _impact(endpoint_id: str, before: str, after: str, overlay: OverlayFile | None) -> str:
+def _impact(
+    endpoint_id: str, before: str, after: dict[str, Any], overlay: OverlayFile | None
+) -> str:
     """A one-line summary of what an update changed, so the fetch output hints at the diff.
 
-    Documents are compared as they load (overlay applied). Only a valid previous spec is
-    compared: a hand-broken one has no meaningful diff.
+    Documents are compared as they load (overlay applied; ``after`` is loaded already). Only a
+    valid previous spec is compared: a hand-broken one has no meaningful diff.
     """
     try:
-        old, new = (
-            _as_loaded(endpoint_id, text.encode("utf-8"), overlay) for text in (before, after)
-        )
-        report = diff_specs({endpoint_id: old}, {endpoint_id: new})
+        old = read_spec(f"{endpoint_id}.json", before.encode("utf-8"), overlay).document
+        report = diff_specs({endpoint_id: old}, {endpoint_id: after})
     except (FetchError, SpecErrors, DiffError):
         return ""
     counts = {severity: count for severity, count in report.counts().items() if count}
@@ -409,10 +411,6 @@ def _impact(endpoint_id: str, before: str, after: str, overlay: OverlayFile | No
         return "formatting only"
     listed = ", ".join(f"{count} {severity}" for severity, count in counts.items())
     return f"{listed}; run 'falgen diff' for details"
-
-
-def _as_loaded(endpoint_id: str, raw: bytes, overlay: OverlayFile | None) -> dict[str, Any]:
-    return read_spec(f"{endpoint_id}.json", raw, overlay).document
 
 
 def existing_endpoint_ids(specs_dir: Path) -> list[str]:

@@ -356,7 +356,7 @@ class Endpoint(PicklesLazily):
     summary: str  # one paragraph about the model (fal's catalogue description)
     category: str  # fal's category, e.g. "text-to-image"; empty when unknown
     display_name: str  # fal's display name, e.g. "FLUX.1 [schnell]"; the id when unknown
-    deprecation: str  # why the endpoint is deprecated (see builder.deprecation); "" if it is not
+    deprecation: str  # why the endpoint is deprecated (see schema.deprecation); "" if it is not
     tags: tuple[str, ...]
     input: Model
     output: Model

@@ -45,7 +45,15 @@ from .overlay import (
     spec_digest,
 )
 from .reading import read_inside
-from .schema import SCHEMA_REF_PREFIX, iter_nodes, iter_refs, json_pointer, ref_target
+from .schema import (
+    CATALOG_KEY,
+    SCHEMA_REF_PREFIX,
+    UNPUBLISHED_KEY,
+    iter_nodes,
+    iter_refs,
+    json_pointer,
+    ref_target,
+)
 
 MAX_SPEC_BYTES = 8 * 1024 * 1024
 # Levels of objects and arrays: fal's documents use about a dozen. A fixed limit, not the
@@ -140,8 +148,8 @@ FAL_OPENAPI_SCHEMA: dict[str, Any] = {
                     "uniqueItems": True,
                 },
                 "x-falgen-summary": {"type": "string"},
-                "x-falgen-unpublished": {"type": "boolean"},
-                "x-fal-catalog": {
+                UNPUBLISHED_KEY: {"type": "boolean"},
+                CATALOG_KEY: {
                     "type": "object",
                     "properties": {
                         "display_name": {"type": "string"},
@@ -327,15 +335,13 @@ def load_folder(
     (default: the :class:`SpecDocument`), raising :class:`SpecErrors` when it cannot. The
     digests are those of :func:`spec_digests`. ``files``: the folder's walk, if made already.
     """
-    reader: Callable[[str, bytes, OverlayFile | None, str], Any] = read or (
-        lambda source, raw, overlay, _: read_spec(source, raw, overlay)
-    )
+    reader: Callable[[str, bytes, OverlayFile | None, str], Any] = read or read_spec
     if not specs_dir.is_dir():
         raise SpecErrors([SpecError(str(specs_dir), "#", "specs folder does not exist")])
     documents: list[DocumentT] = []
     skipped: list[Problem] = []
-    digests: dict[str, str] = {}
     found = SpecFiles.walk(specs_dir) if files is None else files
+    digests = spec_digests(specs_dir, found)  # the very digests an up-to-date check compares
     for source in found.specs:
         try:
             spec = found.take(source)
@@ -343,7 +349,6 @@ def load_folder(
             error = SpecError(source, "#", f"cannot read file: {problem.strerror}")
             skipped.append(skipped_problem(error))
             continue
-        digests[source] = spec.digest
         if spec.overlay_errors is not None:
             skipped.extend(skipped_problem(error) for error in spec.overlay_errors.errors)
             continue
@@ -352,7 +357,6 @@ def load_folder(
         except SpecErrors as problem:
             skipped.extend(skipped_problem(error) for error in problem.errors)
     for error in found.orphans():  # an overlay whose spec is not there
-        digests[error.source] = "orphan"
         skipped.append(skipped_problem(error))
     seen: dict[str, str] = {}
     unique = []
@@ -402,17 +406,21 @@ def load_spec_bytes(source: str, raw: bytes, *, overlay: OverlayFile | None = No
     return spec
 
 
-def read_spec(source: str, raw: bytes, overlay: OverlayFile | None = None) -> SpecDocument:
+def read_spec(
+    source: str, raw: bytes, overlay: OverlayFile | None = None, digest: str | None = None
+) -> SpecDocument:
     """One spec given as bytes, repaired where it can be (see the module's rules): problems that
     were repaired are in ``problems``; :class:`SpecErrors` when the endpoint cannot be built.
     ``overlay``: an OpenAPI Overlay applied to the document before it is checked (problems then
-    point into the overlaid document, and say so)."""
+    point into the overlaid document, and say so). ``digest``: that of the spec and overlay
+    (see overlay.spec_digest), when computed already."""
     document = parse_json(source, raw)
+    digest = spec_digest(raw, overlay) if digest is None else digest
     if overlay is None:
-        return _read_spec(source, raw, document, overlay)
+        return _read_spec(source, document, overlay, digest)
     changed = overlaid(source, document, overlay)  # its own errors name the overlay
     try:
-        spec = _read_spec(source, raw, changed, overlay)
+        spec = _read_spec(source, changed, overlay, digest)
     except SpecErrors as failed:
         raise SpecErrors([_with_overlay(error, overlay) for error in failed.errors]) from None
     return dataclasses.replace(spec, published=document)
@@ -423,7 +431,7 @@ def _with_overlay(error: SpecError, overlay: OverlayFile) -> SpecError:
 
 
 def _read_spec(
-    source: str, raw: bytes, document: dict[str, Any], overlay: OverlayFile | None
+    source: str, document: dict[str, Any], overlay: OverlayFile | None, digest: str
 ) -> SpecDocument:
     error = document.get("error")
     if "openapi" not in document and isinstance(error, dict):
@@ -444,7 +452,7 @@ def _read_spec(
         published=document if repairs.document is not document else None,
         input_schema=input_schema,
         output_schema=output_schema,
-        digest=spec_digest(raw, overlay),
+        digest=digest,
         problems=tuple(
             problem
             if overlay is None

@@ -103,15 +103,19 @@ def model_modules(
         processes = 1
     # As many calls for each process (they take turns), each of at most _CALL_MODULES.
     calls = processes * -(-len(names) // (processes * _CALL_MODULES)) if processes > 1 else 1
+    # Endpoint modules import shared models, so every call sees their schemas; the first one
+    # returns the shared module's code (when it is wanted), the others leave it.
+    shared_defs = _defs(DCG_SHARED_MODULE, package.shared_models, file_base)
+    shared_aliases = _attribute_names(DCG_SHARED_MODULE, package.shared_models)
+    shared = {DCG_SHARED_MODULE} if SHARED_MODULE in wanted else set()
     jobs: list[_Job] = []
-    for share in (names[index::calls] for index in range(calls)):
-        # Endpoint modules import shared models, so the generator always sees their schemas.
-        defs = _defs(DCG_SHARED_MODULE, package.shared_models, file_base)
-        aliases = _attribute_names(DCG_SHARED_MODULE, package.shared_models)
+    for index in range(calls):
+        share = names[index::calls]
+        defs, aliases = dict(shared_defs), dict(shared_aliases)
         for name in share:
             defs |= _defs(name, by_module[name].models, file_base)
             aliases |= _attribute_names(name, by_module[name].models)
-        modules = frozenset(share) | {DCG_SHARED_MODULE}
+        modules = frozenset(share) | (shared if index == 0 else set())
         jobs.append((json.dumps({"$defs": defs}), aliases, modules, base))
     ready = workers is not None and workers.count > 0
     if len(jobs) == 1:

@@ -95,7 +95,7 @@ def _load(
     prepared = _prepared(files, cache, workers)
 
     def read(source: str, raw: bytes, overlay: OverlayFile | None, digest: str) -> Any:
-        found = prepared.pop(source, None) or _prepare((source, raw, overlay))
+        found = prepared.pop(source, None) or _prepare((source, raw, overlay, digest))
         if isinstance(found, SpecErrors):
             raise found
         return found
@@ -112,7 +112,7 @@ def _load(
 
 
 _Prepared = Any  # a prepared document (builder._Doc), or the SpecErrors that refuse the spec
-_ToPrepare = tuple[str, bytes, OverlayFile | None]  # source, bytes, overlay
+_ToPrepare = tuple[str, bytes, OverlayFile | None, str]  # source, bytes, overlay, digest
 _PREPARE_CALL = 32  # specs a worker prepares in one call
 
 
@@ -123,7 +123,7 @@ def _prepared(
     this process taking turns, when there are many) and stored there, by source. Specs that
     cannot be read are left to loading, which reports them."""
     found: dict[str, _Prepared] = {}
-    missing: list[tuple[_ToPrepare, str]] = []
+    missing: list[_ToPrepare] = []
     for source in files.specs:
         try:
             spec = files.read(source)
@@ -133,16 +133,16 @@ def _prepared(
         if cached is not None:
             found[source] = cached
         elif spec.overlay_errors is None:
-            missing.append(((source, spec.raw, spec.overlay), spec.digest))
+            missing.append((source, spec.raw, spec.overlay, spec.digest))
     if workers is not None and workers.count and len(missing) >= PARALLEL_ENDPOINTS:
         calls = [
-            [item for item, _ in missing[start : start + _PREPARE_CALL]]
+            missing[start : start + _PREPARE_CALL]
             for start in range(0, len(missing), _PREPARE_CALL)
         ]
         made = [done for call in workers.map(_prepare_all, calls) for done in call]
     else:
-        made = [_prepare(item) for item, _ in missing]
-    for ((source, _, _), digest), done in zip(missing, made, strict=True):
+        made = [_prepare(item) for item in missing]
+    for (source, _, _, digest), done in zip(missing, made, strict=True):
         found[source] = done
         if cache is not None:
             cache.store("specs", done, source, digest)
@@ -155,9 +155,8 @@ def _prepare_all(items: list[_ToPrepare]) -> list[_Prepared]:
 
 def _prepare(item: _ToPrepare) -> _Prepared:
     """A spec validated and prepared (see builder.prepare_document), or why it cannot be."""
-    source, raw, overlay = item
     try:
-        return prepare_document(read_spec(source, raw, overlay))
+        return prepare_document(read_spec(*item))
     except SpecErrors as failed:
         return failed
 

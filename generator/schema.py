@@ -7,7 +7,7 @@ these rules instead of spelling them out each.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 SCHEMA_REF_PREFIX = "#/components/schemas/"
@@ -83,3 +83,28 @@ def iter_refs(node: Any, path: list[str | int]) -> Iterator[tuple[list[str | int
         ref = found.get("$ref")
         if isinstance(ref, str):
             yield [*where, "$ref"], ref
+
+
+# ``info[CATALOG_KEY]``: the endpoint's entry in fal's model catalogue (Platform API
+# ``metadata``: display_name, category, description, status, tags...), as falgen fetch keeps it.
+CATALOG_KEY = "x-fal-catalog"
+# ``info[UNPUBLISHED_KEY]: true``: fal publishes the endpoint no longer (its catalogue does not
+# list it, its document URL answers 404) and the spec is the last one known. Ours, not fal's: a
+# document fetched from fal drops it (see generator.specfile).
+UNPUBLISHED_KEY = "x-falgen-unpublished"
+
+
+def unpublished(info: Mapping[str, Any]) -> bool:
+    """Whether a document's ``info`` says fal publishes the endpoint no longer."""
+    return info.get(UNPUBLISHED_KEY) is True
+
+
+def deprecation(info: Mapping[str, Any]) -> str:
+    """Why the endpoint of a document's ``info`` is deprecated, "" when it is not: the one rule
+    for the generated warnings and docs and for the diff."""
+    if unpublished(info):
+        return "fal no longer publishes it"
+    catalog = info.get(CATALOG_KEY)
+    if isinstance(catalog, Mapping) and catalog.get("status") == "deprecated":
+        return "fal lists it as deprecated"
+    return ""

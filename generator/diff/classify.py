@@ -7,8 +7,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
-from ..builder import CATALOG_KEY, deprecation
-from ..schema import schema_ref
+from ..schema import CATALOG_KEY, deprecation, schema_ref
 from ..specfile import queue_component
 from .changes import SEVERITIES, Change, ChangeKind, DiffError, DiffReport, Direction, Severity
 from .resolve import MAX_DEPTH, Branch, Resolver, View, as_dict, json_type

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.builder import unpublished
 from generator.errors import SpecError, SpecErrors
 from generator.loader import SpecDocument, SpecFiles, read_spec
+from generator.schema import unpublished
 
 from .schemas import SchemaSet
 

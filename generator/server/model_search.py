@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator.builder import CATALOG_KEY
+from generator.schema import CATALOG_KEY
 
 from .catalog import Listing
 

@@ -18,6 +18,8 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from generator.schema import CATALOG_KEY
+
 from .catalog import Endpoint
 from .files import FileStore, StoredFile
 from .images import requested_size
@@ -101,7 +103,7 @@ class Synthesizer:
         self.schemas = endpoint.schemas
         self.files = files
         info = endpoint.spec.document["info"]
-        categories = [info.get("x-fal-catalog", {}), info.get("x-fal-metadata", {})]
+        categories = [info.get(CATALOG_KEY, {}), info.get("x-fal-metadata", {})]
         self.category = next(
             (c["category"] for c in categories if isinstance(c.get("category"), str)), ""
         )

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from generator.builder import CATALOG_KEY
 from generator.catalog import stable_metadata
 from generator.loader import SpecDocument
+from generator.schema import CATALOG_KEY
 from generator.server import Faults, ServerConfig, ServerURLs, running_server
 from generator.server.catalog import load_served_specs
 from generator.server.model_search import MAX_LIMIT, UNKNOWN_DATE
