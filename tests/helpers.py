@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,3 +185,17 @@ def explode_catalog(folder: Path) -> dict[str, list[dict[str, Any]]]:
         write_catalog_answer(answer, folder)
         by_category[path.stem] = answer["models"]
     return by_category
+
+
+@contextlib.contextmanager
+def importable(folder: Path, import_name: str) -> Iterator[None]:
+    """The package ``import_name`` generated into ``folder``, importable inside the block and
+    forgotten after it (``sys.path`` and ``sys.modules``), so that another package of that name
+    can follow in the same test run."""
+    sys.path.insert(0, str(folder))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(folder))
+        for name in [name for name in sys.modules if name.partition(".")[0] == import_name]:
+            del sys.modules[name]

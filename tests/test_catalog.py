@@ -27,7 +27,7 @@ from generator.server.catalog import Catalog
 from generator.server.files import FileStore
 from generator.server.synthetic_outputs import OutputRequest, Synthesizer
 from generator.settings import Options
-from tests.helpers import CATALOG, explode_catalog
+from tests.helpers import CATALOG, explode_catalog, importable
 
 IMPORT_NAME = "catalog_models"
 OPTIONS = Options(distribution="catalog-models", import_name=IMPORT_NAME)
@@ -234,13 +234,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
     count = sum(map(len, explode_catalog(root / "specs").values()))
     generation = generate(root / "specs", OPTIONS)
     write_tree(root / "out", generation.files)
-    sys.path.insert(0, str(root / "out"))
-    try:
+    with importable(root / "out", IMPORT_NAME):
         yield Generated(root / "specs", count, generation.package, root / "out")
-    finally:
-        sys.path.remove(str(root / "out"))
-        for name in [name for name in sys.modules if name.partition(".")[0] == IMPORT_NAME]:
-            del sys.modules[name]
 
 
 def test_every_document_is_generated_degraded_or_skipped_as_expected(

@@ -8,7 +8,6 @@ import ast
 import asyncio
 import importlib
 import re
-import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 
 from generator.output import write_tree
 from generator.pipeline import Options, generate_tree, load_package
-from tests.helpers import GENERATED, SPECS, make_spec, write_spec
+from tests.helpers import GENERATED, SPECS, importable, make_spec, write_spec
 
 ENDPOINTS = load_package(SPECS).endpoints
 PUBLIC_METHODS = {"__call__", "submit", "run", "stream", "send", "realtime"}
@@ -110,13 +109,8 @@ def meta_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Pat
     write_spec(root / "specs", old)
     write_spec(root / "specs", make_spec("fal-ai/new-model", {"prompt": {"type": "string"}}))
     write_tree(root / "out", generate_tree(root / "specs", Options(import_name=IMPORT_NAME)))
-    sys.path.insert(0, str(root / "out"))
-    try:
+    with importable(root / "out", IMPORT_NAME):
         yield root / "out" / IMPORT_NAME, importlib.import_module(IMPORT_NAME)
-    finally:
-        sys.path.remove(str(root / "out"))
-        for name in [n for n in sys.modules if n.startswith(IMPORT_NAME)]:
-            del sys.modules[name]
 
 
 def test_catalogue_metadata_reaches_module_and_class_docstrings(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
@@ -15,7 +14,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from generator.output import write_tree
 from generator.pipeline import Options, generate_tree
-from tests.helpers import make_spec, write_spec
+from tests.helpers import importable, make_spec, write_spec
 
 IMPORT_NAME = "edge_models"
 
@@ -91,13 +90,8 @@ def edge_package(
     )
     files = generate_tree(specs, Options(import_name=IMPORT_NAME))
     write_tree(root / "out", files)
-    sys.path.insert(0, str(root / "out"))
-    try:
+    with importable(root / "out", IMPORT_NAME):
         yield files, importlib.import_module(f"{IMPORT_NAME}.endpoints.edge_case")
-    finally:
-        sys.path.remove(str(root / "out"))
-        for name in [n for n in sys.modules if n.startswith(IMPORT_NAME)]:
-            del sys.modules[name]
 
 
 def test_endpoint_module_snapshot(

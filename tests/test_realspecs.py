@@ -23,7 +23,7 @@ from generator.ir import Package
 from generator.output import write_tree
 from generator.pipeline import generate_tree, load_package
 from generator.settings import Options
-from tests.helpers import REALSPECS, SPECS
+from tests.helpers import REALSPECS, SPECS, importable
 
 IMPORT_NAME = "real_models"
 OPTIONS = Options(distribution="real-models", import_name=IMPORT_NAME)
@@ -84,13 +84,8 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
         shutil.copyfile(real.path, target)
     package = load_package(specs, OPTIONS)
     write_tree(root / "out", generate_tree(specs, OPTIONS))
-    sys.path.insert(0, str(root / "out"))
-    try:
+    with importable(root / "out", IMPORT_NAME):
         yield Generated(documents, package, root / "out")
-    finally:
-        sys.path.remove(str(root / "out"))
-        for name in [name for name in sys.modules if name.partition(".")[0] == IMPORT_NAME]:
-            del sys.modules[name]
 
 
 def test_every_real_document_becomes_an_endpoint(generated: Generated) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 import shlex
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -16,7 +15,7 @@ import pytest
 from generator.commands import argv_for, build_commands, shell_command
 from generator.output import write_tree
 from generator.pipeline import Options, generate_tree, load_package
-from tests.helpers import SPECS, make_spec, write_spec
+from tests.helpers import SPECS, importable, make_spec, write_spec
 
 IMPORT_NAME = "cli_edge_models"
 OPTIONS = Options(distribution="cli-edge-models", import_name=IMPORT_NAME)
@@ -78,13 +77,8 @@ def edge_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
     }
     write_spec(specs, old)
     write_tree(root / "out", generate_tree(specs, OPTIONS))
-    sys.path.insert(0, str(root / "out"))
-    try:
+    with importable(root / "out", IMPORT_NAME):
         yield importlib.import_module(f"{IMPORT_NAME}.cli._app")
-    finally:
-        sys.path.remove(str(root / "out"))
-        for name in [name for name in sys.modules if name.split(".")[0] == IMPORT_NAME]:
-            del sys.modules[name]
 
 
 def _parse(app: ModuleType, command_name: str, argv: list[str]) -> dict[str, Any]:

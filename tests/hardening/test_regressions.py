@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from generator.pipeline import load_package
 from generator.render import docstring, tomlstr, yamlkey
 from generator.settings import Options
 from tests.hardening.checks import check_tree, render_tree
-from tests.helpers import make_spec, write_spec
+from tests.helpers import importable, make_spec, write_spec
 
 IMPORT_NAME = "regression_models"
 OPTIONS = Options(import_name=IMPORT_NAME, distribution="regression-models")
@@ -131,13 +130,8 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dic
         write_spec(root / "specs", document)
     package, files = render_tree(root / "specs", OPTIONS)
     write_tree(root / "out", files)
-    sys.path.insert(0, str(root / "out"))
-    try:
+    with importable(root / "out", IMPORT_NAME):
         yield package, files
-    finally:
-        sys.path.remove(str(root / "out"))
-        for name in [name for name in sys.modules if name.partition(".")[0] == IMPORT_NAME]:
-            del sys.modules[name]
 
 
 def endpoint_module(name: str) -> Any:

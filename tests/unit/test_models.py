@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from pathlib import Path
 
 import pydantic
@@ -16,7 +15,7 @@ from generator.loader import read_spec
 from generator.models import model_modules
 from generator.pipeline import load_package
 from generator.workers import Workers
-from tests.helpers import SPECS, make_spec, write_spec
+from tests.helpers import SPECS, importable, make_spec, write_spec
 
 IMAGE = {
     "type": "object",
@@ -73,16 +72,11 @@ def test_patterns_are_python_regular_expressions(tmp_path: Path) -> None:
     write_tree(
         tmp_path / "out", generate(tmp_path / "specs", Options(import_name="re_models")).files
     )
-    sys.path.insert(0, str(tmp_path / "out"))
-    try:
+    with importable(tmp_path / "out", "re_models"):
         module = importlib.import_module("re_models.endpoints.coded")
         assert module.CodedInput(code="a1").code == "a1"
         with pytest.raises(pydantic.ValidationError):
             module.CodedInput(code="ab")
-    finally:
-        sys.path.remove(str(tmp_path / "out"))
-        for name in [name for name in sys.modules if name.startswith("re_models")]:
-            del sys.modules[name]
 
 
 def test_workers_and_calls_of_any_size_make_the_same_models(
